@@ -1,0 +1,65 @@
+"""Typed FastAPI dependencies: the bureau context, the DB session, the calling member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from openbureau.api.problems import Problem
+from openbureau.context import Bureau
+from openbureau.governance.members import Member, Role, authenticate
+
+
+def get_bureau(request: Request) -> Bureau:
+    return request.app.state.bureau
+
+
+BureauDep = Annotated[Bureau, Depends(get_bureau)]
+
+
+def get_session(bureau: BureauDep) -> Iterator[Session]:
+    """One session per request; endpoints commit their own unit of work, errors roll back."""
+    with bureau.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_member(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Member:
+    if not authorization:
+        raise Problem(401, "Unauthorized", "send an API key as 'Authorization: Bearer <key>'")
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Problem(401, "Unauthorized", "the Authorization header must be 'Bearer <key>'")
+    member = authenticate(session, key.strip())
+    if member is None:
+        raise Problem(401, "Unauthorized", "the API key is unknown, malformed or revoked")
+    session.rollback()  # end the read so the endpoint starts its own transaction
+    return member
+
+
+MemberDep = Annotated[Member, Depends(get_member)]
+
+
+def require(role: Role):
+    def check(member: MemberDep) -> Member:
+        if not member.has(role):
+            raise Problem(
+                403, "Forbidden", f"this operation needs the {role.value} role",
+                kind="role-required",
+            )
+        return member
+
+    return check
+
+
+FurnisherDep = Annotated[Member, Depends(require(Role.FURNISHER))]
+SubscriberDep = Annotated[Member, Depends(require(Role.SUBSCRIBER))]
+RegulatorDep = Annotated[Member, Depends(require(Role.REGULATOR))]

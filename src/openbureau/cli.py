@@ -1,0 +1,60 @@
+"""The `openbureau` command line."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from openbureau.furnishing.cli import submit
+from openbureau.governance.cli import audit_app, db_app, deploy_keys_app, members_app
+
+app = typer.Typer(
+    help="openbureau: a neutral credit bureau. Every command has --help.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(members_app, name="members")
+app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
+app.add_typer(deploy_keys_app, name="keys")
+app.command("submit")(submit)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, docs at /docs) with uvicorn."""
+    import uvicorn
+
+    from openbureau.cli_support import bureau_from_env
+    from openbureau.schema_migrations import current_revision, head_revision
+
+    bureau = bureau_from_env()  # fail fast on bad settings or keys, before forking workers
+    if current_revision(bureau.engine) != head_revision():
+        typer.echo("the database schema is not current: run `openbureau db upgrade`", err=True)
+        raise typer.Exit(3)
+    bureau.dispose()
+    os.environ.setdefault("OPENBUREAU_JURISDICTION", bureau.settings.jurisdiction)
+    uvicorn.run(
+        "openbureau.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

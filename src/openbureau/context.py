@@ -1,0 +1,38 @@
+"""The bureau's runtime context: settings plus the things built from them, passed explicitly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbureau.db import make_engine, make_session_factory
+from openbureau.governance.crypto import BureauKeys, load_keys
+from openbureau.governance.jurisdictions import JurisdictionProfile, profile_for
+from openbureau.settings import Settings
+
+
+@dataclass(frozen=True)
+class Bureau:
+    """Everything a request or command needs; built once per process from Settings."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keys: BureauKeys
+    profile: JurisdictionProfile
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Bureau:
+        engine = make_engine(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            keys=load_keys(settings),
+            profile=profile_for(settings.jurisdiction),
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,118 @@
+"""One subject's credit file: accounts from every furnisher with their monthly history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from openbureau.files.tables import tradelines
+from openbureau.furnishing.schema import (
+    DELINQUENT_STATUSES,
+    PAYMENT_HISTORY_LENGTH,
+    STATUS_SEVERITY,
+    AccountStatus,
+)
+from openbureau.identity.tables import subjects
+
+# The history character a month's own account status stands for (Metro 2 profile codes).
+STATUS_HISTORY_CHAR = {
+    AccountStatus.CURRENT: "0",
+    AccountStatus.PAID_CLOSED: "0",
+    AccountStatus.TRANSFERRED: "D",
+    AccountStatus.PAST_DUE_30: "1",
+    AccountStatus.PAST_DUE_60: "2",
+    AccountStatus.PAST_DUE_90: "3",
+    AccountStatus.PAST_DUE_120: "4",
+    AccountStatus.PAST_DUE_150: "5",
+    AccountStatus.PAST_DUE_180: "6",
+    AccountStatus.COLLECTION: "G",
+    AccountStatus.CHARGE_OFF: "L",
+}
+
+
+def shift_period(period: str, months: int) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    index = year * 12 + (month - 1) - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@dataclass
+class Account:
+    member_id: int
+    account_ref: str
+    latest: dict
+    statuses_by_period: dict[str, str] = field(default_factory=dict)
+
+    def history(self) -> list[dict]:
+        """24 months, newest first: stored monthly statuses, else the furnished profile."""
+        period = self.latest["period"]
+        profile = self.latest["payment_history"]
+        months = [{"period": period, "code": STATUS_HISTORY_CHAR[self.latest["account_status"]]}]
+        for i in range(1, PAYMENT_HISTORY_LENGTH):
+            month = shift_period(period, i)
+            stored = self.statuses_by_period.get(month)
+            code = STATUS_HISTORY_CHAR[stored] if stored else profile[i - 1]
+            months.append({"period": month, "code": code})
+        return months
+
+
+def subject_ids_for(session: Session, subject_id: int) -> list[int]:
+    """The subject plus every subject merged into it."""
+    merged = session.execute(
+        select(subjects.c.id).where(subjects.c.merged_into == subject_id)
+    ).scalars()
+    return [subject_id, *merged]
+
+
+def load_accounts(session: Session, subject_id: int, as_of: date | None = None) -> list[Account]:
+    ids = subject_ids_for(session, subject_id)
+    query = select(tradelines).where(tradelines.c.subject_id.in_(ids))
+    if as_of is not None:
+        query = query.where(tradelines.c.reporting_date <= as_of)
+    accounts: dict[tuple[int, str], Account] = {}
+    for row in session.execute(query.order_by(tradelines.c.period)).mappings():
+        key = (row["member_id"], row["account_ref"])
+        account = accounts.get(key)
+        if account is None:
+            account = accounts[key] = Account(row["member_id"], row["account_ref"], dict(row))
+        account.latest = dict(row)
+        account.statuses_by_period[row["period"]] = row["account_status"]
+    return list(accounts.values())
+
+
+def summarize(accounts: list[Account]) -> dict:
+    open_accounts = [a for a in accounts if a.latest["date_closed"] is None]
+    worst = max(
+        (a.latest["account_status"] for a in accounts),
+        key=lambda s: STATUS_SEVERITY[s],
+        default=None,
+    )
+    history_worst = max(
+        (max((c["code"] for c in a.history() if c["code"] in "123456"), default="0"))
+        for a in accounts
+    ) if accounts else "0"
+    return {
+        "accounts_total": len(accounts),
+        "open_accounts": len(open_accounts),
+        "delinquent_accounts": sum(
+            1 for a in accounts if a.latest["account_status"] in DELINQUENT_STATUSES
+        ),
+        "total_balance": sum(a.latest["current_balance"] for a in accounts),
+        "total_credit_limit": sum(a.latest["credit_limit"] or 0 for a in open_accounts),
+        "total_past_due": sum(a.latest["amount_past_due"] for a in accounts),
+        "worst_current_status": worst,
+        "worst_delinquency_24m_days": int(history_worst) * 30 if history_worst != "0" else 0,
+    }
+
+
+def has_file(session: Session, subject_id: int) -> bool:
+    ids = subject_ids_for(session, subject_id)
+    found = session.execute(
+        select(func.count()).select_from(tradelines).where(
+            or_(*[tradelines.c.subject_id == i for i in ids])
+        )
+    ).scalar_one()
+    return found > 0

@@ -1,0 +1,247 @@
+"""The submission path: one file from one furnisher, loaded in one transaction.
+
+parse (chunks) -> validate -> reject duplicates -> blind indexes -> resolve identity ->
+store identities and review items -> upsert tradelines -> submission report + audit event.
+Sending the same file twice returns the first report and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from openbureau.context import Bureau
+from openbureau.files.load import stage_frame, upsert_tradelines
+from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
+from openbureau.furnishing.parse import detect_format, iter_chunks
+from openbureau.furnishing.tables import submissions
+from openbureau.furnishing.validate import validate_chunk
+from openbureau.governance.audit import append_event
+from openbureau.governance.members import Member, Role
+from openbureau.identity.blind import identity_keys
+from openbureau.identity.resolve import MATCHED, NEW, REVIEW, resolve_records
+from openbureau.identity.store import queue_reviews, store_identities
+
+Progress = Callable[[int], None]
+
+
+class NotAFurnisher(PermissionError):
+    """Only members with the furnisher role may submit data."""
+
+
+@dataclass
+class _Tally:
+    total: int = 0
+    accepted: int = 0
+    matched: int = 0
+    new_subjects: int = 0
+    in_review: int = 0
+    written: int = 0
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def submit_file(
+    bureau: Bureau,
+    member: Member,
+    path: Path,
+    *,
+    actor: str,
+    file_name: str | None = None,
+    declared_format: str | None = None,
+    expected_sha256: str | None = None,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Loads one file; returns (submission report, whether it replays an earlier submission).
+
+    Raises FileRejected when the file as a whole cannot be trusted; nothing is written then.
+    """
+    if not member.has(Role.FURNISHER):
+        raise NotAFurnisher(f"member {member.code!r} does not have the furnisher role")
+    sha = file_sha256(path)
+    if expected_sha256 and expected_sha256.lower() != sha:
+        raise FileRejected(
+            "checksum_mismatch",
+            "the file's SHA-256 differs from the one declared: the upload is truncated or corrupt",
+        )
+    fmt = detect_format(path, declared_format)
+    with bureau.sessions() as session, session.begin():
+        earlier = session.execute(
+            select(submissions.c.report).where(
+                submissions.c.member_id == member.id, submissions.c.file_sha256 == sha
+            )
+        ).scalar_one_or_none()
+        if earlier is not None:
+            return orjson.loads(earlier), True
+        now = datetime.now(UTC)
+        submission_id = session.execute(
+            submissions.insert()
+            .values(
+                member_id=member.id, file_sha256=sha, file_name=(file_name or path.name)[:300],
+                file_format=fmt, received_at=now, records_total=0, accepted=0, rejected=0,
+                report="{}",
+            )
+            .returning(submissions.c.id)
+        ).scalar_one()
+        tally, errors, errors_total = _load_chunks(
+            session, bureau, member, path, fmt, submission_id, now, today or date.today(), progress
+        )
+        report = {
+            "submission_id": submission_id,
+            "member": member.code,
+            "file_name": file_name or path.name,
+            "format": fmt,
+            "sha256": sha,
+            "received_at": now.isoformat(),
+            "records": tally.total,
+            "accepted": tally.accepted,
+            "rejected": tally.total - tally.accepted,
+            "matched_existing_subjects": tally.matched,
+            "new_subjects": tally.new_subjects,
+            "held_for_identity_review": tally.in_review,
+            "rows_written": tally.written,
+            "errors_total": errors_total,
+            "errors_truncated": errors_total > len(errors),
+            "errors": errors,
+        }
+        session.execute(
+            update(submissions)
+            .where(submissions.c.id == submission_id)
+            .values(
+                records_total=tally.total, accepted=tally.accepted,
+                rejected=tally.total - tally.accepted, report=orjson.dumps(report).decode(),
+            )
+        )
+        append_event(
+            session, actor, "submission.load",
+            {"submission_id": submission_id, "member": member.code, "sha256": sha,
+             "accepted": tally.accepted, "rejected": tally.total - tally.accepted},
+        )
+        return report, False
+
+
+def _load_chunks(
+    session: Session,
+    bureau: Bureau,
+    member: Member,
+    path: Path,
+    fmt: str,
+    submission_id: int,
+    now: datetime,
+    today: date,
+    progress: Progress | None,
+) -> tuple[_Tally, list[dict], int]:
+    tally = _Tally()
+    limit = bureau.settings.max_rejections_reported
+    kept_errors: list[dict] = []
+    errors_total = 0
+    seen = pl.DataFrame(schema={"account_ref": pl.Utf8, "period": pl.Utf8, "first_no": pl.Int64})
+    for raw, parse_errors in iter_chunks(path, fmt):
+        typed, errors = validate_chunk(raw, bureau.settings.default_currency, today)
+        typed = typed.with_columns(pl.col("reporting_date").dt.strftime("%Y-%m").alias("period"))
+        typed, dup_errors, seen = _reject_duplicates(typed, seen)
+        chunk_errors = pl.concat([parse_errors, errors, dup_errors]).sort("record_no")
+        tally.total += raw.height + parse_errors["record_no"].n_unique()
+        errors_total += chunk_errors.height
+        if len(kept_errors) < limit:
+            kept_errors += chunk_errors.head(limit - len(kept_errors)).to_dicts()
+        if typed.height:
+            _load_valid(session, bureau, member, typed, submission_id, now, tally)
+        if progress:
+            progress(tally.total)
+    if tally.total == 0:
+        raise FileRejected("no_records", "the file holds no records")
+    return tally, kept_errors, errors_total
+
+
+def _reject_duplicates(
+    typed: pl.DataFrame, seen: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The first record for an account and period stands; later ones in the file are rejected."""
+    keyed = typed.join(seen, on=["account_ref", "period"], how="left")
+    first_in_chunk = pl.col("record_no").min().over(["account_ref", "period"])
+    keyed = keyed.with_columns(pl.coalesce("first_no", first_in_chunk).alias("first_no"))
+    dup = keyed.filter(pl.col("record_no") != pl.col("first_no"))
+    errors = dup.select(
+        "record_no",
+        pl.lit("account_ref").alias("field"),
+        pl.lit("duplicate_account").alias("rule"),
+        pl.format(
+            "account {} for period {} already appears at record {}",
+            "account_ref", "period", "first_no",
+        ).alias("message"),
+    ).cast(ERROR_SCHEMA)
+    kept = keyed.filter(pl.col("record_no") == pl.col("first_no")).drop("first_no")
+    seen = pl.concat(
+        [seen, kept.select("account_ref", "period", pl.col("record_no").alias("first_no"))]
+    )
+    return kept, errors, seen
+
+
+def _load_valid(
+    session: Session,
+    bureau: Bureau,
+    member: Member,
+    typed: pl.DataFrame,
+    submission_id: int,
+    now: datetime,
+    tally: _Tally,
+) -> None:
+    keyed = identity_keys(typed, bureau.keys)
+    resolved = resolve_records(session, keyed, now)
+    store_identities(session, resolved, member.id, bureau.keys, now)
+    queue_reviews(session, resolved, member.id, submission_id, bureau.keys, now)
+    counts = resolved["decision"].value_counts()
+    by_decision = dict(zip(counts["decision"].to_list(), counts["count"].to_list(), strict=True))
+    tally.accepted += typed.height
+    tally.matched += by_decision.get(MATCHED, 0)
+    tally.new_subjects += resolved.filter(pl.col("decision") == NEW)["subject_id"].n_unique()
+    tally.in_review += by_decision.get(REVIEW, 0)
+    tally.written += upsert_tradelines(session, stage_frame(resolved, member.id, submission_id, now))
+
+
+def submission_report(session: Session, member: Member, submission_id: int) -> dict | None:
+    """A furnisher's own submission report; None if it does not exist or is not theirs."""
+    report = session.execute(
+        select(submissions.c.report).where(
+            submissions.c.id == submission_id, submissions.c.member_id == member.id
+        )
+    ).scalar_one_or_none()
+    return None if report is None else orjson.loads(report)
+
+
+def list_submissions(session: Session, member: Member, limit: int = 100) -> list[dict]:
+    rows = session.execute(
+        select(
+            submissions.c.id, submissions.c.file_name, submissions.c.file_format,
+            submissions.c.received_at, submissions.c.records_total, submissions.c.accepted,
+            submissions.c.rejected,
+        )
+        .where(submissions.c.member_id == member.id)
+        .order_by(submissions.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "submission_id": r.id, "file_name": r.file_name, "format": r.file_format,
+            "received_at": r.received_at.isoformat(), "records": r.records_total,
+            "accepted": r.accepted, "rejected": r.rejected,
+        }
+        for r in rows
+    ]

@@ -1,0 +1,309 @@
+"""Record validation on whole columns: types, code domains, dates, cross-field rules, checksums.
+
+`validate_chunk` turns a raw text chunk into typed rows that passed every rule, plus one error
+row per problem found. A record with any error is rejected; the others load.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+from stdnum.cn import ric
+from stdnum.us import ssn
+
+from openbureau.furnishing.errors import ERROR_SCHEMA
+from openbureau.furnishing.schema import (
+    DELINQUENT_STATUSES,
+    FIELDS,
+    PAYMENT_HISTORY_CHARS,
+    PAYMENT_HISTORY_LENGTH,
+    REQUIRED_FIELDS,
+    TYPED_SCHEMA,
+    AccountStatus,
+    AccountType,
+    NationalIdType,
+)
+
+MAX_AMOUNT = 10**12
+MAX_LENGTHS = {
+    "full_name": 200,
+    "account_ref": 64,
+    "address": 300,
+    "phone": 32,
+    "national_id": 32,
+}
+MIN_AGE, MAX_AGE = 14, 120
+DATE_FIELDS = [f.name for f in FIELDS if f.dtype == pl.Date]
+INT_FIELDS = [f.name for f in FIELDS if f.dtype == pl.Int64]
+CODE_DOMAINS = {
+    "national_id_type": [t.value for t in NationalIdType],
+    "account_type": [t.value for t in AccountType],
+    "account_status": [s.value for s in AccountStatus],
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: rows where `violated` is true get an error naming `field` and `rule`."""
+
+    field: str
+    rule: str
+    violated: pl.Expr
+    message: pl.Expr
+
+
+def _msg(*parts: str | pl.Expr) -> pl.Expr:
+    return pl.concat_str([p if isinstance(p, pl.Expr) else pl.lit(p) for p in parts])
+
+
+def _quoted(name: str) -> pl.Expr:
+    return pl.lit("'") + pl.col(name).str.slice(0, 40) + pl.lit("'")
+
+
+def normalize_national_id_text(value: str) -> str:
+    return re.sub(r"[\s\-]", "", value).upper()
+
+
+def normalize_national_id(col: pl.Expr) -> pl.Expr:
+    return col.str.replace_all(r"[\s\-]", "").str.to_uppercase()
+
+
+def _national_id_valid(ids: pl.Series, types: pl.Series) -> pl.Series:
+    """stdnum checksums, run once per distinct (type, id) pair."""
+    pairs = pl.DataFrame({"t": types, "i": ids}).unique()
+    valid = []
+    for kind, number in pairs.iter_rows():
+        if number is None or kind is None:
+            valid.append(None)
+        elif kind == NationalIdType.CN_RIC:
+            valid.append(ric.is_valid(number))
+        elif kind == NationalIdType.US_SSN:
+            valid.append(ssn.is_valid(number))
+        else:
+            valid.append(None)
+    lookup = pairs.with_columns(pl.Series("ok", valid, dtype=pl.Boolean))
+    joined = pl.DataFrame({"t": types, "i": ids}).join(
+        lookup, on=["t", "i"], how="left", nulls_equal=True, maintain_order="left"
+    )
+    return joined["ok"]
+
+
+def _typed_columns() -> list[pl.Expr]:
+    exprs: list[pl.Expr] = []
+    for name in DATE_FIELDS:
+        exprs.append(pl.col(name).str.strptime(pl.Date, "%Y-%m-%d", strict=False).alias(f"_{name}"))
+    for name in INT_FIELDS:
+        exprs.append(pl.col(name).str.to_integer(strict=False).alias(f"_{name}"))
+    return exprs
+
+
+def _rules(today: date) -> list[Rule]:
+    rules: list[Rule] = []
+    for name in REQUIRED_FIELDS:
+        rules.append(Rule(name, "required", pl.col(name).is_null(), pl.lit(f"{name} is required")))
+    for name, limit in MAX_LENGTHS.items():
+        rules.append(
+            Rule(
+                name, "too_long", pl.col(name).str.len_chars() > limit,
+                pl.lit(f"{name} is longer than {limit} characters"),
+            )
+        )
+    for name, domain in CODE_DOMAINS.items():
+        rules.append(
+            Rule(
+                name, "unknown_code",
+                pl.col(name).is_not_null() & ~pl.col(name).is_in(domain),
+                _msg(f"{name} ", _quoted(name), f" is not one of: {', '.join(domain)}"),
+            )
+        )
+    for name in DATE_FIELDS:
+        rules.append(
+            Rule(
+                name, "invalid_date",
+                pl.col(name).is_not_null() & pl.col(f"_{name}").is_null(),
+                _msg(f"{name} ", _quoted(name), " is not a real date in YYYY-MM-DD form"),
+            )
+        )
+    for name in INT_FIELDS:
+        rules.append(
+            Rule(
+                name, "invalid_number",
+                pl.col(name).is_not_null() & pl.col(f"_{name}").is_null(),
+                _msg(f"{name} ", _quoted(name), " is not a whole number"),
+            )
+        )
+        rules.append(
+            Rule(
+                name, "out_of_range",
+                (pl.col(f"_{name}") < 0) | (pl.col(f"_{name}") >= MAX_AMOUNT),
+                _msg(f"{name} ", pl.col(name), f" must be between 0 and {MAX_AMOUNT - 1}"),
+            )
+        )
+    history = pl.col("payment_history")
+    rules.append(
+        Rule(
+            "payment_history", "invalid_payment_history",
+            history.is_not_null()
+            & (
+                (history.str.len_chars() != PAYMENT_HISTORY_LENGTH)
+                | ~history.str.contains(f"^[{PAYMENT_HISTORY_CHARS}]*$")
+            ),
+            pl.lit(
+                f"payment_history must be {PAYMENT_HISTORY_LENGTH} characters from "
+                f"{PAYMENT_HISTORY_CHARS}"
+            ),
+        )
+    )
+    rules.append(
+        Rule(
+            "currency", "unknown_code",
+            pl.col("currency").is_not_null() & ~pl.col("currency").str.contains("^[A-Z]{3}$"),
+            _msg("currency ", _quoted("currency"), " is not an ISO 4217 code"),
+        )
+    )
+    rules.append(
+        Rule(
+            "national_id", "invalid_checksum",
+            pl.col("_id_valid") == False,  # noqa: E712 - null means "not checkable here"
+            _msg("national_id fails the ", pl.col("national_id_type"), " checksum"),
+        )
+    )
+    id_birth = pl.col("_national_id").str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+    rules.append(
+        Rule(
+            "date_of_birth", "id_birth_date_mismatch",
+            (pl.col("national_id_type") == NationalIdType.CN_RIC)
+            & (pl.col("_id_valid") == True)  # noqa: E712
+            & (id_birth != pl.col("_date_of_birth")),
+            _msg("date_of_birth differs from the birth date in the resident ID (",
+                 id_birth.dt.strftime("%Y-%m-%d"), ")"),
+        )
+    )
+    reporting = pl.col("_reporting_date")
+    age_years = (reporting.dt.year() - pl.col("_date_of_birth").dt.year())
+    rules.append(
+        Rule(
+            "date_of_birth", "implausible_birth_date",
+            (age_years < MIN_AGE) | (age_years > MAX_AGE),
+            pl.lit(f"date_of_birth gives an age outside {MIN_AGE}-{MAX_AGE} years"),
+        )
+    )
+    rules.append(
+        Rule(
+            "reporting_date", "future_date", reporting > pl.lit(today),
+            pl.lit("reporting_date is in the future"),
+        )
+    )
+    opened = pl.col("_date_opened")
+    rules.append(
+        Rule(
+            "date_opened", "date_order", opened > reporting,
+            pl.lit("date_opened is after reporting_date"),
+        )
+    )
+    for name in ("date_closed", "date_first_delinquency"):
+        value = pl.col(f"_{name}")
+        rules.append(
+            Rule(
+                name, "date_order", (value < opened) | (value > reporting),
+                pl.lit(f"{name} must fall between date_opened and reporting_date"),
+            )
+        )
+    status = pl.col("account_status")
+    delinquent = status.is_in([s.value for s in DELINQUENT_STATUSES])
+    past_due = pl.col("_amount_past_due")
+    rules += [
+        Rule(
+            "amount_past_due", "delinquency_needs_amount", delinquent & (past_due == 0),
+            _msg("status ", status, " needs amount_past_due above 0"),
+        ),
+        Rule(
+            "date_first_delinquency", "delinquency_needs_date",
+            delinquent & pl.col("_date_first_delinquency").is_null()
+            & pl.col("date_first_delinquency").is_null(),
+            _msg("status ", status, " needs date_first_delinquency"),
+        ),
+        Rule(
+            "amount_past_due", "current_with_amount_past_due",
+            (status == AccountStatus.CURRENT) & (past_due > 0),
+            pl.lit("a current account cannot have an amount past due"),
+        ),
+        Rule(
+            "date_closed", "closed_needs_date",
+            (status == AccountStatus.PAID_CLOSED) & pl.col("date_closed").is_null(),
+            pl.lit("status paid_closed needs date_closed"),
+        ),
+        Rule(
+            "current_balance", "closed_with_balance",
+            (status == AccountStatus.PAID_CLOSED) & (pl.col("_current_balance") > 0),
+            pl.lit("a paid and closed account must have a zero balance"),
+        ),
+        Rule(
+            "amount_past_due", "past_due_exceeds_balance",
+            past_due > pl.col("_current_balance"),
+            pl.lit("amount_past_due cannot exceed current_balance"),
+        ),
+    ]
+    kind = pl.col("account_type")
+    rules += [
+        Rule(
+            "credit_limit", "limit_required",
+            kind.is_in([AccountType.REVOLVING, AccountType.LINE_OF_CREDIT])
+            & ~(pl.col("_credit_limit") > 0).fill_null(False),
+            _msg(kind, " accounts need a credit_limit above 0"),
+        ),
+        Rule(
+            "original_amount", "original_amount_required",
+            kind.is_in([AccountType.INSTALLMENT, AccountType.MORTGAGE])
+            & ~(pl.col("_original_amount") > 0).fill_null(False),
+            _msg(kind, " accounts need an original_amount above 0"),
+        ),
+    ]
+    return rules
+
+
+def validate_chunk(
+    raw: pl.DataFrame, default_currency: str, today: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Returns (typed rows that passed every rule, errors as record_no/field/rule/message)."""
+    frame = raw.with_columns(
+        normalize_national_id(pl.col("national_id")).alias("_national_id"), *_typed_columns()
+    )
+    frame = frame.with_columns(
+        _national_id_valid(frame["_national_id"], frame["national_id_type"]).alias("_id_valid")
+    )
+    rules = _rules(today)
+    flags = frame.select(
+        pl.col("record_no"),
+        *[r.violated.fill_null(False).alias(f"v{i}") for i, r in enumerate(rules)],
+        *[r.message.alias(f"m{i}") for i, r in enumerate(rules)],
+    )
+    errors = pl.concat(
+        [
+            flags.filter(pl.col(f"v{i}")).select(
+                pl.col("record_no"),
+                pl.lit(rule.field).alias("field"),
+                pl.lit(rule.rule).alias("rule"),
+                pl.col(f"m{i}").fill_null(rule.rule).alias("message"),
+            )
+            for i, rule in enumerate(rules)
+        ],
+        how="vertical",
+    ).cast(ERROR_SCHEMA)
+    bad = errors["record_no"].unique()
+    good = frame.filter(~pl.col("record_no").is_in(bad.implode()))
+    typed = good.select(
+        pl.col("record_no"),
+        *[
+            (pl.col(f"_{f.name}") if f.name in DATE_FIELDS or f.name in INT_FIELDS else pl.col(f.name))
+            .alias(f.name)
+            for f in FIELDS
+        ],
+    ).with_columns(
+        pl.col("national_id").pipe(normalize_national_id),
+        pl.col("currency").fill_null(default_currency),
+    )
+    return typed.cast(TYPED_SCHEMA), errors.sort("record_no", maintain_order=True)

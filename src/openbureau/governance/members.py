@@ -1,0 +1,175 @@
+"""Members (institutions), their roles, and their API keys.
+
+Keys look like ``ob_<prefix>_<secret>``: the prefix finds the key, and only a SHA-256 of the
+secret is stored. A key is shown once, when it is issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from openbureau.governance.audit import append_event
+from openbureau.governance.tables import api_keys, members
+
+MEMBER_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+
+
+class Role(StrEnum):
+    FURNISHER = "furnisher"
+    SUBSCRIBER = "subscriber"
+    REGULATOR = "regulator"
+
+
+class MemberError(ValueError):
+    """A member or key operation that cannot be done, with the reason."""
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    code: str
+    name: str
+    roles: frozenset[Role]
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def actor(self) -> str:
+        return f"member:{self.code}"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key_id: int
+    member_code: str
+    prefix: str
+    secret_key: str  # shown once; never stored
+
+
+def _parse_roles(value: str) -> frozenset[Role]:
+    return frozenset(Role(r) for r in value.split(",") if r)
+
+
+def _row_to_member(row) -> Member:
+    return Member(row.id, row.code, row.name, _parse_roles(row.roles))
+
+
+def add_member(
+    session: Session, code: str, name: str, roles: list[Role], actor: str
+) -> Member:
+    if not MEMBER_CODE.match(code):
+        raise MemberError(
+            f"member code {code!r} must be 2-64 lowercase letters, digits, '-' or '_'"
+        )
+    if not roles:
+        raise MemberError("a member needs at least one role")
+    role_text = ",".join(sorted({r.value for r in roles}))
+    try:
+        with session.begin_nested():
+            member_id = session.execute(
+                members.insert()
+                .values(code=code, name=name, roles=role_text, created_at=datetime.now(UTC))
+                .returning(members.c.id)
+            ).scalar_one()
+    except IntegrityError as exc:
+        raise MemberError(f"member {code!r} already exists") from exc
+    append_event(session, actor, "member.add", {"member": code, "roles": role_text})
+    return Member(member_id, code, name, frozenset(roles))
+
+
+def list_members(session: Session) -> list[Member]:
+    rows = session.execute(select(members).order_by(members.c.code)).all()
+    return [_row_to_member(r) for r in rows]
+
+
+def get_member(session: Session, code: str) -> Member:
+    row = session.execute(select(members).where(members.c.code == code)).first()
+    if row is None:
+        raise MemberError(f"no member {code!r}")
+    return _row_to_member(row)
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_key(session: Session, member_code: str, actor: str, label: str = "") -> IssuedKey:
+    member = get_member(session, member_code)
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key_id = session.execute(
+        api_keys.insert()
+        .values(
+            member_id=member.id,
+            prefix=prefix,
+            key_hash=_hash_secret(secret),
+            label=label,
+            created_at=datetime.now(UTC),
+        )
+        .returning(api_keys.c.id)
+    ).scalar_one()
+    append_event(session, actor, "key.issue", {"member": member_code, "key_id": key_id})
+    return IssuedKey(key_id, member_code, prefix, f"ob_{prefix}_{secret}")
+
+
+def revoke_key(session: Session, key_id: int, actor: str) -> None:
+    done = session.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    ).rowcount
+    if not done:
+        raise MemberError(f"no active key with id {key_id}")
+    append_event(session, actor, "key.revoke", {"key_id": key_id})
+
+
+def list_keys(session: Session, member_code: str | None = None) -> list[dict]:
+    query = select(
+        api_keys.c.id,
+        members.c.code,
+        api_keys.c.prefix,
+        api_keys.c.label,
+        api_keys.c.created_at,
+        api_keys.c.revoked_at,
+    ).join(members, members.c.id == api_keys.c.member_id)
+    if member_code:
+        query = query.where(members.c.code == member_code)
+    return [
+        {
+            "key_id": r.id,
+            "member": r.code,
+            "prefix": r.prefix,
+            "label": r.label,
+            "created_at": r.created_at.isoformat(),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in session.execute(query.order_by(api_keys.c.id)).all()
+    ]
+
+
+def authenticate(session: Session, presented: str) -> Member | None:
+    """The member owning an active key, or None for a malformed, unknown or revoked key."""
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != "ob" or not parts[1] or not parts[2]:
+        return None
+    row = session.execute(
+        select(api_keys.c.key_hash, api_keys.c.revoked_at, members)
+        .join(members, members.c.id == api_keys.c.member_id)
+        .where(api_keys.c.prefix == parts[1])
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash_secret(parts[2])):
+        return None
+    return Member(row.id, row.code, row.name, _parse_roles(row.roles))

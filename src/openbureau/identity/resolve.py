@@ -1,0 +1,140 @@
+"""Exact identity resolution for furnished records and inquiries.
+
+A record joins an existing subject when its national ID matches one that subject was
+reported with, and its name or its date of birth agrees. An ID match where both name and
+birth date disagree is never merged: the record goes to the review queue. Lookups use only
+blind indexes; no personal data is decrypted here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openbureau.identity.tables import subject_identities, subjects
+
+LOOKUP_BATCH = 5_000
+
+MATCHED, NEW, REVIEW = "matched", "new", "review"
+REASON_DISAGREE = "national ID matches a subject whose name and date of birth both differ"
+REASON_AMBIGUOUS = "national ID, name or birth date match more than one subject"
+
+EXISTING_SCHEMA = {
+    "national_id_bidx": pl.Utf8,
+    "subject_id": pl.Int64,
+    "e_name_bidx": pl.Utf8,
+    "e_dob_bidx": pl.Utf8,
+}
+
+
+def _batches(values: list, size: int = LOOKUP_BATCH) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def known_identities(session: Session, id_bidx: list[str]) -> pl.DataFrame:
+    """Identities already on file for these national IDs, with merged subjects followed."""
+    current = func.coalesce(subjects.c.merged_into, subjects.c.id)
+    rows: list[tuple] = []
+    for batch in _batches(id_bidx):
+        rows += session.execute(
+            select(
+                subject_identities.c.national_id_bidx,
+                current,
+                subject_identities.c.name_bidx,
+                subject_identities.c.dob_bidx,
+            )
+            .join(subjects, subjects.c.id == subject_identities.c.subject_id)
+            .where(subject_identities.c.national_id_bidx.in_(batch))
+        ).all()
+    return pl.DataFrame(rows, schema=EXISTING_SCHEMA, orient="row").unique()
+
+
+def _decide_known(records: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame:
+    """record_no, decision, subject_id, candidate_subject_id, reason for IDs already on file."""
+    pairs = records.select("record_no", "national_id_bidx", "name_bidx", "dob_bidx").join(
+        existing, on="national_id_bidx", how="inner"
+    )
+    agree = (pl.col("name_bidx") == pl.col("e_name_bidx")) | (
+        pl.col("dob_bidx") == pl.col("e_dob_bidx")
+    )
+    per_record = pairs.group_by("record_no").agg(
+        pl.col("subject_id").filter(agree).unique().alias("agreeing"),
+        pl.col("subject_id").min().alias("candidate_subject_id"),
+    )
+    n_agree = pl.col("agreeing").list.len()
+    return per_record.select(
+        "record_no",
+        pl.when(n_agree == 1).then(pl.lit(MATCHED)).otherwise(pl.lit(REVIEW)).alias("decision"),
+        pl.when(n_agree == 1).then(pl.col("agreeing").list.first()).alias("subject_id"),
+        "candidate_subject_id",
+        pl.when(n_agree == 0)
+        .then(pl.lit(REASON_DISAGREE))
+        .when(n_agree > 1)
+        .then(pl.lit(REASON_AMBIGUOUS))
+        .alias("reason"),
+    )
+
+
+def _create_subjects(session: Session, count: int, now: datetime) -> list[int]:
+    if count == 0:
+        return []
+    result = session.execute(
+        subjects.insert().returning(subjects.c.id, sort_by_parameter_order=True),
+        [{"created_at": now}] * count,
+    )
+    return list(result.scalars())
+
+
+def _decide_new(session: Session, records: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Records whose national ID is new: one subject per ID, built from its first record."""
+    ordered = records.select("record_no", "national_id_bidx", "name_bidx", "dob_bidx").sort(
+        "record_no"
+    )
+    firsts = ordered.unique("national_id_bidx", keep="first", maintain_order=True)
+    ids = _create_subjects(session, firsts.height, now)
+    reps = firsts.select(
+        "national_id_bidx",
+        pl.col("name_bidx").alias("r_name"),
+        pl.col("dob_bidx").alias("r_dob"),
+        pl.Series("new_subject_id", ids, dtype=pl.Int64),
+    )
+    joined = ordered.join(reps, on="national_id_bidx")
+    agrees = (pl.col("name_bidx") == pl.col("r_name")) | (pl.col("dob_bidx") == pl.col("r_dob"))
+    return joined.select(
+        "record_no",
+        pl.when(agrees).then(pl.lit(NEW)).otherwise(pl.lit(REVIEW)).alias("decision"),
+        pl.when(agrees).then(pl.col("new_subject_id")).alias("subject_id"),
+        pl.col("new_subject_id").alias("candidate_subject_id"),
+        pl.when(agrees).then(None).otherwise(pl.lit(REASON_DISAGREE)).alias("reason"),
+    )
+
+
+def resolve_records(session: Session, records: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Adds decision, subject_id, candidate_subject_id and reason to records with blind indexes."""
+    existing = known_identities(session, records["national_id_bidx"].unique().to_list())
+    known = _decide_known(records, existing)
+    unknown = records.filter(~pl.col("national_id_bidx").is_in(existing["national_id_bidx"].implode()))
+    new = _decide_new(session, unknown, now)
+    decisions = pl.concat(
+        [known.cast(new.schema), new], how="vertical"
+    )
+    return records.join(decisions, on="record_no", how="left")
+
+
+def find_subject(
+    session: Session, id_bidx: str, name_bidx: str, dob_bidx: str | None
+) -> int | None:
+    """The one subject an inquiry identity clearly points to, else None ("no hit")."""
+    existing = known_identities(session, [id_bidx])
+    if existing.is_empty():
+        return None
+    agree = pl.col("e_name_bidx") == name_bidx
+    if dob_bidx is not None:
+        agree = agree | (pl.col("e_dob_bidx") == dob_bidx)
+    agreeing = existing.filter(agree)["subject_id"].unique()
+    return int(agreeing[0]) if agreeing.len() == 1 else None

@@ -1,0 +1,56 @@
+"""HTTP endpoint for subscribers: request a credit report with a purpose and consent."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StringConstraints
+
+from openbureau.api.deps import BureauDep, SessionDep, SubscriberDep
+from openbureau.api.problems import Problem
+from openbureau.furnishing.schema import NationalIdType
+from openbureau.reports.inquiry import InquiryIdentity, InquiryRefused, make_inquiry
+
+router = APIRouter(prefix="/v1/inquiries", tags=["reports"])
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class IdentityIn(BaseModel):
+    full_name: Text
+    national_id_type: NationalIdType
+    national_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+    date_of_birth: date | None = None
+
+
+class InquiryIn(BaseModel):
+    identity: IdentityIn
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="A permissible purpose of this deployment's jurisdiction"
+    )
+    consent_reference: Text = Field(
+        description="Reference of the consumer's consent or the member's certification"
+    )
+
+
+@router.post("")
+def create_inquiry(
+    body: InquiryIn, bureau: BureauDep, member: SubscriberDep, session: SessionDep
+) -> dict:
+    """Request a consumer's credit report; every request is recorded and audited."""
+    identity = InquiryIdentity(
+        full_name=body.identity.full_name,
+        national_id_type=body.identity.national_id_type.value,
+        national_id=body.identity.national_id,
+        date_of_birth=body.identity.date_of_birth,
+    )
+    try:
+        report = make_inquiry(
+            bureau, session, member, identity, body.purpose, body.consent_reference
+        )
+    except InquiryRefused as exc:
+        raise Problem(exc.status, exc.title, exc.detail) from None
+    session.commit()
+    return report
