@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openbureau import __version__
@@ -61,7 +60,6 @@ def create_app(bureau: Bureau) -> FastAPI:
         title="openbureau",
         version=__version__,
         description="A neutral credit bureau: furnishing, identity, credit files and reports.",
-        default_response_class=ORJSONResponse,
     )
     app.state.bureau = bureau
     install_problem_handlers(app)

@@ -1,0 +1,57 @@
+"""Personal data is encrypted at rest: the raw database never holds a national ID or a name."""
+
+from __future__ import annotations
+
+import subprocess
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from factories import record, resident_id, write_jsonl
+from openbureau.furnishing.submit import submit_file
+from openbureau.governance.members import Role
+
+NAME = "欧阳娜娜"
+LATIN = "Nana OUYANG"
+
+
+def _load(bureau, members, tmp_path):
+    from datetime import date
+
+    furnisher, _ = members.add("zhifu", Role.FURNISHER)
+    birth = date(1988, 6, 5)
+    national_id = resident_id(birth, 424)
+    records = [
+        record(full_name=NAME, birth=birth, serial=424, account_ref="A1",
+               address="杭州市上城区解放路18号", phone="+8613912345678"),
+        record(full_name=LATIN, birth=birth, serial=424, account_ref="A2"),
+    ]
+    report, _ = submit_file(bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records),
+                            actor="t")
+    assert report["accepted"] == 2
+    return national_id
+
+
+def _secrets(national_id: str) -> list[bytes]:
+    return [national_id.encode(), NAME.encode(), LATIN.encode(), "解放路".encode(),
+            b"13912345678", national_id[6:14].encode()]
+
+
+def test_no_personal_data_in_the_raw_database(bureau, members, tmp_path, db_backend):
+    national_id = _load(bureau, members, tmp_path)
+    if db_backend == "sqlite":
+        with bureau.engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(FULL)"))
+        bureau.dispose()
+        path = make_url(bureau.settings.database_url).database
+        raw = b"".join(open(p, "rb").read() for p in (path, path + "-wal") if __import__("os").path.exists(p))
+    else:
+        url = make_url(bureau.settings.database_url)
+        raw = subprocess.run(
+            ["pg_dump", "-h", url.host, "-p", str(url.port), "-U", url.username, url.database],
+            check=True, capture_output=True,
+        ).stdout
+        assert b"COPY public.subject_identities" in raw
+    assert len(raw) > 10_000
+    for secret in _secrets(national_id):
+        assert secret not in raw, secret
