@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from pypinyin import lazy_pinyin
 from stdnum.cn import ric
 
 from openbureau.demo import taiwan
@@ -257,10 +258,19 @@ def test_names_addresses_phones(full, records):
     assert records["address"].str.contains(r"^[\u4e00-\u9fff]+市[\u4e00-\u9fff]+区.+\d+号").all()
     assert records["phone"].str.contains(r"^\+861[3-9]\d{9}$").all()
     assert full.persons["phone"].n_unique() == full.persons.height
-    # Each person's two spellings: the pinyin one romanises the Chinese one syllable-wise.
+    # Each person's two spellings: the pinyin one romanises the Chinese one.
     persons = full.persons
     assert persons["name_zh"].str.contains(HAN_NAME).all()
     assert persons["name_latin"].str.contains(PINYIN_NAME).all()
+    spellings = persons.select("name_zh", "name_latin").unique()
+    whole = given = 0
+    for zh, latin in spellings.iter_rows():
+        plain = "".join(lazy_pinyin(zh)).replace("lv", "lyu").replace("nv", "nyu")
+        whole += plain == latin.replace(" ", "").lower()
+        given += plain.endswith(latin.split(" ")[1].lower())
+    # Surnames with a special surname reading (e.g. 曾 ZENG, not ceng) are the exceptions.
+    assert whole / spellings.height > 0.95
+    assert given / spellings.height > 0.99
 
 
 def test_shared_people_across_two_furnishers(full, records):
@@ -471,3 +481,13 @@ def test_write_submission_infers_format(full, tmp_path):
     assert write_submission(frame, tmp_path / "a" / "x.jsonl").is_file()
     with pytest.raises(ValueError):
         write_submission(frame, tmp_path / "x.txt")
+
+
+def test_command_line_writes_every_submission(tmp_path):
+    assert taiwan.main([str(tmp_path), "--format", "csv", "--limit", "300"]) == 0
+    files = sorted(tmp_path.glob("*/*.csv"))
+    assert len(files) == len(taiwan.FURNISHERS) * len(PERIODS)
+    truth = pl.read_csv(tmp_path / "ground_truth_accounts.csv")
+    assert truth.height == 300
+    total = sum(pl.read_csv(f, infer_schema=False).height for f in files)
+    assert total == 300 * len(PERIODS)

@@ -13,12 +13,32 @@ the dataset's AGE (as of 2005-09-30) and whose 17th digit agrees with its SEX. A
 people hold two accounts (two dataset rows with the same SEX and AGE) at two different
 furnishers; one furnisher reports the name in Chinese script, the other in pinyin.
 
+Field mapping, for the period whose dataset columns are PAY_x and BILL_AMTx (k = PAY_x when
+positive, else 0):
+
+- account_type ``revolving``, credit_limit = LIMIT_BAL, currency ``TWD``, date_closed null.
+- account_status: k = 0 -> ``current``; k = 1..5 -> ``past_due_30``..``past_due_150``;
+  k >= 6 -> ``past_due_180``.
+- current_balance = max(BILL_AMTx, 0), raised to amount_past_due if that is larger.
+- amount_past_due: 0 when current, else max(min(balance, k * minimum payment), 1) where the
+  minimum payment is 5% of the balance, at least NT$1,000.
+- date_first_delinquency: first day of the month k months before the reporting month (never
+  before date_opened); null when current.
+- payment_history: position i is the profile character of the month i months earlier ('0'
+  paid as agreed, '1'..'6' months late), 'B' for months before April 2005.
+- date_opened: a fixed random date 1-4 (platform) or 1-8 (banks) years before April 2005,
+  never before the holder's 18th birthday.
+- reporting_date: the last day of the period's month.
+
 Everything is columnar: Python loops only run over furnishers, periods or the few hundred
 distinct name parts, never over accounts.
+
+Write the files with ``python -m openbureau.demo.taiwan OUT_DIR [--format jsonl|csv|parquet]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import calendar
 from dataclasses import dataclass
 from datetime import date
@@ -169,8 +189,8 @@ class DemoData:
     """
 
     seed: int
-    furnishers: tuple[Furnisher, ...]
-    submissions: tuple[DemoSubmission, ...]
+    furnishers: list[Furnisher]
+    submissions: list[DemoSubmission]
     accounts: pl.DataFrame
     persons: pl.DataFrame
 
@@ -581,7 +601,7 @@ def build_demo_submissions(seed: int = 2005, limit: int | None = None) -> DemoDa
     records = pl.concat([_period_records(accounts, p) for p in range(len(PERIODS))])
     records = records.sort("member_code", "period", "account_ref")
     by_key = records.partition_by("member_code", "period", as_dict=True, include_key=False)
-    submissions = tuple(
+    submissions = [
         DemoSubmission(
             member_code=f.code,
             period=period,
@@ -592,7 +612,7 @@ def build_demo_submissions(seed: int = 2005, limit: int | None = None) -> DemoDa
         for f in FURNISHERS
         for period in PERIODS
         if (f.code, period) in by_key
-    )
+    ]
     account_table = accounts.select(
         "member_code",
         "account_ref",
@@ -603,7 +623,7 @@ def build_demo_submissions(seed: int = 2005, limit: int | None = None) -> DemoDa
     )
     return DemoData(
         seed=seed,
-        furnishers=FURNISHERS,
+        furnishers=list(FURNISHERS),
         submissions=submissions,
         accounts=account_table,
         persons=persons.rename({"SEX": "sex", "AGE": "age_2005"}),
@@ -660,3 +680,21 @@ def write_demo_submissions(
         )
         for s in data.submissions
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the demo's furnishing submissions.")
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
+    parser.add_argument("--seed", type=int, default=2005)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+    data = build_demo_submissions(seed=args.seed, limit=args.limit)
+    paths = write_demo_submissions(data, args.out_dir, args.format)
+    data.accounts.write_csv(args.out_dir / "ground_truth_accounts.csv")
+    print(f"wrote {len(paths)} submissions and ground_truth_accounts.csv to {args.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
