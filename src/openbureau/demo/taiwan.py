@@ -305,6 +305,7 @@ def _assign_people(rows: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame
         _single_f=pl.Series(single_f, dtype=pl.Int64),
         _single_latin=pl.Series(latin_u < latin_share),
     ).join(chosen, on=["SEX", "AGE", "_pair"], how="left")
+    rows = rows.sort("row")  # joins do not promise order; later draws are positional
     is_shared = pl.col("first_row").is_not_null()
     # Exactly one of the two rows of a shared pair gets the pinyin spelling.
     gets_latin = (pl.col("row") == pl.col("first_row")) ^ pl.col("_flip")
@@ -498,7 +499,7 @@ def _account_refs(accounts: pl.DataFrame, rng: np.random.Generator) -> pl.DataFr
                 )
             )
         )
-    return accounts.join(pl.concat(parts), on="row", how="left")
+    return accounts.join(pl.concat(parts), on="row", how="left").sort("row")
 
 
 def _date_opened(accounts: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -589,8 +590,10 @@ def build_demo_submissions(seed: int = 2005, limit: int | None = None) -> DemoDa
         rng,
     )
     codes = {i: f.code for i, f in enumerate(FURNISHERS)}
-    accounts = rows.join(persons.drop("SEX", "AGE"), on="person_id", how="left").with_columns(
-        member_code=pl.col("furnisher").replace_strict(codes, return_dtype=pl.Utf8)
+    accounts = (
+        rows.join(persons.drop("SEX", "AGE"), on="person_id", how="left")
+        .sort("row")
+        .with_columns(member_code=pl.col("furnisher").replace_strict(codes, return_dtype=pl.Utf8))
     )
     accounts = _account_refs(accounts, rng)
     accounts = _date_opened(accounts, rng)
