@@ -435,6 +435,8 @@ def test_same_seed_same_frames(full):
 
 
 def test_limit(records):
+    with pytest.raises(ValueError):
+        build_demo_submissions(limit=0)
     small = build_demo_submissions(limit=500)
     assert small.accounts.height == 500
     assert small.all_records().height == 500 * len(PERIODS)

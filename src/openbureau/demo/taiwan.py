@@ -574,6 +574,8 @@ def build_demo_submissions(seed: int = 2005, limit: int | None = None) -> DemoDa
     ``limit`` keeps only the first ``limit`` dataset rows (for quick tests); identities then
     differ from the full build's, but the build is deterministic for each (seed, limit).
     """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of dataset rows, got {limit}")
     rng = np.random.default_rng(seed)
     rows = load_dataset(limit).with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
 
