@@ -52,6 +52,33 @@ def serve(
     )
 
 
+@app.command()
+def demo(
+    limit: Annotated[int | None, typer.Option(help="Use only the first N dataset rows")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary")] = False,
+) -> None:
+    """Build an embedded bureau from the Taiwan credit-card data and serve sample reports."""
+    from openbureau.cli_support import bureau_from_env, console, print_json
+    from openbureau.demo.run import print_outcome, run_demo
+
+    bureau = bureau_from_env()
+    outcome = run_demo(bureau, console if not json_out else console.__class__(quiet=True), limit)
+    if json_out:
+        print_json(
+            {
+                "submissions": outcome.submissions and [
+                    {k: v for k, v in r.items() if k != "errors"} for r in outcome.submissions
+                ],
+                "inquiries": outcome.inquiries,
+                "audit": outcome.audit,
+                "keys_file": str(outcome.keys_file),
+            }
+        )
+    else:
+        print_outcome(outcome, console)
+    raise typer.Exit(0 if outcome.audit["ok"] else 1)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,197 @@
+"""`openbureau demo`: an embedded bureau built from the real Taiwan credit-card data.
+
+Three furnishers send six monthly files each (April-September 2005; the platform in JSON
+Lines, the banks in CSV and Parquet). A state-owned bank that furnishes nothing then asks
+for reports, and one is printed. Re-running the demo replays the same files: nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openbureau.context import Bureau
+from openbureau.demo.taiwan import DemoData, build_demo_submissions, write_submission
+from openbureau.furnishing.submit import submit_file
+from openbureau.governance.audit import verify_chain
+from openbureau.governance.members import MemberError, Role, add_member, get_member, issue_key
+from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
+from openbureau.schema_migrations import upgrade
+
+ACTOR = "operator:demo"
+FORMAT_BY_MEMBER = {"zhifu": "jsonl", "hzbank": "csv", "zjrcb": "parquet"}
+OTHER_MEMBERS = (
+    ("zjstatebank", "Zhejiang State-Owned Bank", (Role.SUBSCRIBER,)),
+    ("pboc-hz", "PBOC Hangzhou Central Sub-branch", (Role.REGULATOR,)),
+)
+LENDER = "zjstatebank"
+
+
+@dataclass
+class DemoOutcome:
+    submissions: list[dict]
+    inquiries: list[dict]
+    audit: dict
+    keys_file: Path
+
+
+def run_demo(bureau: Bureau, console: Console, limit: int | None = None) -> DemoOutcome:
+    upgrade(bureau.engine)
+    with console.status("building the furnishers' files from the Taiwan dataset"):
+        data = build_demo_submissions(limit=limit)
+    keys_file = _ensure_members(bureau, data)
+    files_dir = bureau.settings.data_dir / "demo-files"
+    files_dir.mkdir(parents=True, exist_ok=True)
+    reports = _furnish(bureau, data, files_dir, console)
+    inquiries = _sample_inquiries(bureau, data)
+    with bureau.sessions() as session:
+        audit = verify_chain(session).as_dict()
+    return DemoOutcome(reports, inquiries, audit, keys_file)
+
+
+def _ensure_members(bureau: Bureau, data: DemoData) -> Path:
+    wanted = [(f.code, f.name, tuple(Role(r) for r in f.roles)) for f in data.furnishers]
+    wanted += list(OTHER_MEMBERS)
+    keys_file = bureau.settings.data_dir / "demo-keys.json"
+    keys: dict[str, str] = json.loads(keys_file.read_text()) if keys_file.exists() else {}
+    with bureau.sessions() as session, session.begin():
+        for code, name, roles in wanted:
+            try:
+                get_member(session, code)
+            except MemberError:
+                add_member(session, code, name, list(roles), ACTOR)
+            if code not in keys:
+                keys[code] = issue_key(session, code, ACTOR, label="demo").secret_key
+    fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(keys, fh, indent=2)
+    return keys_file
+
+
+def _furnish(bureau: Bureau, data: DemoData, folder: Path, console: Console) -> list[dict]:
+    ordered = sorted(data.submissions, key=lambda s: (s.period, s.member_code))
+    total = sum(s.records.height for s in ordered)
+    reports = []
+    with Progress(
+        TextColumn("[bold]furnishing[/bold] {task.description}"), BarColumn(),
+        MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+    ) as bar:
+        task = bar.add_task("", total=total)
+        for sub in ordered:
+            fmt = FORMAT_BY_MEMBER.get(sub.member_code, "jsonl")
+            path = write_submission(sub.records, folder / f"{sub.member_code}-{sub.period}.{fmt}", fmt)
+            bar.update(task, description=f"{sub.member_code} {sub.period} ({fmt})")
+            with bureau.sessions() as session:
+                member = get_member(session, sub.member_code)
+            report, replay = submit_file(bureau, member, path, actor=ACTOR)
+            reports.append(report | {"replay": replay, "period": sub.period})
+            bar.advance(task, sub.records.height)
+    return reports
+
+
+def _sample_people(data: DemoData) -> pl.DataFrame:
+    """A person with accounts at two furnishers, the most delinquent one, and one more."""
+    counts = data.accounts.group_by("person_id").agg(pl.len().alias("accounts"))
+    shared = counts.filter(pl.col("accounts") > 1)["person_id"].sort().head(1)
+    sept = data.all_records().filter(pl.col("period") == data.submissions[-1].period)
+    worst = (
+        sept.sort(["amount_past_due", "account_ref"], descending=[True, False])
+        .join(data.accounts.select("account_ref", "person_id"), on="account_ref")["person_id"]
+        .head(1)
+    )
+    first = data.persons["person_id"].sort().head(1)
+    ids = pl.concat([shared, worst, first]).unique(maintain_order=True)
+    return data.persons.filter(pl.col("person_id").is_in(ids.implode()))
+
+
+def _sample_inquiries(bureau: Bureau, data: DemoData) -> list[dict]:
+    people = _sample_people(data)
+    identities = [
+        InquiryIdentity(p["name_zh"], "cn_ric", p["national_id"], p["date_of_birth"])
+        for p in people.iter_rows(named=True)
+    ]
+    # Somebody the bureau has never heard of: the answer must be "no hit".
+    identities.append(InquiryIdentity("王小明", "cn_ric", "11010519491231002X", None))
+    results = []
+    for identity in identities:
+        with bureau.sessions() as session:
+            lender = get_member(session, LENDER)
+            report = make_inquiry(
+                bureau, session, lender, identity, "loan_approval", "DEMO-CONSENT-2005-10"
+            )
+            session.commit()
+        results.append(report)
+    return results
+
+
+def print_report(report: dict, console: Console) -> None:
+    if report["result"] != "hit":
+        console.print(Panel(report["message"], title="no hit", border_style="yellow"))
+        return
+    subject = report["subject"]
+    inquiry = report["inquiry"]
+    console.print(
+        Panel(
+            f"[bold]{' / '.join(subject['names'])}[/bold]   born {', '.join(subject['dates_of_birth'])}\n"
+            f"ID {', '.join(i['masked'] for i in subject['national_ids'])}   "
+            f"{'; '.join(subject['addresses'][:2])}\n"
+            f"report {report['report_id']} for [bold]{inquiry['member']}[/bold], purpose "
+            f"{inquiry['purpose']} ({'hard' if inquiry['hard'] else 'soft'}), consent "
+            f"{inquiry['consent_reference']}",
+            title=f"credit report · subject {subject['subject_id']}",
+        )
+    )
+    table = Table("furnisher", "type", "opened", "limit", "balance", "past due", "status",
+                  "history (newest first)")
+    for account in report["accounts"]:
+        table.add_row(
+            account["furnisher"], account["account_type"], account["date_opened"],
+            f"{account['credit_limit'] or account['original_amount'] or 0:,}",
+            f"{account['current_balance']:,}", f"{account['amount_past_due']:,}",
+            account["account_status"], "".join(m["code"] for m in account["history"]),
+        )
+    console.print(table)
+    summary = report["summary"]
+    console.print(
+        f"summary: {summary['accounts_total']} accounts, {summary['delinquent_accounts']} "
+        f"delinquent, balance {summary['total_balance']:,}, past due "
+        f"{summary['total_past_due']:,}, worst in 24 months "
+        f"{summary['worst_delinquency_24m_days']} days, hard inquiries (24 months) "
+        f"{summary['hard_inquiries_24m']}"
+    )
+
+
+def print_outcome(outcome: DemoOutcome, console: Console) -> None:
+    table = Table("period", "member", "format", "records", "accepted", "rejected", "new subjects",
+                  "matched", "review", "note", title="submissions")
+    for r in outcome.submissions:
+        table.add_row(
+            r["period"], r["member"], r["format"], f"{r['records']:,}", f"{r['accepted']:,}",
+            f"{r['rejected']:,}", f"{r['new_subjects']:,}", f"{r['matched_existing_subjects']:,}",
+            f"{r['held_for_identity_review']:,}", "replay: unchanged" if r["replay"] else "",
+        )
+    console.print(table)
+    hits = [r for r in outcome.inquiries if r["result"] == "hit"]
+    shared = max(hits, key=lambda r: len(r["accounts"]), default=None)
+    if shared:
+        print_report(shared, console)
+    misses = [r for r in outcome.inquiries if r["result"] != "hit"]
+    if misses:
+        print_report(misses[0], console)
+    audit = outcome.audit
+    console.print(
+        f"audit log: {'intact' if audit['ok'] else 'BROKEN'}, {audit['events']} events, "
+        f"head {audit['head_hash'][:16]}…"
+    )
+    console.print(
+        f"API keys for the demo members: {outcome.keys_file}\n"
+        "serve this bureau with: [bold]openbureau serve[/bold]  (OpenAPI at /openapi.json)"
+    )
