@@ -1,0 +1,117 @@
+"""Ingest benchmark: native files end to end vs a plain bulk insert of the same rows.
+
+End to end = parse, validate, resolve identity, encrypt, load (submit_file), for every
+monthly file of the demo's three furnishers. Baseline = the same rows, already in memory,
+bulk-inserted into a plain table of the same database (executemany on SQLite, COPY on
+PostgreSQL). Both run in this process, one after the other, and the ratio is printed.
+
+    python bench/ingest.py [--limit N] [--pg-url postgresql+psycopg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import create_engine, text
+
+from openbureau.context import Bureau
+from openbureau.demo.taiwan import build_demo_submissions, write_submission
+from openbureau.furnishing.submit import submit_file
+from openbureau.governance.crypto import generate_key_pair_b64
+from openbureau.governance.members import Role, add_member, get_member
+from openbureau.schema_migrations import upgrade
+from openbureau.settings import Settings
+
+
+def _fresh_pg(admin_url: str, name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def end_to_end(settings: Settings, files: list[tuple[str, Path]]) -> float:
+    bureau = Bureau.from_settings(settings)
+    upgrade(bureau.engine)
+    with bureau.sessions() as session, session.begin():
+        for code in sorted({c for c, _ in files}):
+            add_member(session, code, code, [Role.FURNISHER], "operator:bench")
+    start = time.perf_counter()
+    for code, path in files:
+        with bureau.sessions() as session:
+            member = get_member(session, code)
+        report, _ = submit_file(bureau, member, path, actor="operator:bench")
+        assert report["rejected"] == 0
+    elapsed = time.perf_counter() - start
+    bureau.dispose()
+    return elapsed
+
+
+def baseline(url: str, rows: pl.DataFrame) -> float:
+    engine = create_engine(url)
+    cols = ", ".join(f"{c} text" for c in rows.columns)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS plain_rows"))
+        conn.execute(text(f"CREATE TABLE plain_rows ({cols})"))
+    as_text = rows.with_columns(pl.all().cast(pl.Utf8))
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        raw = conn.connection.driver_connection
+        if engine.dialect.name == "postgresql":
+            buffer = io.BytesIO()
+            as_text.write_csv(buffer, include_header=False)
+            with raw.cursor() as cur, cur.copy(
+                f"COPY plain_rows FROM STDIN WITH (FORMAT csv)"
+            ) as copy:
+                copy.write(buffer.getvalue())
+        else:
+            marks = ", ".join("?" for _ in rows.columns)
+            raw.executemany(f"INSERT INTO plain_rows VALUES ({marks})", as_text.rows())
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="dataset rows (default all)")
+    parser.add_argument("--pg-url", default=None, help="admin URL of a PostgreSQL server")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ob-bench-"))
+    data = build_demo_submissions(limit=args.limit)
+    files = []
+    for sub in sorted(data.submissions, key=lambda s: (s.period, s.member_code)):
+        files.append((sub.member_code, write_submission(sub.records, work / f"{sub.member_code}-{sub.period}.jsonl")))
+    rows = pl.concat([s.records for s in data.submissions])
+    n = rows.height
+    keys = generate_key_pair_b64()
+    targets = [("sqlite", f"sqlite:///{work}/e2e.db", f"sqlite:///{work}/plain.db")]
+    if args.pg_url:
+        targets.append(("postgresql", _fresh_pg(args.pg_url, "bench_e2e"),
+                        _fresh_pg(args.pg_url, "bench_plain")))
+    print(f"{n:,} account records in {len(files)} files")
+    print(f"{'database':<11} {'end-to-end rec/s':>17} {'bulk insert rec/s':>18} {'ratio':>7}")
+    for name, e2e_url, plain_url in targets:
+        settings = Settings(
+            data_dir=work, database_url=e2e_url,
+            encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
+            blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
+        )
+        e2e = end_to_end(settings, files)
+        base = baseline(plain_url, rows)
+        print(f"{name:<11} {n / e2e:>17,.0f} {n / base:>18,.0f} {e2e / base:>6.1f}x")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
