@@ -130,11 +130,15 @@ def find_subject(
     session: Session, id_bidx: str, name_bidx: str, dob_bidx: str | None
 ) -> int | None:
     """The one subject an inquiry identity clearly points to, else None ("no hit")."""
-    existing = known_identities(session, [id_bidx])
-    if existing.is_empty():
-        return None
-    agree = pl.col("e_name_bidx") == name_bidx
-    if dob_bidx is not None:
-        agree = agree | (pl.col("e_dob_bidx") == dob_bidx)
-    agreeing = existing.filter(agree)["subject_id"].unique()
-    return int(agreeing[0]) if agreeing.len() == 1 else None
+    current = func.coalesce(subjects.c.merged_into, subjects.c.id)
+    rows = session.execute(
+        select(current, subject_identities.c.name_bidx, subject_identities.c.dob_bidx)
+        .join(subjects, subjects.c.id == subject_identities.c.subject_id)
+        .where(subject_identities.c.national_id_bidx == id_bidx)
+    ).all()
+    agreeing = {
+        subject
+        for subject, name, dob in rows
+        if name == name_bidx or (dob_bidx is not None and dob == dob_bidx)
+    }
+    return agreeing.pop() if len(agreeing) == 1 else None
