@@ -70,9 +70,10 @@ def baseline(url: str, rows: pl.DataFrame) -> float:
         if engine.dialect.name == "postgresql":
             buffer = io.BytesIO()
             as_text.write_csv(buffer, include_header=False)
-            with raw.cursor() as cur, cur.copy(
-                f"COPY plain_rows FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
+            with (
+                raw.cursor() as cur,
+                cur.copy("COPY plain_rows FROM STDIN WITH (FORMAT csv)") as copy,
+            ):
                 copy.write(buffer.getvalue())
         else:
             marks = ", ".join("?" for _ in rows.columns)
@@ -91,19 +92,30 @@ def main() -> None:
     data = build_demo_submissions(limit=args.limit)
     files = []
     for sub in sorted(data.submissions, key=lambda s: (s.period, s.member_code)):
-        files.append((sub.member_code, write_submission(sub.records, work / f"{sub.member_code}-{sub.period}.jsonl")))
+        files.append(
+            (
+                sub.member_code,
+                write_submission(sub.records, work / f"{sub.member_code}-{sub.period}.jsonl"),
+            )
+        )
     rows = pl.concat([s.records for s in data.submissions])
     n = rows.height
     keys = generate_key_pair_b64()
     targets = [("sqlite", f"sqlite:///{work}/e2e.db", f"sqlite:///{work}/plain.db")]
     if args.pg_url:
-        targets.append(("postgresql", _fresh_pg(args.pg_url, "bench_e2e"),
-                        _fresh_pg(args.pg_url, "bench_plain")))
+        targets.append(
+            (
+                "postgresql",
+                _fresh_pg(args.pg_url, "bench_e2e"),
+                _fresh_pg(args.pg_url, "bench_plain"),
+            )
+        )
     print(f"{n:,} account records in {len(files)} files")
     print(f"{'database':<11} {'end-to-end rec/s':>17} {'bulk insert rec/s':>18} {'ratio':>7}")
     for name, e2e_url, plain_url in targets:
         settings = Settings(
-            data_dir=work, database_url=e2e_url,
+            data_dir=work,
+            database_url=e2e_url,
             encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
             blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
         )

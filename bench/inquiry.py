@@ -53,8 +53,12 @@ def _wrk(url: str, seconds: int, script: Path | None = None) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
-            "non2xx": int(errors.group(1)) if errors else 0}
+    return {
+        "rps": rps,
+        "p50": lat.get("50"),
+        "p99": lat.get("99"),
+        "non2xx": int(errors.group(1)) if errors else 0,
+    }
 
 
 def _hey_p99(url: str, key: str, body_file: Path, rate: float, seconds: int) -> str | None:
@@ -62,10 +66,27 @@ def _hey_p99(url: str, key: str, body_file: Path, rate: float, seconds: int) -> 
         return None
     workers = 8
     out = subprocess.run(
-        ["hey", "-z", f"{seconds}s", "-c", str(workers), "-q", str(max(rate / workers, 1)),
-         "-m", "POST", "-T", "application/json", "-H", f"Authorization: Bearer {key}",
-         "-D", str(body_file), url],
-        capture_output=True, text=True, check=True,
+        [
+            "hey",
+            "-z",
+            f"{seconds}s",
+            "-c",
+            str(workers),
+            "-q",
+            str(max(rate / workers, 1)),
+            "-m",
+            "POST",
+            "-T",
+            "application/json",
+            "-H",
+            f"Authorization: Bearer {key}",
+            "-D",
+            str(body_file),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     found = re.search(r"99%% in ([\d.]+) secs".replace("%%", "%"), out)
     return f"{float(found.group(1)) * 1000:.1f}ms" if found else None
@@ -80,12 +101,17 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ob-bench-inq-"))
     keys = generate_key_pair_b64()
-    env = dict(os.environ) | keys | {
-        "OPENBUREAU_DATABASE_URL": _fresh_pg(args.pg_url, "bench_inquiry"),
-        "OPENBUREAU_DATA_DIR": str(work),
-    }
+    env = (
+        dict(os.environ)
+        | keys
+        | {
+            "OPENBUREAU_DATABASE_URL": _fresh_pg(args.pg_url, "bench_inquiry"),
+            "OPENBUREAU_DATA_DIR": str(work),
+        }
+    )
     settings = Settings(
-        data_dir=work, database_url=env["OPENBUREAU_DATABASE_URL"],
+        data_dir=work,
+        database_url=env["OPENBUREAU_DATABASE_URL"],
         encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
         blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
     )
@@ -95,20 +121,43 @@ def main() -> None:
 
     persons = build_demo_submissions(limit=args.limit).persons.head(500)
     bodies = work / "bodies.jsonl"
-    bodies.write_text("\n".join(
-        json.dumps({"identity": {"full_name": p["name_zh"], "national_id_type": "cn_ric",
-                                 "national_id": p["national_id"],
-                                 "date_of_birth": p["date_of_birth"].isoformat()},
-                    "purpose": "loan_approval", "consent_reference": "BENCH"}, ensure_ascii=False)
-        for p in persons.iter_rows(named=True)
-    ) + "\n")
+    bodies.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "identity": {
+                        "full_name": p["name_zh"],
+                        "national_id_type": "cn_ric",
+                        "national_id": p["national_id"],
+                        "date_of_birth": p["date_of_birth"].isoformat(),
+                    },
+                    "purpose": "loan_approval",
+                    "consent_reference": "BENCH",
+                },
+                ensure_ascii=False,
+            )
+            for p in persons.iter_rows(named=True)
+        )
+        + "\n"
+    )
     bureau.dispose()
     key = json.loads(outcome.keys_file.read_text())["zjstatebank"]
     script = work / "inquiry.lua"
     script.write_text(LUA % (bodies, key))
     server = subprocess.Popen(
-        [sys.executable, "-m", "openbureau.cli", "serve", "--workers", "2", "--port",
-         str(args.port), "--log-level", "warning"], env=env,
+        [
+            sys.executable,
+            "-m",
+            "openbureau.cli",
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(args.port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
@@ -127,12 +176,20 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print(f"trivial /v1/health : {trivial['rps']:8.0f} req/s  p50 {trivial['p50']}  p99 {trivial['p99']}")
-    print(f"POST /v1/inquiries : {inquiry['rps']:8.0f} req/s  p50 {inquiry['p50']}  p99 {inquiry['p99']}"
-          f"  non-2xx {inquiry['non2xx']}")
+    print(
+        f"trivial /v1/health : {trivial['rps']:8.0f} req/s  "
+        f"p50 {trivial['p50']}  p99 {trivial['p99']}"
+    )
+    print(
+        f"POST /v1/inquiries : {inquiry['rps']:8.0f} req/s  "
+        f"p50 {inquiry['p50']}  p99 {inquiry['p99']}"
+        f"  non-2xx {inquiry['non2xx']}"
+    )
     print(f"ratio inquiries/trivial: {inquiry['rps'] / trivial['rps']:.2f} (target >= 0.40)")
-    print(f"p99 at half the maximum inquiry rate ({inquiry['rps'] / 2:.0f} req/s): {p99_half}"
-          " (target < 50 ms)")
+    print(
+        f"p99 at half the maximum inquiry rate ({inquiry['rps'] / 2:.0f} req/s): {p99_half}"
+        " (target < 50 ms)"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

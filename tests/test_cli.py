@@ -28,8 +28,9 @@ def test_members_keys_and_submit(env_settings, tmp_path):
     assert listed[0]["member"] == "zhifu" and "api_key" not in listed[0]
     assert issued["api_key"] not in _run("members", "keys", "list").output
 
-    good = write_jsonl(tmp_path / "good.jsonl", [record(**person(i), account_ref=f"A{i}")
-                                                 for i in range(3)])
+    good = write_jsonl(
+        tmp_path / "good.jsonl", [record(**person(i), account_ref=f"A{i}") for i in range(3)]
+    )
     result = _run("submit", str(good), "--member", "zhifu", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["accepted"] == 3
@@ -51,8 +52,15 @@ def test_members_keys_and_submit(env_settings, tmp_path):
 
 
 def test_every_command_has_help():
-    for args in (["--help"], ["members", "--help"], ["members", "keys", "--help"],
-                 ["submit", "--help"], ["audit", "verify", "--help"], ["serve", "--help"],
-                 ["demo", "--help"], ["db", "upgrade", "--help"]):
+    for args in (
+        ["--help"],
+        ["members", "--help"],
+        ["members", "keys", "--help"],
+        ["submit", "--help"],
+        ["audit", "verify", "--help"],
+        ["serve", "--help"],
+        ["demo", "--help"],
+        ["db", "upgrade", "--help"],
+    ):
         result = _run(*args)
         assert result.exit_code == 0 and "Usage" in result.output, args

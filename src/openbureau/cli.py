@@ -66,9 +66,8 @@ def demo(
     if json_out:
         print_json(
             {
-                "submissions": outcome.submissions and [
-                    {k: v for k, v in r.items() if k != "errors"} for r in outcome.submissions
-                ],
+                "submissions": outcome.submissions
+                and [{k: v for k, v in r.items() if k != "errors"} for r in outcome.submissions],
                 "inquiries": outcome.inquiries,
                 "audit": outcome.audit,
                 "keys_file": str(outcome.keys_file),

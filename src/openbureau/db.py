@@ -63,3 +63,22 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def in_values(connection_or_session, column: str, param: str) -> str:
+    """SQL testing `column` against a list bound as one parameter (see `list_param`).
+
+    One array (PostgreSQL) or JSON text (SQLite) parameter instead of thousands of bound
+    values keeps big lookups cheap to compile and to send.
+    """
+    if connection_or_session.get_bind().dialect.name == "postgresql":
+        return f"{column} = ANY(:{param})"
+    return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+
+def list_param(connection_or_session, values: list) -> object:
+    if connection_or_session.get_bind().dialect.name == "postgresql":
+        return list(values)
+    import orjson
+
+    return orjson.dumps(list(values)).decode()

@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     )
     blind_index_key: str = Field(
         default="",
-        description="Base64 of 32 bytes for the keyed hashes (blind indexes) used in exact lookups. "
-        "Empty means generated with the encryption key.",
+        description="Base64 of 32 bytes for the keyed hashes (blind indexes) used in exact "
+        "lookups. Empty means generated with the encryption key.",
     )
     jurisdiction: Literal["CN", "US", "EU-DE"] = Field(
         default="CN",

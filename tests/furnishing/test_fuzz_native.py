@@ -20,13 +20,29 @@ from openbureau.furnishing.parse import iter_chunks
 from openbureau.furnishing.schema import FIELD_NAMES
 from openbureau.furnishing.validate import _national_id_valid, validate_chunk
 
-FUZZ = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10**15), 10**15), st.floats(allow_nan=False),
-    st.text(max_size=30), st.sampled_from(["2005-02-30", "2005-09-30", "current", "revolving",
-                                            "0" * 24, "X" * 25, "cn_ric", "us_ssn", ""]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "2005-02-30",
+            "2005-09-30",
+            "current",
+            "revolving",
+            "0" * 24,
+            "X" * 25,
+            "cn_ric",
+            "us_ssn",
+            "",
+        ]
+    ),
 )
 mutated_records = st.builds(
     lambda base, changes: {**base, **changes},
@@ -42,7 +58,9 @@ def _run(path: Path, fmt: str) -> None:
             accounted = set(typed["record_no"]) | set(errors["record_no"])
             assert accounted == set(raw["record_no"])
             assert not set(typed["record_no"]) & set(errors["record_no"])
-            assert parse_errors["rule"].is_in(["malformed_json", "wrong_type", "malformed_csv"]).all()
+            assert (
+                parse_errors["rule"].is_in(["malformed_json", "wrong_type", "malformed_csv"]).all()
+            )
     except FileRejected as exc:
         assert exc.rule and exc.message
 
@@ -80,8 +98,9 @@ def test_truncated_files(tmp_path, cut, fmt):
 @FUZZ
 @given(st.lists(st.text(alphabet="0123456789X", min_size=17, max_size=19), max_size=40))
 def test_columnar_resident_id_check_agrees_with_stdnum(ids):
-    got = _national_id_valid(pl.Series(ids, dtype=pl.Utf8),
-                             pl.Series(["cn_ric"] * len(ids), dtype=pl.Utf8))
+    got = _national_id_valid(
+        pl.Series(ids, dtype=pl.Utf8), pl.Series(["cn_ric"] * len(ids), dtype=pl.Utf8)
+    )
     expected = []
     for number in ids:
         try:

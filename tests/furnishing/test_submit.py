@@ -31,13 +31,13 @@ def test_good_records_load_and_bad_ones_are_reported(bureau, members, tmp_path):
         record(**person(1), account_ref="A1"),
         record(**person(2), account_ref="A2", account_status="bogus"),
         record(**person(3), account_ref="A3", date_opened="2005-02-30"),
-        record(**person(4), account_ref="A4", account_status="past_due_60",
-               amount_past_due=0),
+        record(**person(4), account_ref="A4", account_status="past_due_60", amount_past_due=0),
         record(**person(5), account_ref="A5", national_id="110101198503140001"),
         record(**person(6), account_ref="A6"),
     ]
-    report, replay = submit_file(bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records),
-                                 actor="test")
+    report, replay = submit_file(
+        bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records), actor="test"
+    )
     assert not replay
     assert (report["records"], report["accepted"], report["rejected"]) == (6, 2, 4)
     rules = {(e["record_no"], e["field"], e["rule"]) for e in report["errors"]}
@@ -56,8 +56,9 @@ def test_csv_and_parquet_load_like_jsonl(bureau, members, tmp_path, writer, suff
     furnisher, _ = members.add("bank", Role.FURNISHER)
     records = [record(**person(i), account_ref=f"A{i}") for i in range(5)]
     records.append(record(**person(9), account_ref="BAD", current_balance="-3"))
-    report, _ = submit_file(bureau, furnisher, writer(tmp_path / f"f.{suffix}", records),
-                            actor="test")
+    report, _ = submit_file(
+        bureau, furnisher, writer(tmp_path / f"f.{suffix}", records), actor="test"
+    )
     assert (report["accepted"], report["rejected"]) == (5, 1)
     assert report["errors"][0]["record_no"] == 6
     assert report["errors"][0]["rule"] == "out_of_range"
@@ -65,8 +66,9 @@ def test_csv_and_parquet_load_like_jsonl(bureau, members, tmp_path, writer, suff
 
 def test_same_file_twice_changes_nothing(bureau, members, tmp_path):
     furnisher, _ = members.add("zhifu", Role.FURNISHER)
-    path = write_jsonl(tmp_path / "f.jsonl", [record(**person(i), account_ref=f"A{i}")
-                                              for i in range(10)])
+    path = write_jsonl(
+        tmp_path / "f.jsonl", [record(**person(i), account_ref=f"A{i}") for i in range(10)]
+    )
     first, replay1 = submit_file(bureau, furnisher, path, actor="test")
     before = _snapshot(bureau)
     second, replay2 = submit_file(bureau, furnisher, path, actor="test")
@@ -87,11 +89,16 @@ def test_same_records_in_a_new_file_rewrite_nothing(bureau, members, tmp_path):
 
 def test_correction_replaces_the_earlier_record(bureau, members, tmp_path):
     furnisher, _ = members.add("zhifu", Role.FURNISHER)
-    submit_file(bureau, furnisher, write_jsonl(tmp_path / "a.jsonl", [record(account_ref="A1")]),
-                actor="test")
+    submit_file(
+        bureau,
+        furnisher,
+        write_jsonl(tmp_path / "a.jsonl", [record(account_ref="A1")]),
+        actor="test",
+    )
     corrected = record(account_ref="A1", current_balance=777)
-    report, _ = submit_file(bureau, furnisher, write_jsonl(tmp_path / "b.jsonl", [corrected]),
-                            actor="test")
+    report, _ = submit_file(
+        bureau, furnisher, write_jsonl(tmp_path / "b.jsonl", [corrected]), actor="test"
+    )
     assert report["rows_written"] == 1
     with bureau.sessions() as session:
         rows = session.execute(select(tradelines.c.current_balance)).scalars().all()
@@ -100,10 +107,14 @@ def test_correction_replaces_the_earlier_record(bureau, members, tmp_path):
 
 def test_same_account_twice_in_one_file_is_rejected(bureau, members, tmp_path):
     furnisher, _ = members.add("zhifu", Role.FURNISHER)
-    records = [record(account_ref="A1"), record(**person(2), account_ref="A2"),
-               record(account_ref="A1", current_balance=5)]
-    report, _ = submit_file(bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records),
-                            actor="test")
+    records = [
+        record(account_ref="A1"),
+        record(**person(2), account_ref="A2"),
+        record(account_ref="A1", current_balance=5),
+    ]
+    report, _ = submit_file(
+        bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records), actor="test"
+    )
     assert report["rejected"] == 1
     [error] = report["errors"]
     assert (error["record_no"], error["rule"]) == (3, "duplicate_account")
@@ -112,8 +123,9 @@ def test_same_account_twice_in_one_file_is_rejected(bureau, members, tmp_path):
 
 def test_a_file_rejected_late_leaves_nothing_behind(bureau, members, tmp_path):
     furnisher, _ = members.add("zhifu", Role.FURNISHER)
-    good = write_jsonl(tmp_path / "f.jsonl", [record(**person(i), account_ref=f"A{i}")
-                                              for i in range(30)])
+    good = write_jsonl(
+        tmp_path / "f.jsonl", [record(**person(i), account_ref=f"A{i}") for i in range(30)]
+    )
     # A wrongly encoded byte far into the file, after whole chunks have loaded.
     data = good.read_bytes() + "\n".join(['{"full_name": "x"}'] * 5).encode() + b"\xff\n"
     good.write_bytes(data)
@@ -152,8 +164,9 @@ def test_unreadable_files_are_rejected_whole(bureau, members, tmp_path, content,
 
 def test_truncated_jsonl_names_the_cut_record(bureau, members, tmp_path):
     furnisher, _ = members.add("zhifu", Role.FURNISHER)
-    path = write_jsonl(tmp_path / "f.jsonl", [record(**person(i), account_ref=f"A{i}")
-                                              for i in range(3)])
+    path = write_jsonl(
+        tmp_path / "f.jsonl", [record(**person(i), account_ref=f"A{i}") for i in range(3)]
+    )
     path.write_bytes(path.read_bytes()[:-40])
     report, _ = submit_file(bureau, furnisher, path, actor="test")
     assert report["accepted"] == 2
@@ -175,16 +188,23 @@ def test_id_match_with_disagreeing_name_and_birth_goes_to_review(bureau, members
     same = record(full_name="ZHANG Wei", account_ref="B1", date_of_birth="1985-03-14")
     # Same ID, other name and other birth date: never merged.
     clash = record(full_name="李娜", account_ref="B2", date_of_birth="1985-03-15")
-    report, _ = submit_file(bureau, other, write_jsonl(tmp_path / "b.jsonl", [same, clash]),
-                            actor="test")
+    report, _ = submit_file(
+        bureau, other, write_jsonl(tmp_path / "b.jsonl", [same, clash]), actor="test"
+    )
     # The clash also fails the ID's embedded birth date check, so it is rejected outright.
     assert report["accepted"] == 1 and report["matched_existing_subjects"] == 1
     assert _count(bureau, subjects) == 1
-    us_a = record(national_id_type="us_ssn", national_id="536-90-4399", account_ref="U1",
-                  full_name="John Smith", date_of_birth="1970-01-01")
+    us_a = record(
+        national_id_type="us_ssn",
+        national_id="536-90-4399",
+        account_ref="U1",
+        full_name="John Smith",
+        date_of_birth="1970-01-01",
+    )
     us_b = dict(us_a, account_ref="U2", full_name="Mary Jones", date_of_birth="1971-02-02")
-    report, _ = submit_file(bureau, other, write_jsonl(tmp_path / "c.jsonl", [us_a, us_b]),
-                            actor="test")
+    report, _ = submit_file(
+        bureau, other, write_jsonl(tmp_path / "c.jsonl", [us_a, us_b]), actor="test"
+    )
     assert report["accepted"] == 2 and report["held_for_identity_review"] == 1
     assert _count(bureau, review_items) == 1
     with bureau.sessions() as session:
@@ -202,8 +222,9 @@ def test_subject_ids_stay_stable_across_months(bureau, members, tmp_path):
     submit_file(bureau, furnisher, write_jsonl(tmp_path / "b.jsonl", sep), actor="test")
     with bureau.sessions() as session:
         pairs = session.execute(
-            select(tradelines.c.account_ref, func.count(func.distinct(tradelines.c.subject_id)))
-            .group_by(tradelines.c.account_ref)
+            select(
+                tradelines.c.account_ref, func.count(func.distinct(tradelines.c.subject_id))
+            ).group_by(tradelines.c.account_ref)
         ).all()
     assert len(pairs) == 5 and all(n == 1 for _, n in pairs)
     assert _count(bureau, subjects) == 5
@@ -212,8 +233,10 @@ def test_subject_ids_stay_stable_across_months(bureau, members, tmp_path):
 def test_future_reporting_date_is_rejected(bureau, members, tmp_path):
     furnisher, _ = members.add("zhifu", Role.FURNISHER)
     report, _ = submit_file(
-        bureau, furnisher,
+        bureau,
+        furnisher,
         write_jsonl(tmp_path / "f.jsonl", [record(reporting_date="2099-01-31")]),
-        actor="test", today=date(2026, 1, 1),
+        actor="test",
+        today=date(2026, 1, 1),
     )
     assert report["errors"][0]["rule"] == "future_date"

@@ -62,9 +62,14 @@ def test_the_database_refuses_updates_and_deletes(bureau, members, tmp_path):
         (["UPDATE audit_events SET actor = 'operator:nobody' WHERE seq = 2"], 2),
         (["DELETE FROM audit_events WHERE seq = 3"], 3),
         # Swap two events' contents while keeping their sequence numbers.
-        (["UPDATE audit_events SET seq = 100 WHERE seq = 2",
-          "UPDATE audit_events SET seq = 2 WHERE seq = 3",
-          "UPDATE audit_events SET seq = 3 WHERE seq = 100"], 2),
+        (
+            [
+                "UPDATE audit_events SET seq = 100 WHERE seq = 2",
+                "UPDATE audit_events SET seq = 2 WHERE seq = 3",
+                "UPDATE audit_events SET seq = 3 WHERE seq = 100",
+            ],
+            2,
+        ),
     ],
     ids=["changed-detail", "changed-actor", "removed", "reordered"],
 )

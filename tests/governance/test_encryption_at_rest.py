@@ -22,19 +22,32 @@ def _load(bureau, members, tmp_path):
     birth = date(1988, 6, 5)
     national_id = resident_id(birth, 424)
     records = [
-        record(full_name=NAME, birth=birth, serial=424, account_ref="A1",
-               address="杭州市上城区解放路18号", phone="+8613912345678"),
+        record(
+            full_name=NAME,
+            birth=birth,
+            serial=424,
+            account_ref="A1",
+            address="杭州市上城区解放路18号",
+            phone="+8613912345678",
+        ),
         record(full_name=LATIN, birth=birth, serial=424, account_ref="A2"),
     ]
-    report, _ = submit_file(bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records),
-                            actor="t")
+    report, _ = submit_file(
+        bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records), actor="t"
+    )
     assert report["accepted"] == 2
     return national_id
 
 
 def _secrets(national_id: str) -> list[bytes]:
-    return [national_id.encode(), NAME.encode(), LATIN.encode(), "解放路".encode(),
-            b"13912345678", national_id[6:14].encode()]
+    return [
+        national_id.encode(),
+        NAME.encode(),
+        LATIN.encode(),
+        "解放路".encode(),
+        b"13912345678",
+        national_id[6:14].encode(),
+    ]
 
 
 def test_no_personal_data_in_the_raw_database(bureau, members, tmp_path, db_backend):
@@ -48,7 +61,8 @@ def test_no_personal_data_in_the_raw_database(bureau, members, tmp_path, db_back
         url = make_url(bureau.settings.database_url)
         raw = subprocess.run(
             ["pg_dump", "-h", url.host, "-p", str(url.port), "-U", url.username, url.database],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         ).stdout
         assert b"COPY public.subject_identities" in raw
     assert len(raw) > 10_000

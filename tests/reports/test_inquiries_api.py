@@ -35,17 +35,37 @@ def _setup(client, members):
     _, platform = members.add("zhifu", Role.FURNISHER)
     _, bank_furnisher = members.add("hzbank", Role.FURNISHER, Role.SUBSCRIBER)
     _, lender = members.add("statebank", Role.SUBSCRIBER)
-    _furnish(client, platform, [
-        record(**PERSON, account_ref="P1", reporting_date="2005-08-31"),
-        record(**PERSON, account_ref="P1", reporting_date="2005-09-30",
-               account_status="past_due_30", amount_past_due=800,
-               date_first_delinquency="2005-09-01", payment_history="1" + "0" * 23),
-        record(**person(8), account_ref="P2"),
-    ])
-    _furnish(client, bank_furnisher, [
-        record(**dict(PERSON, full_name="CE Shi Qi"), account_ref="B1", account_type="installment",
-               credit_limit=None, original_amount=90000, current_balance=40000),
-    ])
+    _furnish(
+        client,
+        platform,
+        [
+            record(**PERSON, account_ref="P1", reporting_date="2005-08-31"),
+            record(
+                **PERSON,
+                account_ref="P1",
+                reporting_date="2005-09-30",
+                account_status="past_due_30",
+                amount_past_due=800,
+                date_first_delinquency="2005-09-01",
+                payment_history="1" + "0" * 23,
+            ),
+            record(**person(8), account_ref="P2"),
+        ],
+    )
+    _furnish(
+        client,
+        bank_furnisher,
+        [
+            record(
+                **dict(PERSON, full_name="CE Shi Qi"),
+                account_ref="B1",
+                account_type="installment",
+                credit_limit=None,
+                original_amount=90000,
+                current_balance=40000,
+            ),
+        ],
+    )
     return platform, bank_furnisher, lender
 
 
@@ -79,8 +99,12 @@ def test_report_for_a_consented_inquiry(client, members):
 
 def test_missing_purpose_or_consent_is_refused_without_revealing_anything(client, members, bureau):
     _, _, lender = _setup(client, members)
-    for body in (_inquiry(purpose=None), _inquiry(consent=None), _inquiry(consent="   "),
-                 _inquiry(purpose="marketing")):
+    for body in (
+        _inquiry(purpose=None),
+        _inquiry(consent=None),
+        _inquiry(consent="   "),
+        _inquiry(purpose="marketing"),
+    ):
         response = client.post("/v1/inquiries", headers=_auth(lender), json=body)
         assert response.status_code == 422, body
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -105,16 +129,22 @@ def test_no_match_and_mismatched_identity_get_no_hit(client, members):
 def test_inquiries_are_recorded_and_shown_on_later_reports(client, members, bureau):
     _, bank, lender = _setup(client, members)
     client.post("/v1/inquiries", headers=_auth(bank), json=_inquiry())
-    client.post("/v1/inquiries", headers=_auth(lender),
-                json=_inquiry(purpose="post_loan_management"))
+    client.post(
+        "/v1/inquiries", headers=_auth(lender), json=_inquiry(purpose="post_loan_management")
+    )
     report = client.post("/v1/inquiries", headers=_auth(lender), json=_inquiry()).json()
     # The soft review does not show to lenders; the other member's hard inquiry does, unnamed.
     assert [i["inquirer"] for i in report["inquiries"]] == ["another member"]
     assert report["summary"]["hard_inquiries_24m"] == 1
     with bureau.sessions() as session:
         rows = session.execute(
-            select(inquiries.c.member_id, inquiries.c.purpose, inquiries.c.consent_ref,
-                   inquiries.c.hard, inquiries.c.created_at)
+            select(
+                inquiries.c.member_id,
+                inquiries.c.purpose,
+                inquiries.c.consent_ref,
+                inquiries.c.hard,
+                inquiries.c.created_at,
+            )
         ).all()
     assert len(rows) == 3
     assert all(r.consent_ref == "CONSENT-42" and r.created_at for r in rows)
@@ -125,8 +155,11 @@ def test_roles_are_enforced(client, members):
     platform, _, lender = _setup(client, members)
     response = client.post("/v1/inquiries", headers=_auth(platform), json=_inquiry())
     assert response.status_code == 403
-    response = client.post("/v1/submissions", headers=_auth(lender),
-                           files={"file": ("f.jsonl", jsonl_bytes([record()]))})
+    response = client.post(
+        "/v1/submissions",
+        headers=_auth(lender),
+        files={"file": ("f.jsonl", jsonl_bytes([record()]))},
+    )
     assert response.status_code == 403
     assert response.json()["type"].endswith("role-required")
 
@@ -167,14 +200,19 @@ def test_oversize_and_malformed_uploads_get_4xx(client, members, bureau):
     big = {"Content-Length": str(limit + 10_000_000)}
     response = client.post("/v1/submissions", headers=_auth(platform) | big, content=b"x")
     assert response.status_code == 413
-    response = client.post("/v1/submissions", headers=_auth(platform),
-                           files={"file": ("f.csv", "张伟,1\n".encode("gbk") + b"\xa1\n")})
+    response = client.post(
+        "/v1/submissions",
+        headers=_auth(platform),
+        files={"file": ("f.csv", "张伟,1\n".encode("gbk") + b"\xa1\n")},
+    )
     assert response.status_code == 422
     assert response.json()["rule"] == "encoding"
     data = jsonl_bytes([record()])
     response = client.post(
-        "/v1/submissions", headers=_auth(platform),
-        files={"file": ("f.jsonl", data[:-20])}, data={"sha256": "0" * 64},
+        "/v1/submissions",
+        headers=_auth(platform),
+        files={"file": ("f.jsonl", data[:-20])},
+        data={"sha256": "0" * 64},
     )
     assert response.status_code == 422 and response.json()["rule"] == "checksum_mismatch"
     response = client.post("/v1/submissions", headers=_auth(platform))

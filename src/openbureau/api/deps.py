@@ -52,7 +52,9 @@ def require(role: Role):
     def check(member: MemberDep) -> Member:
         if not member.has(role):
             raise Problem(
-                403, "Forbidden", f"this operation needs the {role.value} role",
+                403,
+                "Forbidden",
+                f"this operation needs the {role.value} role",
                 kind="role-required",
             )
         return member

@@ -46,8 +46,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return problem_response(
-            422, "Invalid request", "the request does not match the API's schema",
-            "invalid-request", errors=errors,
+            422,
+            "Invalid request",
+            "the request does not match the API's schema",
+            "invalid-request",
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)

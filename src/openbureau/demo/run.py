@@ -81,13 +81,18 @@ def _furnish(bureau: Bureau, data: DemoData, folder: Path, console: Console) -> 
     total = sum(s.records.height for s in ordered)
     reports = []
     with Progress(
-        TextColumn("[bold]furnishing[/bold] {task.description}"), BarColumn(),
-        MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+        TextColumn("[bold]furnishing[/bold] {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     ) as bar:
         task = bar.add_task("", total=total)
         for sub in ordered:
             fmt = FORMAT_BY_MEMBER.get(sub.member_code, "jsonl")
-            path = write_submission(sub.records, folder / f"{sub.member_code}-{sub.period}.{fmt}", fmt)
+            path = write_submission(
+                sub.records, folder / f"{sub.member_code}-{sub.period}.{fmt}", fmt
+            )
             bar.update(task, description=f"{sub.member_code} {sub.period} ({fmt})")
             with bureau.sessions() as session:
                 member = get_member(session, sub.member_code)
@@ -140,7 +145,8 @@ def print_report(report: dict, console: Console) -> None:
     inquiry = report["inquiry"]
     console.print(
         Panel(
-            f"[bold]{' / '.join(subject['names'])}[/bold]   born {', '.join(subject['dates_of_birth'])}\n"
+            f"[bold]{' / '.join(subject['names'])}[/bold]   "
+            f"born {', '.join(subject['dates_of_birth'])}\n"
             f"ID {', '.join(i['masked'] for i in subject['national_ids'])}   "
             f"{'; '.join(subject['addresses'][:2])}\n"
             f"report {report['report_id']} for [bold]{inquiry['member']}[/bold], purpose "
@@ -149,14 +155,26 @@ def print_report(report: dict, console: Console) -> None:
             title=f"credit report · subject {subject['subject_id']}",
         )
     )
-    table = Table("furnisher", "type", "opened", "limit", "balance", "past due", "status",
-                  "history (newest first)")
+    table = Table(
+        "furnisher",
+        "type",
+        "opened",
+        "limit",
+        "balance",
+        "past due",
+        "status",
+        "history (newest first)",
+    )
     for account in report["accounts"]:
         table.add_row(
-            account["furnisher"], account["account_type"], account["date_opened"],
+            account["furnisher"],
+            account["account_type"],
+            account["date_opened"],
             f"{account['credit_limit'] or account['original_amount'] or 0:,}",
-            f"{account['current_balance']:,}", f"{account['amount_past_due']:,}",
-            account["account_status"], "".join(m["code"] for m in account["history"]),
+            f"{account['current_balance']:,}",
+            f"{account['amount_past_due']:,}",
+            account["account_status"],
+            "".join(m["code"] for m in account["history"]),
         )
     console.print(table)
     summary = report["summary"]
@@ -170,13 +188,31 @@ def print_report(report: dict, console: Console) -> None:
 
 
 def print_outcome(outcome: DemoOutcome, console: Console) -> None:
-    table = Table("period", "member", "format", "records", "accepted", "rejected", "new subjects",
-                  "matched", "review", "note", title="submissions")
+    table = Table(
+        "period",
+        "member",
+        "format",
+        "records",
+        "accepted",
+        "rejected",
+        "new subjects",
+        "matched",
+        "review",
+        "note",
+        title="submissions",
+    )
     for r in outcome.submissions:
         table.add_row(
-            r["period"], r["member"], r["format"], f"{r['records']:,}", f"{r['accepted']:,}",
-            f"{r['rejected']:,}", f"{r['new_subjects']:,}", f"{r['matched_existing_subjects']:,}",
-            f"{r['held_for_identity_review']:,}", "replay: unchanged" if r["replay"] else "",
+            r["period"],
+            r["member"],
+            r["format"],
+            f"{r['records']:,}",
+            f"{r['accepted']:,}",
+            f"{r['rejected']:,}",
+            f"{r['new_subjects']:,}",
+            f"{r['matched_existing_subjects']:,}",
+            f"{r['held_for_identity_review']:,}",
+            "replay: unchanged" if r["replay"] else "",
         )
     console.print(table)
     hits = [r for r in outcome.inquiries if r["result"] == "hit"]

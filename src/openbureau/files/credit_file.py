@@ -90,10 +90,14 @@ def summarize(accounts: list[Account]) -> dict:
         key=lambda s: STATUS_SEVERITY[s],
         default=None,
     )
-    history_worst = max(
-        (max((c["code"] for c in a.history() if c["code"] in "123456"), default="0"))
-        for a in accounts
-    ) if accounts else "0"
+    history_worst = (
+        max(
+            (max((c["code"] for c in a.history() if c["code"] in "123456"), default="0"))
+            for a in accounts
+        )
+        if accounts
+        else "0"
+    )
     return {
         "accounts_total": len(accounts),
         "open_accounts": len(open_accounts),
@@ -111,8 +115,8 @@ def summarize(accounts: list[Account]) -> dict:
 def has_file(session: Session, subject_id: int) -> bool:
     ids = subject_ids_for(session, subject_id)
     found = session.execute(
-        select(func.count()).select_from(tradelines).where(
-            or_(*[tradelines.c.subject_id == i for i in ids])
-        )
+        select(func.count())
+        .select_from(tradelines)
+        .where(or_(*[tradelines.c.subject_id == i for i in ids]))
     ).scalar_one()
     return found > 0

@@ -1,8 +1,9 @@
 """Loading validated, resolved account records into the tradelines table.
 
-Rows go to a temporary staging table in bulk (COPY on PostgreSQL, executemany on SQLite)
-and are merged with one set-based upsert: a new (member, account, period) is inserted, a
-correction replaces the stored row, and an identical row is left untouched.
+On PostgreSQL rows are COPied to a temporary staging table and merged with one set-based
+upsert; on SQLite one executemany runs the upsert itself. Either way a new (member,
+account, period) is inserted, a correction replaces the stored row, and an identical row is
+left untouched.
 """
 
 from __future__ import annotations
@@ -14,19 +15,32 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from openbureau.db import is_postgres
+from openbureau.db import in_values, is_postgres, list_param
 
 COLUMNS = (
-    "member_id", "account_ref", "period", "subject_id", "submission_id", "reporting_date",
-    "account_type", "date_opened", "credit_limit", "original_amount", "current_balance",
-    "amount_past_due", "account_status", "payment_history", "date_first_delinquency",
-    "date_closed", "currency", "loaded_at",
+    "member_id",
+    "account_ref",
+    "period",
+    "subject_id",
+    "submission_id",
+    "reporting_date",
+    "account_type",
+    "date_opened",
+    "credit_limit",
+    "original_amount",
+    "current_balance",
+    "amount_past_due",
+    "account_status",
+    "payment_history",
+    "date_first_delinquency",
+    "date_closed",
+    "currency",
+    "identity_hash",
+    "loaded_at",
 )
 KEY = ("member_id", "account_ref", "period")
 # A stored row is rewritten only when something a report shows has changed.
-COMPARED = tuple(
-    c for c in COLUMNS if c not in KEY and c not in ("submission_id", "loaded_at")
-)
+COMPARED = tuple(c for c in COLUMNS if c not in KEY and c not in ("submission_id", "loaded_at"))
 
 _STAGE = "tradeline_stage"
 _STAGE_DDL = {
@@ -36,35 +50,46 @@ _STAGE_DDL = {
         credit_limit bigint, original_amount bigint, current_balance bigint,
         amount_past_due bigint, account_status varchar(16), payment_history varchar(24),
         date_first_delinquency date, date_closed date, currency varchar(3),
-        loaded_at timestamptz) ON COMMIT DROP""",
-    "sqlite": f"""CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
-        member_id, account_ref, period, subject_id, submission_id, reporting_date,
-        account_type, date_opened, credit_limit, original_amount, current_balance,
-        amount_past_due, account_status, payment_history, date_first_delinquency, date_closed,
-        currency, loaded_at)""",
+        identity_hash varchar(64), loaded_at timestamptz) ON COMMIT DROP""",
 }
+
+
+def _conflict_clause() -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in KEY)
+    changed = " OR ".join(f"tradelines.{c} IS DISTINCT FROM excluded.{c}" for c in COMPARED)
+    return f"ON CONFLICT (member_id, account_ref, period) DO UPDATE SET {updates} WHERE {changed}"
 
 
 def _merge_sql() -> str:
     cols = ", ".join(COLUMNS)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c not in KEY)
-    changed = " OR ".join(f"tradelines.{c} IS DISTINCT FROM excluded.{c}" for c in COMPARED)
     return (
         f"INSERT INTO tradelines ({cols}) SELECT {cols} FROM {_STAGE} WHERE true "
-        f"ON CONFLICT (member_id, account_ref, period) DO UPDATE SET {updates} WHERE {changed}"
+        + _conflict_clause()
     )
 
 
-def stage_frame(records: pl.DataFrame, member_id: int, submission_id: int, now: datetime) -> pl.DataFrame:
+def stage_frame(
+    records: pl.DataFrame, member_id: int, submission_id: int, now: datetime
+) -> pl.DataFrame:
     return records.select(
         pl.lit(member_id, pl.Int32).alias("member_id"),
         "account_ref",
         "period",
         pl.col("subject_id").cast(pl.Int64),
         pl.lit(submission_id, pl.Int32).alias("submission_id"),
-        "reporting_date", "account_type", "date_opened", "credit_limit", "original_amount",
-        "current_balance", "amount_past_due", "account_status", "payment_history",
-        "date_first_delinquency", "date_closed", "currency",
+        "reporting_date",
+        "account_type",
+        "date_opened",
+        "credit_limit",
+        "original_amount",
+        "current_balance",
+        "amount_past_due",
+        "account_status",
+        "payment_history",
+        "date_first_delinquency",
+        "date_closed",
+        "currency",
+        "identity_hash",
         pl.lit(now).alias("loaded_at"),
     )
 
@@ -74,33 +99,62 @@ def upsert_tradelines(session: Session, staged: pl.DataFrame) -> int:
     if staged.is_empty():
         return 0
     connection = session.connection()
-    dialect = connection.dialect.name
-    connection.execute(text(_STAGE_DDL[dialect]))
+    if not is_postgres(connection.engine):
+        return _upsert_sqlite(connection, staged)
+    connection.execute(text(_STAGE_DDL["postgresql"]))
     connection.execute(text(f"DELETE FROM {_STAGE}"))
-    if is_postgres(connection.engine):
-        _copy_postgres(connection, staged)
-    else:
-        _insert_sqlite(connection, staged)
+    _copy_postgres(connection, staged)
     return connection.execute(text(_merge_sql())).rowcount
 
 
 def _copy_postgres(connection, staged: pl.DataFrame) -> None:
     buffer = io.BytesIO()
-    staged.write_csv(buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+    staged.write_csv(
+        buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"
+    )
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(
-        f"COPY {_STAGE} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-    ) as copy:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY {_STAGE} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        ) as copy,
+    ):
         copy.write(buffer.getvalue())
 
 
-def _insert_sqlite(connection, staged: pl.DataFrame) -> None:
+def _upsert_sqlite(connection, staged: pl.DataFrame) -> int:
+    """SQLite has no COPY; one executemany of the upsert itself is its bulk path."""
     as_text = staged.with_columns(
         pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
         pl.col("loaded_at").dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
     )
     raw = connection.connection.driver_connection
     placeholders = ", ".join("?" for _ in COLUMNS)
+    before = raw.total_changes
     raw.executemany(
-        f"INSERT INTO {_STAGE} ({', '.join(COLUMNS)}) VALUES ({placeholders})", as_text.rows()
+        f"INSERT INTO tradelines ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
+        + _conflict_clause(),
+        as_text.rows(),
     )
+    return raw.total_changes - before
+
+
+def known_account_subjects(
+    session: Session, member_id: int, account_refs: list[str]
+) -> pl.DataFrame:
+    """(account_ref, identity_hash) pairs this member reported before, with their one subject."""
+    sql = (
+        "SELECT DISTINCT t.account_ref, t.identity_hash, COALESCE(s.merged_into, s.id) "
+        "FROM tradelines t JOIN subjects s ON s.id = t.subject_id "
+        f"WHERE t.member_id = :member AND {in_values(session, 't.account_ref', 'refs')}"
+    )
+    rows = session.execute(
+        text(sql), {"member": member_id, "refs": list_param(session, account_refs)}
+    ).all()
+    frame = pl.DataFrame(
+        rows,
+        schema={"account_ref": pl.Utf8, "identity_hash": pl.Utf8, "subject_id": pl.Int64},
+        orient="row",
+    )
+    # A pair seen with two subjects (after a split) is resolved afresh, never guessed.
+    return frame.filter(pl.len().over(["account_ref", "identity_hash"]) == 1)

@@ -37,6 +37,9 @@ tradelines = Table(
     Column("date_first_delinquency", Date, nullable=True),
     Column("date_closed", Date, nullable=True),
     Column("currency", String(3), nullable=False),
+    # Keyed hash of the identity reported with this record: an unchanged identity on a known
+    # account keeps its subject without being resolved again.
+    Column("identity_hash", String(64), nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("member_id", "account_ref", "period"),
     Index("ix_tradelines_subject_id", "subject_id"),

@@ -17,13 +17,17 @@ from openbureau.furnishing.submit import list_submissions, submission_report, su
 router = APIRouter(prefix="/v1/submissions", tags=["furnishing"])
 
 
-@router.post("", status_code=201, responses={200: {"description": "Replay of an earlier submission"}})
+@router.post(
+    "", status_code=201, responses={200: {"description": "Replay of an earlier submission"}}
+)
 def create_submission(
     bureau: BureauDep,
     member: FurnisherDep,
     file: Annotated[UploadFile, File(description="JSON Lines, CSV or Parquet file")],
     format: Annotated[Literal["jsonl", "csv", "parquet"] | None, Form()] = None,
-    sha256: Annotated[str | None, Form(description="SHA-256 of the file, to detect truncation")] = None,
+    sha256: Annotated[
+        str | None, Form(description="SHA-256 of the file, to detect truncation")
+    ] = None,
 ) -> JSONResponse:
     """Load one furnishing file; returns its submission report."""
     limit = bureau.settings.max_upload_bytes
@@ -35,12 +39,18 @@ def create_submission(
             raise Problem(413, "Upload too large", f"the file exceeds {limit} bytes")
         try:
             report, replay = submit_file(
-                bureau, member, path, actor=member.actor, file_name=file.filename or "upload",
+                bureau,
+                member,
+                path,
+                actor=member.actor,
+                file_name=file.filename or "upload",
                 declared_format=format or _format_from_name(file.filename),
                 expected_sha256=sha256,
             )
         except FileRejected as exc:
-            raise Problem(422, "File rejected", exc.message, kind="file-rejected", rule=exc.rule) from None
+            raise Problem(
+                422, "File rejected", exc.message, kind="file-rejected", rule=exc.rule
+            ) from None
     return JSONResponse(report | {"replay": replay}, status_code=200 if replay else 201)
 
 
@@ -74,5 +84,3 @@ def get_submission(submission_id: int, member: FurnisherDep, session: SessionDep
     if report is None:
         raise Problem(404, "Not found", f"no submission {submission_id} of yours")
     return report
-
-

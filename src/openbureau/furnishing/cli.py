@@ -26,9 +26,13 @@ from openbureau.governance.members import MemberError, get_member
 
 
 def submit(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, CSV or Parquet")],
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="JSONL, CSV or Parquet")
+    ],
     member: Annotated[str, typer.Option(help="Code of the furnishing member")],
-    format: Annotated[str | None, typer.Option(help="jsonl, csv or parquet (default: detect)")] = None,
+    format: Annotated[
+        str | None, typer.Option(help="jsonl, csv or parquet (default: detect)")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Load a furnishing file and print its submission report.
@@ -43,12 +47,21 @@ def submit(
         fail(str(exc))
     try:
         with Progress(
-            TextColumn("loading {task.description}"), BarColumn(), TextColumn("{task.completed} records"),
-            TimeElapsedColumn(), console=err_console, transient=True, disable=json_out,
+            TextColumn("loading {task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed} records"),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=json_out,
         ) as bar:
             task = bar.add_task(file.name, total=None)
             report, replay = submit_file(
-                bureau, furnisher, file, actor=operator_actor(), declared_format=format,
+                bureau,
+                furnisher,
+                file,
+                actor=operator_actor(),
+                declared_format=format,
                 progress=lambda done: bar.update(task, completed=done),
             )
     except FileRejected as exc:

@@ -47,7 +47,9 @@ def detect_format(path: Path, declared: str | None = None) -> str:
         return "jsonl"
     if b"," in head.split(b"\n", 1)[0]:
         return "csv"
-    raise FileRejected("unknown_format", "cannot tell the file's format; name it .jsonl/.csv/.parquet")
+    raise FileRejected(
+        "unknown_format", "cannot tell the file's format; name it .jsonl/.csv/.parquet"
+    )
 
 
 def iter_chunks(path: Path, fmt: str, chunk_records: int = 100_000) -> Iterator[Chunk]:
@@ -119,21 +121,22 @@ def _check_utf8(data: bytes, base_offset: int) -> None:
 
 def _jsonl_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
     for first_line, lines, unterminated in _text_lines(path, chunk_records):
-        numbers, kept = [], []
-        for i, line in enumerate(lines):
-            stripped = line.strip()
-            if stripped:
-                numbers.append(first_line + i)
-                kept.append(stripped)
+        if all(lines):  # the usual case: no blank lines, so numbering needs no per-line work
+            numbers, kept = list(range(first_line, first_line + len(lines))), lines
+        else:
+            numbers = [first_line + i for i, line in enumerate(lines) if line.strip()]
+            kept = [line for line in lines if line.strip()]
         if not kept:
             continue
         try:
             frame = pl.read_ndjson(io.BytesIO(b"\n".join(kept)), schema=RAW_SCHEMA)
+            if frame.height != len(kept):  # e.g. a line holding only a carriage return
+                raise ValueError("record count differs from line count")
             errors: list[RecordError] = []
         except Exception:  # polars names no narrower type for a malformed line
             ends_cut = unterminated and numbers[-1] == first_line + len(lines) - 1
             frame, errors = _jsonl_slow(numbers, kept, ends_cut)
-            numbers = frame["record_no"].to_list() if frame.height else []
+            numbers = frame["record_no"].to_list()
             frame = frame.drop("record_no")
         frame = frame.with_columns(pl.Series("record_no", numbers, dtype=pl.Int64))
         yield frame.select(["record_no", *FIELD_NAMES]), errors_frame(errors)
@@ -156,6 +159,8 @@ def _jsonl_slow(
     rows: list[dict] = []
     errors: list[RecordError] = []
     for pos, (number, line) in enumerate(zip(numbers, lines, strict=True)):
+        if not line.strip():
+            continue
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
@@ -164,7 +169,9 @@ def _jsonl_slow(
             errors.append(RecordError(number, "", "malformed_json", f"not valid JSON: {why}"))
             continue
         if not isinstance(obj, dict):
-            errors.append(RecordError(number, "", "malformed_json", "a record must be a JSON object"))
+            errors.append(
+                RecordError(number, "", "malformed_json", "a record must be a JSON object")
+            )
             continue
         row: dict = {"record_no": number}
         bad = False
@@ -209,9 +216,7 @@ def _csv_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
             errors: list[RecordError] = []
         except Exception:  # polars raises several types for ragged or badly quoted rows
             frame, numbers, errors = _csv_slow(header, numbers, kept)
-        frame = _select_fields(frame).with_columns(
-            pl.Series("record_no", numbers, dtype=pl.Int64)
-        )
+        frame = _select_fields(frame).with_columns(pl.Series("record_no", numbers, dtype=pl.Int64))
         yield frame.select(["record_no", *FIELD_NAMES]), errors_frame(errors)
 
 
@@ -228,7 +233,9 @@ def _csv_slow(
         if len(fields) != len(header):
             errors.append(
                 RecordError(
-                    number, "", "malformed_csv",
+                    number,
+                    "",
+                    "malformed_csv",
                     f"expected {len(header)} fields, got {len(fields)}",
                 )
             )
@@ -279,6 +286,8 @@ def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
     dtype = frame.schema[name]
     if dtype == pl.Date:
         return pl.col(name).dt.strftime("%Y-%m-%d")
-    if dtype in (pl.Datetime, pl.List, pl.Struct) or isinstance(dtype, pl.Datetime | pl.List | pl.Struct):
+    if dtype in (pl.Datetime, pl.List, pl.Struct) or isinstance(
+        dtype, pl.Datetime | pl.List | pl.Struct
+    ):
         return pl.col(name).cast(pl.Utf8, strict=False).alias(name)
     return pl.col(name).cast(pl.Utf8)

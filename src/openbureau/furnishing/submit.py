@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
-from openbureau.files.load import stage_frame, upsert_tradelines
+from openbureau.files.load import known_account_subjects, stage_frame, upsert_tradelines
 from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
 from openbureau.furnishing.parse import detect_format, iter_chunks
 from openbureau.furnishing.tables import submissions
@@ -29,7 +29,7 @@ from openbureau.governance.audit import append_event
 from openbureau.governance.members import Member, Role
 from openbureau.identity.blind import identity_keys
 from openbureau.identity.resolve import MATCHED, NEW, REVIEW, resolve_records
-from openbureau.identity.store import queue_reviews, store_identities
+from openbureau.identity.store import identity_hash, queue_reviews, store_identities
 
 Progress = Callable[[int], None]
 
@@ -93,8 +93,14 @@ def submit_file(
         submission_id = session.execute(
             submissions.insert()
             .values(
-                member_id=member.id, file_sha256=sha, file_name=(file_name or path.name)[:300],
-                file_format=fmt, received_at=now, records_total=0, accepted=0, rejected=0,
+                member_id=member.id,
+                file_sha256=sha,
+                file_name=(file_name or path.name)[:300],
+                file_format=fmt,
+                received_at=now,
+                records_total=0,
+                accepted=0,
+                rejected=0,
                 report="{}",
             )
             .returning(submissions.c.id)
@@ -124,14 +130,23 @@ def submit_file(
             update(submissions)
             .where(submissions.c.id == submission_id)
             .values(
-                records_total=tally.total, accepted=tally.accepted,
-                rejected=tally.total - tally.accepted, report=orjson.dumps(report).decode(),
+                records_total=tally.total,
+                accepted=tally.accepted,
+                rejected=tally.total - tally.accepted,
+                report=orjson.dumps(report).decode(),
             )
         )
         append_event(
-            session, actor, "submission.load",
-            {"submission_id": submission_id, "member": member.code, "sha256": sha,
-             "accepted": tally.accepted, "rejected": tally.total - tally.accepted},
+            session,
+            actor,
+            "submission.load",
+            {
+                "submission_id": submission_id,
+                "member": member.code,
+                "sha256": sha,
+                "accepted": tally.accepted,
+                "rejected": tally.total - tally.accepted,
+            },
         )
         return report, False
 
@@ -184,7 +199,9 @@ def _reject_duplicates(
         pl.lit("duplicate_account").alias("rule"),
         pl.format(
             "account {} for period {} already appears at record {}",
-            "account_ref", "period", "first_no",
+            "account_ref",
+            "period",
+            "first_no",
         ).alias("message"),
     ).cast(ERROR_SCHEMA)
     kept = keyed.filter(pl.col("record_no") == pl.col("first_no")).drop("first_no")
@@ -203,17 +220,28 @@ def _load_valid(
     now: datetime,
     tally: _Tally,
 ) -> None:
-    keyed = identity_keys(typed, bureau.keys)
-    resolved = resolve_records(session, keyed, now)
-    store_identities(session, resolved, member.id, bureau.keys, now)
-    queue_reviews(session, resolved, member.id, submission_id, bureau.keys, now)
+    typed = typed.with_columns(identity_hash(typed, bureau.keys))
+    known = known_account_subjects(session, member.id, typed["account_ref"].to_list())
+    reused = typed.join(known, on=["account_ref", "identity_hash"], how="inner").with_columns(
+        pl.lit(MATCHED).alias("decision")
+    )
+    fresh = typed.join(known, on=["account_ref", "identity_hash"], how="anti")
+    resolved = reused
+    if fresh.height:
+        keyed = identity_keys(fresh, bureau.keys)
+        decided = resolve_records(session, keyed, now)
+        store_identities(session, decided, member.id, bureau.keys, now)
+        queue_reviews(session, decided, member.id, submission_id, bureau.keys, now)
+        resolved = pl.concat([reused, decided.select(reused.columns)], how="vertical_relaxed")
     counts = resolved["decision"].value_counts()
     by_decision = dict(zip(counts["decision"].to_list(), counts["count"].to_list(), strict=True))
     tally.accepted += typed.height
     tally.matched += by_decision.get(MATCHED, 0)
     tally.new_subjects += resolved.filter(pl.col("decision") == NEW)["subject_id"].n_unique()
     tally.in_review += by_decision.get(REVIEW, 0)
-    tally.written += upsert_tradelines(session, stage_frame(resolved, member.id, submission_id, now))
+    tally.written += upsert_tradelines(
+        session, stage_frame(resolved, member.id, submission_id, now)
+    )
 
 
 def submission_report(session: Session, member: Member, submission_id: int) -> dict | None:
@@ -229,8 +257,12 @@ def submission_report(session: Session, member: Member, submission_id: int) -> d
 def list_submissions(session: Session, member: Member, limit: int = 100) -> list[dict]:
     rows = session.execute(
         select(
-            submissions.c.id, submissions.c.file_name, submissions.c.file_format,
-            submissions.c.received_at, submissions.c.records_total, submissions.c.accepted,
+            submissions.c.id,
+            submissions.c.file_name,
+            submissions.c.file_format,
+            submissions.c.received_at,
+            submissions.c.records_total,
+            submissions.c.accepted,
             submissions.c.rejected,
         )
         .where(submissions.c.member_id == member.id)
@@ -239,9 +271,13 @@ def list_submissions(session: Session, member: Member, limit: int = 100) -> list
     ).all()
     return [
         {
-            "submission_id": r.id, "file_name": r.file_name, "format": r.file_format,
-            "received_at": r.received_at.isoformat(), "records": r.records_total,
-            "accepted": r.accepted, "rejected": r.rejected,
+            "submission_id": r.id,
+            "file_name": r.file_name,
+            "format": r.file_format,
+            "received_at": r.received_at.isoformat(),
+            "records": r.records_total,
+            "accepted": r.accepted,
+            "rejected": r.rejected,
         }
         for r in rows
     ]

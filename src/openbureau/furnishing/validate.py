@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import polars as pl
@@ -100,6 +101,7 @@ def _ric_valid(ids: pl.Series) -> pl.Series:
     return pl.Series(valid).set(ids.is_null(), None)
 
 
+@lru_cache(maxsize=10_000)
 def _ric_region_known(code: str) -> bool:
     try:
         ric.get_birth_place(code + "19700101000X")
@@ -124,15 +126,14 @@ def _national_id_valid(ids: pl.Series, types: pl.Series) -> pl.Series:
         pl.select(pl.when(is_ssn).then(ids).otherwise(pl.lit("")).alias("i"))["i"].fill_null(""),
         lambda v: bool(v) and ssn.is_valid(v),
     )
-    return (
-        pl.DataFrame({"ric": is_ric, "ssn": is_ssn, "r": ric_ok, "s": ssn_ok})
-        .select(
-            pl.when(pl.col("ric")).then(pl.col("r"))
-            .when(pl.col("ssn")).then(pl.col("s"))
-            .otherwise(None)
-            .alias("ok")
-        )["ok"]
-    )
+    return pl.DataFrame({"ric": is_ric, "ssn": is_ssn, "r": ric_ok, "s": ssn_ok}).select(
+        pl.when(pl.col("ric"))
+        .then(pl.col("r"))
+        .when(pl.col("ssn"))
+        .then(pl.col("s"))
+        .otherwise(None)
+        .alias("ok")
+    )["ok"]
 
 
 def _typed_columns() -> list[pl.Expr]:
@@ -151,14 +152,17 @@ def _rules(today: date) -> list[Rule]:
     for name, limit in MAX_LENGTHS.items():
         rules.append(
             Rule(
-                name, "too_long", pl.col(name).str.len_chars() > limit,
+                name,
+                "too_long",
+                pl.col(name).str.len_chars() > limit,
                 pl.lit(f"{name} is longer than {limit} characters"),
             )
         )
     for name, domain in CODE_DOMAINS.items():
         rules.append(
             Rule(
-                name, "unknown_code",
+                name,
+                "unknown_code",
                 pl.col(name).is_not_null() & ~pl.col(name).is_in(domain),
                 _msg(f"{name} ", _quoted(name), f" is not one of: {', '.join(domain)}"),
             )
@@ -166,7 +170,8 @@ def _rules(today: date) -> list[Rule]:
     for name in DATE_FIELDS:
         rules.append(
             Rule(
-                name, "invalid_date",
+                name,
+                "invalid_date",
                 pl.col(name).is_not_null() & pl.col(f"_{name}").is_null(),
                 _msg(f"{name} ", _quoted(name), " is not a real date in YYYY-MM-DD form"),
             )
@@ -174,14 +179,16 @@ def _rules(today: date) -> list[Rule]:
     for name in INT_FIELDS:
         rules.append(
             Rule(
-                name, "invalid_number",
+                name,
+                "invalid_number",
                 pl.col(name).is_not_null() & pl.col(f"_{name}").is_null(),
                 _msg(f"{name} ", _quoted(name), " is not a whole number"),
             )
         )
         rules.append(
             Rule(
-                name, "out_of_range",
+                name,
+                "out_of_range",
                 (pl.col(f"_{name}") < 0) | (pl.col(f"_{name}") >= MAX_AMOUNT),
                 _msg(f"{name} ", pl.col(name), f" must be between 0 and {MAX_AMOUNT - 1}"),
             )
@@ -189,7 +196,8 @@ def _rules(today: date) -> list[Rule]:
     history = pl.col("payment_history")
     rules.append(
         Rule(
-            "payment_history", "invalid_payment_history",
+            "payment_history",
+            "invalid_payment_history",
             history.is_not_null()
             & (
                 (history.str.len_chars() != PAYMENT_HISTORY_LENGTH)
@@ -203,14 +211,16 @@ def _rules(today: date) -> list[Rule]:
     )
     rules.append(
         Rule(
-            "currency", "unknown_code",
+            "currency",
+            "unknown_code",
             pl.col("currency").is_not_null() & ~pl.col("currency").str.contains("^[A-Z]{3}$"),
             _msg("currency ", _quoted("currency"), " is not an ISO 4217 code"),
         )
     )
     rules.append(
         Rule(
-            "national_id", "invalid_checksum",
+            "national_id",
+            "invalid_checksum",
             pl.col("_id_valid") == False,  # noqa: E712 - null means "not checkable here"
             _msg("national_id fails the ", pl.col("national_id_type"), " checksum"),
         )
@@ -218,33 +228,42 @@ def _rules(today: date) -> list[Rule]:
     id_birth = pl.col("_national_id").str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
     rules.append(
         Rule(
-            "date_of_birth", "id_birth_date_mismatch",
+            "date_of_birth",
+            "id_birth_date_mismatch",
             (pl.col("national_id_type") == NationalIdType.CN_RIC)
             & (pl.col("_id_valid") == True)  # noqa: E712
             & (id_birth != pl.col("_date_of_birth")),
-            _msg("date_of_birth differs from the birth date in the resident ID (",
-                 id_birth.dt.strftime("%Y-%m-%d"), ")"),
+            _msg(
+                "date_of_birth differs from the birth date in the resident ID (",
+                id_birth.dt.strftime("%Y-%m-%d"),
+                ")",
+            ),
         )
     )
     reporting = pl.col("_reporting_date")
-    age_years = (reporting.dt.year() - pl.col("_date_of_birth").dt.year())
+    age_years = reporting.dt.year() - pl.col("_date_of_birth").dt.year()
     rules.append(
         Rule(
-            "date_of_birth", "implausible_birth_date",
+            "date_of_birth",
+            "implausible_birth_date",
             (age_years < MIN_AGE) | (age_years > MAX_AGE),
             pl.lit(f"date_of_birth gives an age outside {MIN_AGE}-{MAX_AGE} years"),
         )
     )
     rules.append(
         Rule(
-            "reporting_date", "future_date", reporting > pl.lit(today),
+            "reporting_date",
+            "future_date",
+            reporting > pl.lit(today),
             pl.lit("reporting_date is in the future"),
         )
     )
     opened = pl.col("_date_opened")
     rules.append(
         Rule(
-            "date_opened", "date_order", opened > reporting,
+            "date_opened",
+            "date_order",
+            opened > reporting,
             pl.lit("date_opened is after reporting_date"),
         )
     )
@@ -252,7 +271,9 @@ def _rules(today: date) -> list[Rule]:
         value = pl.col(f"_{name}")
         rules.append(
             Rule(
-                name, "date_order", (value < opened) | (value > reporting),
+                name,
+                "date_order",
+                (value < opened) | (value > reporting),
                 pl.lit(f"{name} must fall between date_opened and reporting_date"),
             )
         )
@@ -261,32 +282,40 @@ def _rules(today: date) -> list[Rule]:
     past_due = pl.col("_amount_past_due")
     rules += [
         Rule(
-            "amount_past_due", "delinquency_needs_amount", delinquent & (past_due == 0),
+            "amount_past_due",
+            "delinquency_needs_amount",
+            delinquent & (past_due == 0),
             _msg("status ", status, " needs amount_past_due above 0"),
         ),
         Rule(
-            "date_first_delinquency", "delinquency_needs_date",
-            delinquent & pl.col("_date_first_delinquency").is_null()
+            "date_first_delinquency",
+            "delinquency_needs_date",
+            delinquent
+            & pl.col("_date_first_delinquency").is_null()
             & pl.col("date_first_delinquency").is_null(),
             _msg("status ", status, " needs date_first_delinquency"),
         ),
         Rule(
-            "amount_past_due", "current_with_amount_past_due",
+            "amount_past_due",
+            "current_with_amount_past_due",
             (status == AccountStatus.CURRENT) & (past_due > 0),
             pl.lit("a current account cannot have an amount past due"),
         ),
         Rule(
-            "date_closed", "closed_needs_date",
+            "date_closed",
+            "closed_needs_date",
             (status == AccountStatus.PAID_CLOSED) & pl.col("date_closed").is_null(),
             pl.lit("status paid_closed needs date_closed"),
         ),
         Rule(
-            "current_balance", "closed_with_balance",
+            "current_balance",
+            "closed_with_balance",
             (status == AccountStatus.PAID_CLOSED) & (pl.col("_current_balance") > 0),
             pl.lit("a paid and closed account must have a zero balance"),
         ),
         Rule(
-            "amount_past_due", "past_due_exceeds_balance",
+            "amount_past_due",
+            "past_due_exceeds_balance",
             past_due > pl.col("_current_balance"),
             pl.lit("amount_past_due cannot exceed current_balance"),
         ),
@@ -294,13 +323,15 @@ def _rules(today: date) -> list[Rule]:
     kind = pl.col("account_type")
     rules += [
         Rule(
-            "credit_limit", "limit_required",
+            "credit_limit",
+            "limit_required",
             kind.is_in([AccountType.REVOLVING, AccountType.LINE_OF_CREDIT])
             & ~(pl.col("_credit_limit") > 0).fill_null(False),
             _msg(kind, " accounts need a credit_limit above 0"),
         ),
         Rule(
-            "original_amount", "original_amount_required",
+            "original_amount",
+            "original_amount_required",
             kind.is_in([AccountType.INSTALLMENT, AccountType.MORTGAGE])
             & ~(pl.col("_original_amount") > 0).fill_null(False),
             _msg(kind, " accounts need an original_amount above 0"),
@@ -342,8 +373,11 @@ def validate_chunk(
     typed = good.select(
         pl.col("record_no"),
         *[
-            (pl.col(f"_{f.name}") if f.name in DATE_FIELDS or f.name in INT_FIELDS else pl.col(f.name))
-            .alias(f.name)
+            (
+                pl.col(f"_{f.name}")
+                if f.name in DATE_FIELDS or f.name in INT_FIELDS
+                else pl.col(f.name)
+            ).alias(f.name)
             for f in FIELDS
         ],
     ).with_columns(

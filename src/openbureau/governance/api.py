@@ -22,8 +22,12 @@ def purposes(bureau: BureauDep, member: MemberDep) -> dict:
     return {
         "jurisdiction": bureau.profile.code,
         "purposes": [
-            {"code": p.code, "hard": p.hard, "description": p.description,
-             "legal_basis": p.legal_basis}
+            {
+                "code": p.code,
+                "hard": p.hard,
+                "description": p.description,
+                "legal_basis": p.legal_basis,
+            }
             for p in bureau.profile.purposes
         ],
     }

@@ -119,12 +119,18 @@ def verify_chain(session: Session) -> ChainVerdict:
     for row in _rows(session):
         if row.seq != expected_seq:
             return ChainVerdict(
-                False, count, prev, expected_seq,
+                False,
+                count,
+                prev,
+                expected_seq,
                 f"event {expected_seq} is missing (next present is {row.seq})",
             )
         if row.prev_hash != prev:
             return ChainVerdict(
-                False, count, prev, row.seq,
+                False,
+                count,
+                prev,
+                row.seq,
                 f"event {row.seq} does not follow event {row.seq - 1} (removed or reordered)",
             )
         recomputed = event_hash(

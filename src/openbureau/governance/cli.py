@@ -26,7 +26,9 @@ from openbureau.governance.members import (
     revoke_key,
 )
 
-members_app = typer.Typer(help="Manage member institutions and their API keys.", no_args_is_help=True)
+members_app = typer.Typer(
+    help="Manage member institutions and their API keys.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="Issue, list and revoke members' API keys.", no_args_is_help=True)
 members_app.add_typer(keys_app, name="keys")
 audit_app = typer.Typer(help="Inspect the tamper-evident audit log.", no_args_is_help=True)
@@ -53,7 +55,9 @@ def members_add(
     if json_out:
         print_json({"member": member.code, "name": member.name, "roles": sorted(member.roles)})
     else:
-        console.print(f"added member [bold]{member.code}[/bold] ({', '.join(sorted(member.roles))})")
+        console.print(
+            f"added member [bold]{member.code}[/bold] ({', '.join(sorted(member.roles))})"
+        )
 
 
 @members_app.command("list")
@@ -85,7 +89,9 @@ def keys_issue(
     except MemberError as exc:
         fail(str(exc))
     if json_out:
-        print_json({"key_id": issued.key_id, "member": issued.member_code, "api_key": issued.secret_key})
+        print_json(
+            {"key_id": issued.key_id, "member": issued.member_code, "api_key": issued.secret_key}
+        )
     else:
         console.print(f"key {issued.key_id} for {issued.member_code} (shown once, keep it safe):")
         console.print(issued.secret_key, highlight=False)
@@ -105,8 +111,14 @@ def keys_list(
         return
     table = Table("key_id", "member", "prefix", "label", "created", "revoked")
     for k in found:
-        table.add_row(str(k["key_id"]), k["member"], k["prefix"], k["label"], k["created_at"],
-                      "yes" if k["revoked"] else "no")
+        table.add_row(
+            str(k["key_id"]),
+            k["member"],
+            k["prefix"],
+            k["label"],
+            k["created_at"],
+            "yes" if k["revoked"] else "no",
+        )
     console.print(table)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -61,13 +60,21 @@ class BureauKeys:
         return out
 
     def blind_index(self, kind: str, value: str) -> str:
-        """Keyed hash of a normalized value; `kind` separates domains (IDs vs names)."""
-        message = kind.encode() + b"\x00" + value.encode()
-        return hmac.new(self.blind_index_key, message, hashlib.sha256).hexdigest()
+        """Keyed hash of a normalized value; `kind` separates domains (IDs vs names).
+
+        Keyed BLAKE2b is a MAC by design (RFC 7693) and about three times faster here than
+        HMAC-SHA256, which matters because every furnished record is hashed.
+        """
+        return self.blind_index_many(kind, [value])[0]
 
     def blind_index_many(self, kind: str, values: list[str]) -> list[str]:
-        key, prefix = self.blind_index_key, kind.encode() + b"\x00"
-        return [hmac.new(key, prefix + v.encode(), hashlib.sha256).hexdigest() for v in values]
+        keyed = hashlib.blake2b(kind.encode() + b"\x00", key=self.blind_index_key, digest_size=32)
+        out = []
+        for value in values:
+            h = keyed.copy()
+            h.update(value.encode())
+            out.append(h.hexdigest())
+        return out
 
 
 def _decode_key(name: str, value: str) -> bytes:

@@ -65,9 +65,7 @@ def _row_to_member(row) -> Member:
     return Member(row.id, row.code, row.name, _parse_roles(row.roles))
 
 
-def add_member(
-    session: Session, code: str, name: str, roles: list[Role], actor: str
-) -> Member:
+def add_member(session: Session, code: str, name: str, roles: list[Role], actor: str) -> Member:
     if not MEMBER_CODE.match(code):
         raise MemberError(
             f"member code {code!r} must be 2-64 lowercase letters, digits, '-' or '_'"

@@ -118,11 +118,11 @@ def resolve_records(session: Session, records: pl.DataFrame, now: datetime) -> p
     """Adds decision, subject_id, candidate_subject_id and reason to records with blind indexes."""
     existing = known_identities(session, records["national_id_bidx"].unique().to_list())
     known = _decide_known(records, existing)
-    unknown = records.filter(~pl.col("national_id_bidx").is_in(existing["national_id_bidx"].implode()))
-    new = _decide_new(session, unknown, now)
-    decisions = pl.concat(
-        [known.cast(new.schema), new], how="vertical"
+    unknown = records.filter(
+        ~pl.col("national_id_bidx").is_in(existing["national_id_bidx"].implode())
     )
+    new = _decide_new(session, unknown, now)
+    decisions = pl.concat([known.cast(new.schema), new], how="vertical")
     return records.join(decisions, on="record_no", how="left")
 
 

@@ -16,9 +16,14 @@ from openbureau.identity.tables import review_items, subject_identities
 IDENTITY_TEXT_FIELDS = ("national_id", "full_name", "date_of_birth", "address", "phone")
 
 
-def _identity_hash(frame: pl.DataFrame, keys: BureauKeys) -> pl.Series:
+def identity_hash(frame: pl.DataFrame, keys: BureauKeys) -> pl.Series:
+    """Keyed hash of all identity fields of each record (type included)."""
     text = pl.concat_str(
-        [pl.col(c).cast(pl.Utf8).fill_null("") for c in IDENTITY_TEXT_FIELDS], separator="\x1f"
+        [
+            pl.col(c).cast(pl.Utf8).fill_null("")
+            for c in ("national_id_type", *IDENTITY_TEXT_FIELDS)
+        ],
+        separator="\x1f",
     )
     values = frame.select(text.alias("t"))["t"].to_list()
     return pl.Series("identity_hash", keys.blind_index_many("identity", values))
@@ -34,7 +39,6 @@ def store_identities(
     latest = linked.sort("record_no").unique(
         ["subject_id", "name_bidx", "dob_bidx"], keep="last", maintain_order=True
     )
-    latest = latest.with_columns(_identity_hash(latest, keys))
     existing_rows: list[tuple] = []
     for batch in _batches(latest["subject_id"].unique().to_list()):
         existing_rows += session.execute(
@@ -51,13 +55,20 @@ def store_identities(
         ).all()
     existing = pl.DataFrame(
         existing_rows,
-        schema={"id": pl.Int64, "subject_id": pl.Int64, "name_bidx": pl.Utf8,
-                "dob_bidx": pl.Utf8, "old_hash": pl.Utf8},
+        schema={
+            "id": pl.Int64,
+            "subject_id": pl.Int64,
+            "name_bidx": pl.Utf8,
+            "dob_bidx": pl.Utf8,
+            "old_hash": pl.Utf8,
+        },
         orient="row",
     )
     merged = latest.join(existing, on=["subject_id", "name_bidx", "dob_bidx"], how="left")
     to_insert = merged.filter(pl.col("id").is_null())
-    to_update = merged.filter(pl.col("id").is_not_null() & (pl.col("old_hash") != pl.col("identity_hash")))
+    to_update = merged.filter(
+        pl.col("id").is_not_null() & (pl.col("old_hash") != pl.col("identity_hash"))
+    )
     if to_insert.height:
         session.execute(
             subject_identities.insert(), _identity_rows(to_insert, member_id, keys, now, new=True)
@@ -92,7 +103,12 @@ def _identity_rows(
     }
     rows = []
     columns = frame.select(
-        "id", "subject_id", "national_id_type", "national_id_bidx", "name_bidx", "dob_bidx",
+        "id",
+        "subject_id",
+        "national_id_type",
+        "national_id_bidx",
+        "name_bidx",
+        "dob_bidx",
         "identity_hash",
     ).to_dict(as_series=False)
     for i in range(frame.height):
@@ -129,8 +145,9 @@ def queue_reviews(
         return 0
     open_keys: set[tuple[str, str]] = set()
     for batch in _batches(held["account_ref"].unique().to_list()):
-        open_keys |= {tuple(row) for row in
-            session.execute(
+        open_keys |= {
+            tuple(row)
+            for row in session.execute(
                 select(review_items.c.account_ref, review_items.c.period).where(
                     review_items.c.member_id == member_id,
                     review_items.c.status == "open",

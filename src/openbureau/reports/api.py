@@ -21,7 +21,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class IdentityIn(BaseModel):
     full_name: Text
     national_id_type: NationalIdType
-    national_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+    national_id: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)
+    ]
     date_of_birth: date | None = None
 
 

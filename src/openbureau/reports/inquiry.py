@@ -52,7 +52,8 @@ def resolve_purpose(bureau: Bureau, code: str) -> Purpose:
     if purpose is None:
         allowed = ", ".join(bureau.profile.purpose_codes)
         raise InquiryRefused(
-            422, "Purpose not permitted",
+            422,
+            "Purpose not permitted",
             f"purpose {code!r} is not permissible in {bureau.profile.code}; use one of: {allowed}",
         )
     return purpose
@@ -73,7 +74,8 @@ def make_inquiry(
         raise InquiryRefused(422, "Consent required", "consent_reference must not be blank")
     keys = bureau.keys
     id_bidx = keys.blind_index(
-        "national_id", f"{identity.national_id_type}:{normalize_national_id_text(identity.national_id)}"
+        "national_id",
+        f"{identity.national_id_type}:{normalize_national_id_text(identity.national_id)}",
     )
     name_bidx = keys.blind_index("name", name_key(identity.full_name))
     dob_bidx = (
@@ -86,9 +88,13 @@ def make_inquiry(
     inquiry_id = session.execute(
         inquiries.insert()
         .values(
-            member_id=member.id, subject_id=subject_id, purpose=purpose.code,
-            consent_ref=consent_reference, hard=purpose.hard,
-            outcome="hit" if subject_id else "no_hit", created_at=now,
+            member_id=member.id,
+            subject_id=subject_id,
+            purpose=purpose.code,
+            consent_ref=consent_reference,
+            hard=purpose.hard,
+            outcome="hit" if subject_id else "no_hit",
+            created_at=now,
         )
         .returning(inquiries.c.id)
     ).scalar_one()
@@ -106,17 +112,28 @@ def make_inquiry(
     }
     if subject_id is None:
         append_event(
-            session, member.actor, "inquiry.no_hit",
+            session,
+            member.actor,
+            "inquiry.no_hit",
             {"inquiry_id": inquiry_id, "purpose": purpose.code, "consent": consent_reference},
         )
         return header | {"result": "no_hit", "message": NO_HIT_MESSAGE}
-    report = header | {"result": "hit"} | build_report_body(
-        bureau, session, member, subject_id, inquiry_id, now
+    report = (
+        header
+        | {"result": "hit"}
+        | build_report_body(bureau, session, member, subject_id, inquiry_id, now)
     )
     append_event(
-        session, member.actor, "report.serve",
-        {"inquiry_id": inquiry_id, "report_id": report_id, "purpose": purpose.code,
-         "consent": consent_reference, "accounts": len(report["accounts"])},
+        session,
+        member.actor,
+        "report.serve",
+        {
+            "inquiry_id": inquiry_id,
+            "report_id": report_id,
+            "purpose": purpose.code,
+            "consent": consent_reference,
+            "accounts": len(report["accounts"]),
+        },
         subject_id=subject_id,
     )
     return report
@@ -138,7 +155,9 @@ def _identity_block(bureau: Bureau, session: Session, subject_id: int) -> dict:
     names, births, addresses, phones, national_ids = [], [], [], [], []
     for row in rows:
         for bucket, blob in (
-            (names, row.name_enc), (births, row.dob_enc), (addresses, row.address_enc),
+            (names, row.name_enc),
+            (births, row.dob_enc),
+            (addresses, row.address_enc),
             (phones, row.phone_enc),
         ):
             if blob is not None and (value := decrypt(blob)) not in bucket:
