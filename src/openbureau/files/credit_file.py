@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openbureau.files.tables import tradelines
@@ -59,17 +59,15 @@ class Account:
         return months
 
 
-def subject_ids_for(session: Session, subject_id: int) -> list[int]:
-    """The subject plus every subject merged into it."""
-    merged = session.execute(
-        select(subjects.c.id).where(subjects.c.merged_into == subject_id)
-    ).scalars()
-    return [subject_id, *merged]
+def subject_family(subject_id: int):
+    """Subquery: the subject plus every subject merged into it."""
+    return select(subjects.c.id).where(
+        or_(subjects.c.id == subject_id, subjects.c.merged_into == subject_id)
+    )
 
 
 def load_accounts(session: Session, subject_id: int, as_of: date | None = None) -> list[Account]:
-    ids = subject_ids_for(session, subject_id)
-    query = select(tradelines).where(tradelines.c.subject_id.in_(ids))
+    query = select(tradelines).where(tradelines.c.subject_id.in_(subject_family(subject_id)))
     if as_of is not None:
         query = query.where(tradelines.c.reporting_date <= as_of)
     accounts: dict[tuple[int, str], Account] = {}
@@ -110,13 +108,3 @@ def summarize(accounts: list[Account]) -> dict:
         "worst_current_status": worst,
         "worst_delinquency_24m_days": int(history_worst) * 30 if history_worst != "0" else 0,
     }
-
-
-def has_file(session: Session, subject_id: int) -> bool:
-    ids = subject_ids_for(session, subject_id)
-    found = session.execute(
-        select(func.count())
-        .select_from(tradelines)
-        .where(or_(*[tradelines.c.subject_id == i for i in ids]))
-    ).scalar_one()
-    return found > 0

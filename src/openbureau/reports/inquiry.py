@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
-from openbureau.files.credit_file import Account, load_accounts, subject_ids_for, summarize
+from openbureau.files.credit_file import Account, load_accounts, subject_family, summarize
 from openbureau.furnishing.validate import normalize_national_id_text
 from openbureau.governance.audit import append_event
 from openbureau.governance.jurisdictions import Purpose
@@ -140,7 +140,6 @@ def make_inquiry(
 
 
 def _identity_block(bureau: Bureau, session: Session, subject_id: int) -> dict:
-    ids = subject_ids_for(session, subject_id)
     rows = session.execute(
         select(
             subject_identities.c.national_id_type,
@@ -149,7 +148,7 @@ def _identity_block(bureau: Bureau, session: Session, subject_id: int) -> dict:
             subject_identities.c.dob_enc,
             subject_identities.c.address_enc,
             subject_identities.c.phone_enc,
-        ).where(subject_identities.c.subject_id.in_(ids))
+        ).where(subject_identities.c.subject_id.in_(subject_family(subject_id)))
     ).all()
     decrypt = bureau.keys.decrypt
     names, births, addresses, phones, national_ids = [], [], [], [], []
@@ -215,11 +214,10 @@ def build_report_body(
 ) -> dict:
     accounts = load_accounts(session, subject_id)
     since = now - timedelta(days=bureau.settings.inquiry_history_days)
-    ids = subject_ids_for(session, subject_id)
     recent = session.execute(
         select(inquiries.c.id, inquiries.c.member_id, inquiries.c.purpose, inquiries.c.created_at)
         .where(
-            inquiries.c.subject_id.in_(ids),
+            inquiries.c.subject_id.in_(subject_family(subject_id)),
             inquiries.c.hard.is_(True),
             inquiries.c.created_at >= since,
         )
