@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from openbureau.files.tables import tradelines
@@ -59,19 +59,20 @@ class Account:
         return months
 
 
-def subject_family(subject_id: int):
-    """Subquery: the subject plus every subject merged into it."""
-    return select(subjects.c.id).where(
-        or_(subjects.c.id == subject_id, subjects.c.merged_into == subject_id)
-    )
+# Statements are built once: on the inquiry path, building them per call costs more than
+# running them. Bind `subject` when executing.
+SUBJECT_FAMILY = select(subjects.c.id).where(
+    or_(subjects.c.id == bindparam("subject"), subjects.c.merged_into == bindparam("subject"))
+)
+_ACCOUNTS = select(tradelines).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
+_ACCOUNTS_AS_OF = _ACCOUNTS.where(tradelines.c.reporting_date <= bindparam("as_of"))
 
 
 def load_accounts(session: Session, subject_id: int, as_of: date | None = None) -> list[Account]:
-    query = select(tradelines).where(tradelines.c.subject_id.in_(subject_family(subject_id)))
-    if as_of is not None:
-        query = query.where(tradelines.c.reporting_date <= as_of)
+    query = _ACCOUNTS if as_of is None else _ACCOUNTS_AS_OF
+    params = {"subject": subject_id, "as_of": as_of}
     accounts: dict[tuple[int, str], Account] = {}
-    for row in session.execute(query.order_by(tradelines.c.period)).mappings():
+    for row in session.connection().execute(query.order_by(tradelines.c.period), params).mappings():
         key = (row["member_id"], row["account_ref"])
         account = accounts.get(key)
         if account is None:

@@ -56,6 +56,11 @@ def _timestamp_text(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
+_HEAD = select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
+_APPEND = audit_events.insert()
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
 def append_event(
     session: Session,
     actor: str,
@@ -65,25 +70,24 @@ def append_event(
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_ID})
-    last = session.execute(
-        select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
-    ).first()
+        session.connection().execute(_LOCK, {"k": _AUDIT_LOCK_ID})
+    last = session.connection().execute(_HEAD).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS_HASH
     occurred_at = datetime.now(UTC)
     detail_text = _canonical(detail)
-    session.execute(
-        audit_events.insert().values(
-            seq=seq,
-            occurred_at=occurred_at,
-            actor=actor,
-            action=action,
-            subject_id=subject_id,
-            detail=detail_text,
-            prev_hash=prev,
-            hash=event_hash(prev, seq, occurred_at, actor, action, subject_id, detail_text),
-        )
+    session.connection().execute(
+        _APPEND,
+        {
+            "seq": seq,
+            "occurred_at": occurred_at,
+            "actor": actor,
+            "action": action,
+            "subject_id": subject_id,
+            "detail": detail_text,
+            "prev_hash": prev,
+            "hash": event_hash(prev, seq, occurred_at, actor, action, subject_id, detail_text),
+        },
     )
     return seq
 
@@ -107,7 +111,11 @@ class ChainVerdict:
 
 
 def _rows(session: Session, batch: int = 10_000) -> Iterator[Any]:
-    result = session.execute(select(audit_events).order_by(audit_events.c.seq)).yield_per(batch)
+    result = (
+        session.connection()
+        .execute(select(audit_events).order_by(audit_events.c.seq))
+        .yield_per(batch)
+    )
     yield from result
 
 

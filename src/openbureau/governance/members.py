@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,7 +75,7 @@ def add_member(session: Session, code: str, name: str, roles: list[Role], actor:
     role_text = ",".join(sorted({r.value for r in roles}))
     try:
         with session.begin_nested():
-            member_id = session.execute(
+            member_id = session.connection().execute(
                 members.insert()
                 .values(code=code, name=name, roles=role_text, created_at=datetime.now(UTC))
                 .returning(members.c.id)
@@ -87,12 +87,12 @@ def add_member(session: Session, code: str, name: str, roles: list[Role], actor:
 
 
 def list_members(session: Session) -> list[Member]:
-    rows = session.execute(select(members).order_by(members.c.code)).all()
+    rows = session.connection().execute(select(members).order_by(members.c.code)).all()
     return [_row_to_member(r) for r in rows]
 
 
 def get_member(session: Session, code: str) -> Member:
-    row = session.execute(select(members).where(members.c.code == code)).first()
+    row = session.connection().execute(select(members).where(members.c.code == code)).first()
     if row is None:
         raise MemberError(f"no member {code!r}")
     return _row_to_member(row)
@@ -106,7 +106,7 @@ def issue_key(session: Session, member_code: str, actor: str, label: str = "") -
     member = get_member(session, member_code)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    key_id = session.execute(
+    key_id = session.connection().execute(
         api_keys.insert()
         .values(
             member_id=member.id,
@@ -122,7 +122,7 @@ def issue_key(session: Session, member_code: str, actor: str, label: str = "") -
 
 
 def revoke_key(session: Session, key_id: int, actor: str) -> None:
-    done = session.execute(
+    done = session.connection().execute(
         update(api_keys)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
         .values(revoked_at=datetime.now(UTC))
@@ -152,8 +152,15 @@ def list_keys(session: Session, member_code: str | None = None) -> list[dict]:
             "created_at": r.created_at.isoformat(),
             "revoked": r.revoked_at is not None,
         }
-        for r in session.execute(query.order_by(api_keys.c.id)).all()
+        for r in session.connection().execute(query.order_by(api_keys.c.id)).all()
     ]
+
+
+_KEY_LOOKUP = (
+    select(api_keys.c.key_hash, api_keys.c.revoked_at, members)
+    .join(members, members.c.id == api_keys.c.member_id)
+    .where(api_keys.c.prefix == bindparam("prefix"))
+)
 
 
 def authenticate(session: Session, presented: str) -> Member | None:
@@ -161,11 +168,7 @@ def authenticate(session: Session, presented: str) -> Member | None:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != "ob" or not parts[1] or not parts[2]:
         return None
-    row = session.execute(
-        select(api_keys.c.key_hash, api_keys.c.revoked_at, members)
-        .join(members, members.c.id == api_keys.c.member_id)
-        .where(api_keys.c.prefix == parts[1])
-    ).first()
+    row = session.connection().execute(_KEY_LOOKUP, {"prefix": parts[1]}).first()
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash_secret(parts[2])):

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from openbureau.identity.tables import subject_identities, subjects
@@ -41,7 +41,7 @@ def known_identities(session: Session, id_bidx: list[str]) -> pl.DataFrame:
     current = func.coalesce(subjects.c.merged_into, subjects.c.id)
     rows: list[tuple] = []
     for batch in _batches(id_bidx):
-        rows += session.execute(
+        rows += session.connection().execute(
             select(
                 subject_identities.c.national_id_bidx,
                 current,
@@ -83,7 +83,7 @@ def _decide_known(records: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame
 def _create_subjects(session: Session, count: int, now: datetime) -> list[int]:
     if count == 0:
         return []
-    result = session.execute(
+    result = session.connection().execute(
         subjects.insert().returning(subjects.c.id, sort_by_parameter_order=True),
         [{"created_at": now}] * count,
     )
@@ -126,16 +126,22 @@ def resolve_records(session: Session, records: pl.DataFrame, now: datetime) -> p
     return records.join(decisions, on="record_no", how="left")
 
 
+_CANDIDATES = (
+    select(
+        func.coalesce(subjects.c.merged_into, subjects.c.id),
+        subject_identities.c.name_bidx,
+        subject_identities.c.dob_bidx,
+    )
+    .join(subjects, subjects.c.id == subject_identities.c.subject_id)
+    .where(subject_identities.c.national_id_bidx == bindparam("id_bidx"))
+)
+
+
 def find_subject(
     session: Session, id_bidx: str, name_bidx: str, dob_bidx: str | None
 ) -> int | None:
     """The one subject an inquiry identity clearly points to, else None ("no hit")."""
-    current = func.coalesce(subjects.c.merged_into, subjects.c.id)
-    rows = session.execute(
-        select(current, subject_identities.c.name_bidx, subject_identities.c.dob_bidx)
-        .join(subjects, subjects.c.id == subject_identities.c.subject_id)
-        .where(subject_identities.c.national_id_bidx == id_bidx)
-    ).all()
+    rows = session.connection().execute(_CANDIDATES, {"id_bidx": id_bidx}).all()
     agreeing = {
         subject
         for subject, name, dob in rows

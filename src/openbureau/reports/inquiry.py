@@ -11,11 +11,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
-from openbureau.files.credit_file import Account, load_accounts, subject_family, summarize
+from openbureau.files.credit_file import SUBJECT_FAMILY, Account, load_accounts, summarize
 from openbureau.furnishing.validate import normalize_national_id_text
 from openbureau.governance.audit import append_event
 from openbureau.governance.jurisdictions import Purpose
@@ -24,6 +24,25 @@ from openbureau.identity.blind import name_key
 from openbureau.identity.resolve import find_subject
 from openbureau.identity.tables import subject_identities
 from openbureau.reports.tables import inquiries
+
+_IDENTITIES = select(
+    subject_identities.c.national_id_type,
+    subject_identities.c.national_id_enc,
+    subject_identities.c.name_enc,
+    subject_identities.c.dob_enc,
+    subject_identities.c.address_enc,
+    subject_identities.c.phone_enc,
+).where(subject_identities.c.subject_id.in_(SUBJECT_FAMILY))
+_RECENT_HARD_INQUIRIES = (
+    select(inquiries.c.id, inquiries.c.member_id, inquiries.c.purpose, inquiries.c.created_at)
+    .where(
+        inquiries.c.subject_id.in_(SUBJECT_FAMILY),
+        inquiries.c.hard.is_(True),
+        inquiries.c.created_at >= bindparam("since"),
+    )
+    .order_by(inquiries.c.created_at.desc())
+)
+_INSERT_INQUIRY = inquiries.insert().returning(inquiries.c.id)
 
 NO_HIT_MESSAGE = (
     "No credit file matches this identity clearly enough to report. Check the national ID, "
@@ -85,7 +104,7 @@ def make_inquiry(
     )
     subject_id = find_subject(session, id_bidx, name_bidx, dob_bidx)
     now = datetime.now(UTC)
-    inquiry_id = session.execute(
+    inquiry_id = session.connection().execute(
         inquiries.insert()
         .values(
             member_id=member.id,
@@ -140,16 +159,7 @@ def make_inquiry(
 
 
 def _identity_block(bureau: Bureau, session: Session, subject_id: int) -> dict:
-    rows = session.execute(
-        select(
-            subject_identities.c.national_id_type,
-            subject_identities.c.national_id_enc,
-            subject_identities.c.name_enc,
-            subject_identities.c.dob_enc,
-            subject_identities.c.address_enc,
-            subject_identities.c.phone_enc,
-        ).where(subject_identities.c.subject_id.in_(subject_family(subject_id)))
-    ).all()
+    rows = session.connection().execute(_IDENTITIES, {"subject": subject_id}).all()
     decrypt = bureau.keys.decrypt
     names, births, addresses, phones, national_ids = [], [], [], [], []
     for row in rows:
@@ -214,14 +224,8 @@ def build_report_body(
 ) -> dict:
     accounts = load_accounts(session, subject_id)
     since = now - timedelta(days=bureau.settings.inquiry_history_days)
-    recent = session.execute(
-        select(inquiries.c.id, inquiries.c.member_id, inquiries.c.purpose, inquiries.c.created_at)
-        .where(
-            inquiries.c.subject_id.in_(subject_family(subject_id)),
-            inquiries.c.hard.is_(True),
-            inquiries.c.created_at >= since,
-        )
-        .order_by(inquiries.c.created_at.desc())
+    recent = session.connection().execute(
+        _RECENT_HARD_INQUIRIES, {"subject": subject_id, "since": since}
     ).all()
     inquiry_list = [
         {
