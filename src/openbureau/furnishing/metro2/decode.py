@@ -40,6 +40,8 @@ def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
     text_fields = [f for f in layout if f.kind == "AN" and f.name not in skip]
     if text_clean is None:
         text_clean = all(col.all_allowed(mat[:, f.offset:f.end]) for f in text_fields)
+    elif not text_clean:
+        text_clean = all(col.all_allowed(mat[:, f.offset:f.end]) for f in text_fields)
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue

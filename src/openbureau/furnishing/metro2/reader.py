@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import columns as col
 from . import packed
 from .decode import UNTRIMMED, Problem, decode_matrix
 from .errors import FileRejected, RejectionReport, empty_rejections
@@ -126,12 +127,16 @@ class _ChunkParser:
                 s0 = int(fc.starts[0])
                 view = np.lib.stride_tricks.as_strided(
                     data[s0:], shape=(n, blen), strides=(stride, 1), writeable=False)
-                mat = np.ascontiguousarray(view)
+                mat = view
             else:
                 mat = sliding_window_view(data, blen)[fc.starts]
         else:
             mat = np.zeros((0, blen), dtype=np.uint8)
-        cols, probs = decode_matrix(mat, self.base_fields, self.encoding)
+        clean = None
+        if not lay.packed and n:
+            # character layout: one whole-matrix charset check instead of one per field
+            clean = col.all_allowed(mat)
+        cols, probs = decode_matrix(mat, self.base_fields, self.encoding, text_clean=clean)
         base = _to_frame(cols, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
                                 "rdw": fc.lengths})
         rej = _problem_rows(probs, fc.record_nos, fc.offsets, "BASE")
