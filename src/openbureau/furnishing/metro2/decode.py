@@ -38,9 +38,7 @@ def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
     cols: dict[str, pa.Array] = {}
     probs: list[Problem] = []
     text_fields = [f for f in layout if f.kind == "AN" and f.name not in skip]
-    if text_clean is None:
-        text_clean = all(col.all_allowed(mat[:, f.offset:f.end]) for f in text_fields)
-    elif not text_clean:
+    if text_clean is None or not text_clean:
         text_clean = all(col.all_allowed(mat[:, f.offset:f.end]) for f in text_fields)
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:

@@ -137,7 +137,8 @@ SEGMENT_RULES: dict[str, list[tuple[str, str, str, pl.Expr]]] = {
     "K4": [("specialized_payment_indicator", "domain", "must be 01 or 02",
             ~_c("specialized_payment_indicator").is_in([1, 2]))],
     "L1": [
-        ("change_indicator", "domain", "must be 1, 2 or 3", ~_c("change_indicator").is_in([1, 2, 3])),
+        ("change_indicator", "domain", "must be 1, 2 or 3",
+         ~_c("change_indicator").is_in([1, 2, 3])),
         ("new_identification_number", "domain", "must be blank when the indicator is 1",
          (_c("change_indicator") == 1) & ~_blank("new_identification_number")),
         ("new_consumer_account_number", "domain", "must be blank when the indicator is 2",
