@@ -170,8 +170,13 @@ class Framer:
             total = wl + rdw
             if p + total > len(buf):
                 if eof:
+                    if not lay.packed:
+                        return self._one_clean(buf, p, base_off, eof)
                     raise self._reject("truncated", "file ends inside the trailer", off)
                 return None
+            if not lay.packed and (buf.find(b"\n", p, p + total) >= 0
+                                   or buf.find(b"\r", p, p + total) >= 0):
+                return self._one_clean(buf, p, base_off, eof)
             return "trailer", None, p + wl, rdw, p + total, 0
         wl = 4 if lay.blocked else 0
         if len(buf) - p < wl + 14 and not eof:
@@ -222,6 +227,9 @@ class Framer:
         lay = self.layout
         off = base_off + p
         wl = 4 if lay.blocked else 0
+        head = self._take_clean(buf, p, 11)
+        if head is not None and head[0][4:11] == TRAILER_ID:
+            wl = 0  # the trailer never has a BDW
         got = self._take_clean(buf, p, wl + 4)
         if got is None:
             if eof:
@@ -231,11 +239,11 @@ class Framer:
         if not words.isdigit():
             raise self._reject("misframed", f"no valid RDW at this offset ({words!r})", off)
         rdw = int(words[wl:wl + 4])
-        bdw = int(words[:4]) if lay.blocked else 0
+        bdw = int(words[:4]) if wl else 0
         if rdw < lay.base_length:
             raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {lay.base_length}",
                                off)
-        if lay.blocked and bdw != rdw + 4:
+        if wl and bdw != rdw + 4:
             raise self._reject("bad_bdw", f"BDW {bdw} does not equal RDW {rdw} + 4", off)
         total = wl + rdw
         got = self._take_clean(buf, p, total)
@@ -248,7 +256,7 @@ class Framer:
         kind = "header" if rec[4:10] == HEADER_ID else "base"
         if rec[4:11] == TRAILER_ID:
             kind = "trailer"
-        return kind, rec, 0, rdw, p + got[1], 1 if lay.blocked else 0
+        return kind, rec, 0, rdw, p + got[1], 1 if wl else 0
 
     # -- vectorised run ------------------------------------------------------------------
     def _run(self, buf: bytes, p: int, stride: int, words: bytes, sep: bytes) -> int:

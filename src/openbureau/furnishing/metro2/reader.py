@@ -211,9 +211,10 @@ class _ChunkParser:
         spos = np.concatenate(found_pos)
         sseq = np.concatenate(found_seq)
         for k, name in enumerate(SEGMENT_ORDER):
-            sel = kind == k
-            if not sel.any():
+            sel = np.nonzero(kind == k)[0]
+            if not len(sel):
                 continue
+            sel = sel[np.lexsort((sseq[sel], rec[sel]))]  # order by record, then position
             r, p, q = rec[sel], spos[sel], sseq[sel]
             slen = SEGMENT_LENGTHS[name]
             at = starts[r] + p
