@@ -147,4 +147,4 @@ def test_huge_rdw(plain_file):
     last = _rec_off(40)
     _expect_rejected(plain_file[:last] + b"9999" + plain_file[last + 4:], "truncated")
     packed = make_file(3, kinds=(), packed=True)
-    _expect_rejected(packed[:370] + b"\xff\xff\x00\x00" + packed[374:], "truncated")
+    _expect_rejected(packed[:366] + b"\xff\xff\x00\x00" + packed[370:], "truncated")
