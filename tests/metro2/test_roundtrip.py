@@ -65,7 +65,8 @@ def files(draw):
     return base, segs
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda d: "-".join(f"{k}={v}" for k, v in d.items()))
+@pytest.mark.parametrize("layout", LAYOUTS,
+                         ids=lambda d: "-".join(f"{k}={v}" for k, v in d.items()))
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=files(), line_break=st.sampled_from([b"", b"\n", b"\r\n"]))
 def test_write_read_identity(layout, data, line_break):
