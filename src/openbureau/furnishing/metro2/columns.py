@@ -35,21 +35,57 @@ def text_array(mat: np.ndarray, sanitize: bool) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
+_U = np.uint64
+_HI_MASK = _U(0xF0F0F0F0F0F0F0F0)
+_THREES = _U(0x3030303030303030)
+_SIXES = _U(0x0606060606060606)
+_M1, _M2, _M3 = _U(0x0F0F0F0F0F0F0F0F), _U(0x00FF00FF00FF00FF), _U(0x0000FFFF0000FFFF)
+_K1, _K2, _K3 = _U(2561), _U(6553601), _U(42949672960001)
+_S8, _S16, _S32 = _U(8), _U(16), _U(32)
+
+
+def _swar8(m8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eight ASCII digits per row → (value, ok), SWAR on one uint64 per row."""
+    x = m8.view("<u8")[:, 0]
+    ok = ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
+    v = x - _THREES
+    v = ((v & _M1) * _K1) >> _S8
+    v = ((v & _M2) * _K2) >> _S16
+    v = ((v & _M3) * _K3) >> _S32
+    return v.astype(np.int64), ok
+
+
 def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ASCII digits → (int64, ok). A leading ``-`` is accepted (negatives are a later rule)."""
+    """ASCII digits → (int64, ok). A leading ``-`` is accepted (negatives are a later rule).
+
+    Groups of eight digits are decoded with SWAR arithmetic on one uint64 per row; the
+    leading ``width % 8`` digits one column at a time.
+    """
     n, w = mat.shape
+    head = w % 8
     val = np.zeros(n, dtype=np.int64)
     bad = np.zeros(n, dtype=bool)
-    neg = mat[:, 0] == ord("-")
-    anyneg = bool(neg.any())
-    for j in range(w):
-        d = mat[:, j] - np.uint8(_ZERO)  # wraps for bytes below '0'
-        if j == 0 and anyneg:
-            d = np.where(neg, np.uint8(0), d)
-        bad |= d > 9
-        val *= 10
-        val += d
-    if anyneg:
+    neg = None
+    if head:
+        neg = mat[:, 0] == ord("-")
+        if w == 1 or not neg.any():
+            neg = None
+        for j in range(head):
+            d = mat[:, j] - np.uint8(_ZERO)  # wraps for bytes below '0'
+            if j == 0 and neg is not None:
+                d = np.where(neg, np.uint8(0), d)
+            bad |= d > 9
+            val *= 10
+            val += d
+    for j in range(head, w, 8):
+        m8 = mat[:, j:j + 8]
+        if m8.strides[1] != 1:
+            m8 = np.ascontiguousarray(m8)
+        v, ok = _swar8(m8)
+        bad |= ~ok
+        val *= 100_000_000
+        val += v
+    if neg is not None:
         val = np.where(neg, -val, val)
     return val, ~bad
 
@@ -145,3 +181,16 @@ def encode_text(series: pl.Series, width: int) -> np.ndarray:
     offs = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offs[0] : offs[-1]]
     return data.reshape(n, width)
+
+
+def prim_array(values: np.ndarray, typ: pa.DataType, null: np.ndarray | None) -> pa.Array:
+    """numpy → arrow primitive array with an optional null mask (no pandas round trip)."""
+    n = len(values)
+    vals = np.ascontiguousarray(values)
+    validity = None
+    nulls = 0
+    if null is not None:
+        nulls = int(np.count_nonzero(null))
+        if nulls:
+            validity = pa.py_buffer(np.packbits(~null, bitorder="little"))
+    return pa.Array.from_buffers(typ, n, [validity, pa.py_buffer(vals)], null_count=nulls)

@@ -27,7 +27,7 @@ class Problem:
 
 
 def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
-    return pa.array(days.astype(np.int32), type=pa.date32(), mask=null)
+    return col.prim_array(days.astype(np.int32), pa.date32(), null)
 
 
 def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
@@ -68,7 +68,7 @@ def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
                 z = ok & (val == 0)
                 if z.any():
                     probs.append(Problem(f.name, "required", "required number is zero", z))
-            cols[f.name] = pa.array(val, type=pa.int64(), mask=~ok)
+            cols[f.name] = col.prim_array(val.astype(np.int64), pa.int64(), ~ok)
             continue
         if f.kind in ("D8", "TS14"):
             val, ok = col.decode_digits(m)
@@ -92,6 +92,6 @@ def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
         if f.kind in ("D8", "PD5"):
             cols[f.name] = _date_col(out, null)
         else:
-            cols[f.name] = pa.array(out, type=pa.timestamp("us"), mask=null)
+            cols[f.name] = col.prim_array(out.astype(np.int64), pa.timestamp("us"), null)
     del n
     return cols, probs

@@ -53,9 +53,11 @@ def decode_bcd(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def decode_binary(mat: np.ndarray) -> np.ndarray:
-    w = mat.shape[1]
-    pw = (np.int64(1) << (8 * np.arange(w - 1, -1, -1, dtype=np.int64))).astype(np.int64)
-    return mat.astype(np.int64) @ pw
+    val = np.zeros(mat.shape[0], dtype=np.int64)
+    for j in range(mat.shape[1]):
+        val <<= 8
+        val |= mat[:, j]
+    return val
 
 
 def decode_number(mat: np.ndarray, encoding: str) -> tuple[np.ndarray, np.ndarray]:

@@ -80,8 +80,9 @@ class Metro2File:
 
 
 def _to_frame(cols: dict[str, pa.Array], lead: dict[str, np.ndarray]) -> pl.DataFrame:
-    arrays = {k: pa.array(v) for k, v in lead.items()} | cols
-    df = pl.from_arrow(pa.table(arrays))
+    arrays = {k: col.prim_array(np.asarray(v, dtype=np.int64), pa.int64(), None)
+              for k, v in lead.items()} | cols
+    df = pl.from_arrow(pa.Table.from_arrays(list(arrays.values()), names=list(arrays)))
     trim = [k for k, v in cols.items() if pa.types.is_string(v.type) and k not in UNTRIMMED]
     return df.with_columns(pl.col(trim).str.strip_chars_end(" "))
 
