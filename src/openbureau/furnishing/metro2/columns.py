@@ -26,13 +26,27 @@ def charset_bad(mat: np.ndarray) -> np.ndarray:
     return ~ALLOWED[mat].all(axis=1)
 
 
-def text_array(mat: np.ndarray, sanitize: bool) -> pa.Array:
-    """Fixed-width bytes → arrow string array (no trimming). Bad bytes become ``?``."""
+def text_array(mat: np.ndarray, sanitize: bool, trim: bool = True) -> pa.Array:
+    """Fixed-width bytes → arrow string array, trailing blanks trimmed (vectorised).
+
+    Bad bytes become ``?``.
+    """
     n, w = mat.shape
-    m = SANITIZE[mat] if sanitize else mat
-    data = np.ascontiguousarray(m)
-    offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32) if n else np.zeros(1, np.int32)
+    data = SANITIZE[mat] if sanitize else np.ascontiguousarray(mat)
+    if not trim or n == 0:
+        offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32) if n else np.zeros(1, np.int32)
+    else:
+        pos = (data != 0x20) * _POS[w]
+        lengths = pos.max(axis=1) if w > 1 else pos[:, 0]
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(lengths, out=offsets[1:])
+        if offsets[-1] != n * w:
+            data = data[_COLS[w] < lengths[:, None]]
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+_POS = {w: np.arange(1, w + 1, dtype=np.uint8) for w in range(1, 256)}
+_COLS = {w: np.arange(w, dtype=np.uint8) for w in range(1, 256)}
 
 
 _U = np.uint64

@@ -49,7 +49,8 @@ def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
             if bad is not None and bad.any():
                 probs.append(Problem(f.name, "charset", "characters outside the Metro 2 "
                                      "alphanumeric set", bad))
-            cols[f.name] = col.text_array(m, sanitize=bad is not None and bool(bad.any()))
+            cols[f.name] = col.text_array(m, sanitize=bad is not None and bool(bad.any()),
+                                          trim=f.name not in UNTRIMMED)
             if f.required:
                 blank = (m == 0x20).all(axis=1)
                 if blank.any():

@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import columns as col
 from . import packed
-from .decode import UNTRIMMED, Problem, decode_matrix
+from .decode import Problem, decode_matrix
 from .errors import FileRejected, RejectionReport, empty_rejections
 from .framing import DEFAULT_CHUNK_BYTES, FramedChunk, Framer, Layout
 from .layouts import (
@@ -82,9 +82,7 @@ class Metro2File:
 def _to_frame(cols: dict[str, pa.Array], lead: dict[str, np.ndarray]) -> pl.DataFrame:
     arrays = {k: col.prim_array(np.asarray(v, dtype=np.int64), pa.int64(), None)
               for k, v in lead.items()} | cols
-    df = pl.from_arrow(pa.Table.from_arrays(list(arrays.values()), names=list(arrays)))
-    trim = [k for k, v in cols.items() if pa.types.is_string(v.type) and k not in UNTRIMMED]
-    return df.with_columns(pl.col(trim).str.strip_chars_end(" "))
+    return pl.from_arrow(pa.Table.from_arrays(list(arrays.values()), names=list(arrays)))
 
 
 def _problem_rows(probs: list[Problem], record_nos: np.ndarray, offsets: np.ndarray,
