@@ -26,6 +26,17 @@ class Problem:
     mask: np.ndarray  # bool over rows
 
 
+_TEXT_COLS: dict = {}
+
+
+def _text_columns(layout: tuple[FieldSpec, ...], skip: frozenset[str]) -> np.ndarray:
+    key = (id(layout), skip)
+    if key not in _TEXT_COLS:
+        _TEXT_COLS[key] = np.concatenate([
+            np.arange(f.offset, f.end) for f in layout if f.kind == "AN" and f.name not in skip])
+    return _TEXT_COLS[key]
+
+
 def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
     return col.prim_array(days.astype(np.int32), pa.date32(), null)
 
@@ -38,8 +49,9 @@ def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
     cols: dict[str, pa.Array] = {}
     probs: list[Problem] = []
     text_fields = [f for f in layout if f.kind == "AN" and f.name not in skip]
-    if text_clean is None or not text_clean:
-        text_clean = all(col.all_allowed(mat[:, f.offset:f.end]) for f in text_fields)
+    if not text_clean and text_fields:
+        # one check over all text columns at once; per-field checks only if it fails
+        text_clean = col.all_allowed(mat[:, _text_columns(layout, skip)])
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
