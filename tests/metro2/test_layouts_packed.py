@@ -72,3 +72,21 @@ def test_comp3_negative_and_bad_sign():
     assert ok[0] and val[0] == -123
     _, ok = packed.decode_bcd(np.frombuffer(bytes.fromhex("0000001234"), np.uint8)[None, :])
     assert not ok[0]
+
+
+@given(st.integers(1, 14).flatmap(
+    lambda w: st.lists(st.text("0123456789- /A", min_size=w, max_size=w), min_size=1,
+                       max_size=30)))
+def test_digit_decoding_matches_python_int(values):
+    from openbureau.furnishing.metro2.columns import decode_digits
+
+    w = len(values[0])
+    raw = np.frombuffer("".join("#" + v + "#" for v in values).encode(), np.uint8)
+    mat = raw.reshape(len(values), w + 2)[:, 1:-1]  # strided, not contiguous
+    got, ok = decode_digits(mat)
+    for v, g, k in zip(values, got, ok, strict=True):
+        digits = v[1:] if (w > 1 and w % 8 and v.startswith("-")) else v
+        expect = int(v) if digits.isdigit() else None
+        assert bool(k) == (expect is not None), v
+        if expect is not None:
+            assert g == expect
