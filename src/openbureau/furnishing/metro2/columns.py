@@ -40,8 +40,14 @@ def text_array(mat: np.ndarray, sanitize: bool, trim: bool = True) -> pa.Array:
             lengths = np.zeros(n, dtype=np.uint8)
             for j in range(w):
                 lengths = np.where(data[:, j] != 0x20, np.uint8(j + 1), lengths)
-        else:
-            lengths = ((data != 0x20) * _POS[w]).max(axis=1)
+        else:  # peel trailing blank columns from the right until no row has any left
+            lengths = np.full(n, w, dtype=np.uint8)
+            blank = np.ones(n, dtype=bool)
+            for j in range(w - 1, -1, -1):
+                blank &= data[:, j] == 0x20
+                if not blank.any():
+                    break
+                lengths -= blank
         offsets = np.zeros(n + 1, dtype=np.int32)
         np.cumsum(lengths, out=offsets[1:])
         if offsets[-1] != n * w:
@@ -49,7 +55,6 @@ def text_array(mat: np.ndarray, sanitize: bool, trim: bool = True) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
-_POS = {w: np.arange(1, w + 1, dtype=np.uint8) for w in range(1, 256)}
 _COLS = {w: np.arange(w, dtype=np.uint8) for w in range(1, 256)}
 
 
