@@ -148,3 +148,11 @@ def test_huge_rdw(plain_file):
     _expect_rejected(plain_file[:last] + b"9999" + plain_file[last + 4:], "truncated")
     packed = make_file(3, kinds=(), packed=True)
     _expect_rejected(packed[:366] + b"\xff\xff\x00\x00" + packed[370:], "truncated")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_file_with_no_accounts(layout):
+    data = make_file(base=sample_base(0), kinds=(), **layout)
+    f = read_file(data)
+    assert f.base.height == 0 and f.rejections.height == 0
+    assert f.trailer["total_base_records"] == 0 and f.trailer["block_count"] == 2
