@@ -297,7 +297,12 @@ def read_chunks(source: str | os.PathLike | BinaryIO | bytes, *,
 
 def _detect(fc: FramedChunk, lay: Layout) -> str | None:
     if not len(fc.starts):
-        return None
+        if fc.trailer is None:
+            return None
+        # no accounts: every packed trailer count ends in a COMP-3 sign nibble, or none does
+        rec = np.frombuffer(fc.trailer, np.uint8)
+        lows = [rec[f.end - 1] & 0x0F for f in trailer_layout(True) if f.kind == "PN"]
+        return packed.BCD if all(v in (0x0C, 0x0D, 0x0F) for v in lows) else packed.BINARY
     fields = {f.name: f for f in base_layout(True)}
     k = min(len(fc.starts), 64)
     mats = []
