@@ -82,6 +82,9 @@ def test_native_frame_schema_and_side_frames():
                 "account_number_change", "employment"):
         assert res.side[key].height == 20
         assert set(res.side[key]["record_no"]) == set(res.accounts["record_no"])
+    l1 = res.side["account_number_change"].join(res.accounts, on="record_no")
+    assert (l1["old_consumer_account_number"] == l1["account_ref"]).all()
+    assert l1["new_consumer_account_number"].str.starts_with("NEW").all()
 
 
 def test_rejected_and_deleted_records_are_not_mapped():

@@ -187,4 +187,13 @@ def to_native(chunk: Chunk, *, accepted_only: bool = True) -> NativeResult:
     c = chunk.accepted() if accepted_only else chunk
     deletions = c.base.filter(_c("account_status").is_in(DELETE_STATUSES)).select(
         "record_no", account_ref=_c("consumer_account_number"), status=_c("account_status"))
-    return NativeResult(map_accounts(c.base), map_side(c.segments), deletions)
+    side = map_side(c.segments)
+    if "account_number_change" in side:  # L1: put the old numbers next to the new ones
+        old = c.base.select("record_no", old_consumer_account_number=_c("consumer_account_number"),
+                            old_identification_number=_c("identification_number"))
+        side["account_number_change"] = side["account_number_change"].join(
+            old, on="record_no", how="left").select(
+            "record_no", "change_indicator", "old_consumer_account_number",
+            "new_consumer_account_number", "old_identification_number",
+            "new_identification_number")
+    return NativeResult(map_accounts(c.base), side, deletions)
