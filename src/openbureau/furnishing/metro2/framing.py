@@ -1,0 +1,410 @@
+"""Record framing: layout detection, BDW/RDW walking, line breaks, chunking (fact sheet §3).
+
+The framer reads a byte stream in blocks and yields :class:`FramedChunk` objects holding the
+byte buffer and the start offset / length of every base record in it. Runs of records with the
+same length are found with numpy (one strided compare over the whole run); only the first record
+of a run, and records of varying length, go through the per-record Python path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from .errors import FileRejected
+from .layouts import CHAR_BASE_LENGTH, PACKED_BASE_LENGTH
+
+HEADER_ID = b"HEADER"
+TRAILER_ID = b"TRAILER"
+_CRLF = b"\r\n"
+_TRAILING_OK = b" \r\n\x00\x1a\t"
+DEFAULT_CHUNK_BYTES = 8 << 20
+_MAX_RECORD = 65535 + 8
+
+
+@dataclass(frozen=True)
+class Layout:
+    packed: bool
+    blocked: bool
+
+    @property
+    def base_length(self) -> int:
+        return PACKED_BASE_LENGTH if self.packed else CHAR_BASE_LENGTH
+
+    @property
+    def name(self) -> str:
+        return ("packed" if self.packed else "character") + (
+            "-blocked" if self.blocked else "-fixed")
+
+
+def detect_layout(head: bytes) -> Layout:
+    """Detect packed/character and blocked/fixed from the first bytes of a file."""
+    if len(head) >= 14 and head[8:14] == HEADER_ID:
+        blocked = True
+        rdw = head[4:8]
+    elif len(head) >= 10 and head[4:10] == HEADER_ID:
+        blocked = False
+        rdw = head[0:4]
+    else:
+        raise FileRejected("not_metro2", "no HEADER record at the start of the file", 0, 1)
+    packed = rdw[2:4] == b"\x00\x00"
+    if not packed and not rdw.isdigit():
+        raise FileRejected("bad_rdw", f"header RDW {rdw!r} is neither digits nor BIN2+2", 0, 1)
+    return Layout(packed=packed, blocked=blocked)
+
+
+@dataclass
+class FramedChunk:
+    data: np.ndarray  # uint8 buffer that all starts index into
+    starts: np.ndarray  # int64 offset of each base record's RDW in data
+    lengths: np.ndarray  # int64 RDW of each base record
+    offsets: np.ndarray  # int64 byte offset of each record (its BDW/RDW) in the file
+    record_nos: np.ndarray  # int64, 1-based; the header is record 1
+    header: bytes | None = None
+    header_offset: int = 0
+    trailer: bytes | None = None
+    trailer_offset: int = 0
+    trailer_record_no: int = 0
+    blocks: int = 0  # BDWs seen in this chunk
+
+
+@dataclass
+class _Acc:
+    starts: list = field(default_factory=list)
+    lengths: list = field(default_factory=list)
+    offsets: list = field(default_factory=list)
+    single_s: list = field(default_factory=list)
+    single_l: list = field(default_factory=list)
+    single_o: list = field(default_factory=list)
+    aux: bytearray = field(default_factory=bytearray)
+    aux_s: list = field(default_factory=list)
+    aux_l: list = field(default_factory=list)
+    aux_o: list = field(default_factory=list)
+
+    def flush_single(self) -> None:
+        if self.single_s:
+            self.starts.append(np.asarray(self.single_s, dtype=np.int64))
+            self.lengths.append(np.asarray(self.single_l, dtype=np.int64))
+            self.offsets.append(np.asarray(self.single_o, dtype=np.int64))
+            self.single_s, self.single_l, self.single_o = [], [], []
+
+
+class Framer:
+    """Iterate over a Metro 2 byte stream, yielding framed chunks in constant memory."""
+
+    def __init__(self, stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.stream = stream
+        self.chunk_bytes = max(int(chunk_bytes), 2 * _MAX_RECORD)
+        self.progress = progress
+        self.layout: Layout | None = None
+        self.record_no = 0
+        self.seen_header = False
+        self.seen_trailer = False
+        self.total_bases = 0
+        self.total_blocks = 0
+
+    # -- small helpers -------------------------------------------------------------------
+    def _word(self, buf: bytes, q: int) -> int:
+        """Length word at q: >=0 value, -1 malformed, -2 not enough data."""
+        w = buf[q:q + 4]
+        if len(w) < 4:
+            return -2
+        if self.layout.packed:
+            if w[2] or w[3]:
+                return -1
+            return (w[0] << 8) | w[1]
+        return int(w) if w.isdigit() else -1
+
+    def _skip_sep(self, buf: bytes, p: int) -> int:
+        n = len(buf)
+        if not self.layout.packed:
+            while p < n and buf[p] in _CRLF:
+                p += 1
+            return p
+        # packed: a CR/LF is only a separator if a valid word follows it
+        q = p
+        while q < n and q - p < 2 and buf[q] in _CRLF:
+            q += 1
+        if q != p and self._word(buf, q) >= PACKED_BASE_LENGTH:
+            return q
+        return p
+
+    def _take_clean(self, buf: bytes, p: int, need: int) -> tuple[bytes, int] | None:
+        """Collect `need` bytes from p skipping CR/LF (unpacked only)."""
+        out = bytearray()
+        q = p
+        n = len(buf)
+        while len(out) < need:
+            if q >= n:
+                return None
+            end = min(n, q + (need - len(out)))
+            piece = buf[q:end]
+            out += piece.replace(b"\r", b"").replace(b"\n", b"")
+            q = end
+        return bytes(out), q - p
+
+    def _reject(self, rule: str, msg: str, off: int) -> FileRejected:
+        return FileRejected(rule, msg, off, self.record_no + 1)
+
+    # -- one record via the slow path ----------------------------------------------------
+    def _one(self, buf: bytes, p: int, base_off: int, eof: bool):
+        """Frame one record at p. Returns (kind, record_bytes|None, start, rdw, next_p, bdw)
+        or None when more data is needed."""
+        lay = self.layout
+        off = base_off + p
+        minlen = lay.base_length
+        # trailer never has a BDW
+        rdw0 = self._word(buf, p)
+        if rdw0 == -2:
+            return None
+        if buf[p + 4:p + 11] == TRAILER_ID or (lay.blocked and buf[p + 8:p + 15] == TRAILER_ID):
+            has_bdw = buf[p + 4:p + 11] != TRAILER_ID
+            wl = 4 if has_bdw else 0
+            rdw = self._word(buf, p + wl)
+            if rdw < minlen:
+                raise self._reject("bad_rdw", f"trailer RDW {rdw} is below {minlen}", off)
+            total = wl + rdw
+            if p + total > len(buf):
+                if eof:
+                    if not lay.packed:
+                        return self._one_clean(buf, p, base_off, eof)
+                    raise self._reject("truncated", "file ends inside the trailer", off)
+                return None
+            if not lay.packed and (buf.find(b"\n", p, p + total) >= 0
+                                   or buf.find(b"\r", p, p + total) >= 0):
+                return self._one_clean(buf, p, base_off, eof)
+            return "trailer", None, p + wl, rdw, p + total, 0
+        wl = 4 if lay.blocked else 0
+        if len(buf) - p < wl + 14 and not eof:
+            return None
+        bdw = rdw0 if lay.blocked else 0
+        rdw = self._word(buf, p + wl)
+        if rdw == -2 or (lay.blocked and bdw == -2):
+            if eof:
+                raise self._reject("truncated", "file ends inside a record descriptor", off)
+            return None
+        if rdw < 0 or bdw < 0:
+            if not lay.packed:
+                got = self._take_clean(buf, p, wl + 4)
+                if got is None and not eof:
+                    return None
+                if got is not None and got[0].isdigit():
+                    return self._one_clean(buf, p, base_off, eof)
+            what = "BDW/RDW" if lay.blocked else "RDW"
+            raise self._reject("misframed", f"no valid {what} at this offset "
+                               f"(bytes {buf[p:p + 8]!r})", off)
+        if rdw < minlen:
+            raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {minlen}", off)
+        if lay.blocked and bdw < rdw + 4:
+            raise self._reject("bad_bdw", f"BDW {bdw} is smaller than RDW {rdw} + 4", off)
+        total = bdw if lay.blocked else rdw
+        if p + total > len(buf):
+            if eof:
+                if not lay.packed:
+                    return self._one_clean(buf, p, base_off, eof)
+                raise self._reject("truncated", f"record of {total} bytes runs past the end "
+                                   f"of the file", off)
+            return None
+        rec_start = p + wl
+        if not lay.packed and (buf.find(b"\n", p, p + total) >= 0
+                               or buf.find(b"\r", p, p + total) >= 0):
+            return self._one_clean(buf, p, base_off, eof)
+        kind = "header" if buf[rec_start + 4:rec_start + 10] == HEADER_ID else "base"
+        if lay.blocked and bdw > rdw + 4:
+            # IBM-style blocking: further records in the same block are not supported
+            pad = buf[rec_start + rdw:p + bdw]
+            if pad.strip(b" \x00"):
+                raise self._reject("multi_record_block", "a block holds more than one record "
+                                   "(IBM-style blocking is not supported)", off)
+        return kind, None, rec_start, rdw, p + total, 1 if lay.blocked else 0
+
+    def _one_clean(self, buf: bytes, p: int, base_off: int, eof: bool):
+        """Unpacked record with CR/LF bytes inside: drop them (moov fixtures do this)."""
+        lay = self.layout
+        off = base_off + p
+        wl = 4 if lay.blocked else 0
+        head = self._take_clean(buf, p, 11)
+        if head is not None and head[0][4:11] == TRAILER_ID:
+            wl = 0  # the trailer never has a BDW
+        got = self._take_clean(buf, p, wl + 4)
+        if got is None:
+            if eof:
+                raise self._reject("truncated", "file ends inside a record descriptor", off)
+            return None
+        words = got[0]
+        if not words.isdigit():
+            raise self._reject("misframed", f"no valid RDW at this offset ({words!r})", off)
+        rdw = int(words[wl:wl + 4])
+        bdw = int(words[:4]) if wl else 0
+        if rdw < lay.base_length:
+            raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {lay.base_length}",
+                               off)
+        if wl and bdw != rdw + 4:
+            raise self._reject("bad_bdw", f"BDW {bdw} does not equal RDW {rdw} + 4", off)
+        total = wl + rdw
+        got = self._take_clean(buf, p, total)
+        if got is None:
+            if eof:
+                raise self._reject("truncated", f"record of {total} bytes runs past the end "
+                                   f"of the file", off)
+            return None
+        rec = got[0][wl:]
+        kind = "header" if rec[4:10] == HEADER_ID else "base"
+        if rec[4:11] == TRAILER_ID:
+            kind = "trailer"
+        return kind, rec, 0, rdw, p + got[1], 1 if wl else 0
+
+    # -- vectorised run ------------------------------------------------------------------
+    def _run(self, buf: bytes, p: int, stride: int, words: bytes, sep: bytes) -> int:
+        """Count records at p, p+stride, ... that have exactly `words` and `sep` (numpy)."""
+        k = (len(buf) - p) // stride
+        if k < 4:
+            return 0
+        wl = len(words)
+        for i in (1, 2, 3):  # cheap probe before building the big view
+            q = p + i * stride
+            if buf[q:q + wl] != words:
+                return 0
+        arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p).reshape(k, stride)
+        ok = (arr[:, :wl] == np.frombuffer(words, np.uint8)).all(axis=1)
+        if sep:
+            ok &= (arr[:, stride - len(sep):] == np.frombuffer(sep, np.uint8)).all(axis=1)
+        rid = wl + 4 if self.layout.blocked else 4
+        ok &= ~(arr[:, rid:rid + 6] == np.frombuffer(HEADER_ID, np.uint8)).all(axis=1)
+        ok &= ~(arr[:, 4:11] == np.frombuffer(TRAILER_ID, np.uint8)).all(axis=1)
+        if not self.layout.packed and stride - len(sep) > 0:
+            body = arr[:, : stride - len(sep)]
+            ok &= ~((body == 10) | (body == 13)).any(axis=1)
+        m = int(np.argmin(ok)) if not ok.all() else k
+        return max(m - 1, 0)
+
+    # -- main loop -----------------------------------------------------------------------
+    def __iter__(self) -> Iterator[FramedChunk]:
+        leftover = b""
+        base_off = 0
+        eof = False
+        while not eof:
+            data = self.stream.read(self.chunk_bytes)
+            eof = not data
+            buf = leftover + data if leftover else data
+            if self.layout is None:
+                if not buf:
+                    raise FileRejected("empty", "the file is empty", 0, None)
+                if len(buf) < 16 and not eof:
+                    leftover = buf
+                    continue
+                self.layout = detect_layout(buf[:16])
+            chunk, p = self._frame(buf, base_off, eof)
+            if self.progress is not None:
+                self.progress(p)
+            leftover = buf[p:]
+            base_off += p
+            if chunk is not None:
+                yield chunk
+        if leftover and not self.seen_trailer:
+            raise FileRejected("truncated", "file ends inside a record", base_off,
+                               self.record_no + 1)
+        if not self.seen_header:
+            raise FileRejected("not_metro2", "no HEADER record", 0, 1)
+        if not self.seen_trailer:
+            raise FileRejected("missing_trailer", "the file has no TRAILER record", base_off,
+                               self.record_no + 1)
+
+    def _frame(self, buf: bytes, base_off: int, eof: bool) -> tuple[FramedChunk | None, int]:
+        acc = _Acc()
+        header = trailer = None
+        header_off = trailer_off = trailer_no = 0
+        blocks = 0
+        p = 0
+        n = len(buf)
+        lay = self.layout
+        while True:
+            if self.seen_trailer:
+                rest = buf[p:]
+                if rest.strip(_TRAILING_OK):
+                    stripped = len(rest) - len(rest.lstrip(_TRAILING_OK))
+                    raise FileRejected("data_after_trailer", "non-blank data follows the trailer",
+                                       base_off + p + stripped, self.record_no + 1)
+                p = n
+                break
+            p = self._skip_sep(buf, p)
+            if p >= n:
+                break
+            res = self._one(buf, p, base_off, eof)
+            if res is None:
+                break
+            kind, rec, start, rdw, nxt, nblk = res
+            off = base_off + p
+            blocks += nblk
+            self.record_no += 1
+            if kind == "header":
+                if self.seen_header:
+                    raise FileRejected("second_header", "a second HEADER record", off,
+                                       self.record_no)
+                self.seen_header = True
+                header = rec if rec is not None else buf[start:start + rdw]
+                header_off = off
+                p = nxt
+                continue
+            if not self.seen_header:
+                raise FileRejected("not_metro2", "the first record is not a HEADER", off, 1)
+            if kind == "trailer":
+                self.seen_trailer = True
+                trailer = rec if rec is not None else buf[start:start + rdw]
+                trailer_off, trailer_no = off, self.record_no
+                p = nxt
+                continue
+            if rec is not None:
+                acc.aux_s.append(len(acc.aux))
+                acc.aux += rec
+                acc.aux_l.append(rdw)
+                acc.aux_o.append(off)
+                acc.single_s.append(-1)  # placeholder, patched below
+                acc.single_l.append(rdw)
+                acc.single_o.append(off)
+                p = nxt
+                continue
+            acc.single_s.append(start)
+            acc.single_l.append(rdw)
+            acc.single_o.append(off)
+            # try a vectorised run of identical-length records after this one
+            q = self._skip_sep(buf, nxt)
+            sep = buf[nxt:q]
+            stride = (nxt - p) + len(sep)
+            wl = 8 if lay.blocked else 4
+            words = buf[p:p + wl]
+            m = self._run(buf, q, stride, words, sep) if q < n else 0
+            if m:
+                acc.flush_single()
+                idx = np.arange(m, dtype=np.int64) * stride + q
+                acc.starts.append(idx + (wl - 4))
+                acc.lengths.append(np.full(m, rdw, dtype=np.int64))
+                acc.offsets.append(idx + base_off)
+                self.record_no += m
+                blocks += m if lay.blocked else 0
+                p = q + m * stride
+            else:
+                p = nxt
+        acc.flush_single()
+        if not acc.starts and header is None and trailer is None:
+            return None, p
+        starts = np.concatenate(acc.starts) if acc.starts else np.zeros(0, np.int64)
+        lengths = np.concatenate(acc.lengths) if acc.lengths else np.zeros(0, np.int64)
+        offsets = np.concatenate(acc.offsets) if acc.offsets else np.zeros(0, np.int64)
+        data = np.frombuffer(buf, dtype=np.uint8)
+        if acc.aux:
+            # records that had embedded line breaks live in an auxiliary buffer
+            holes = np.nonzero(starts < 0)[0]
+            starts[holes] = np.asarray(acc.aux_s, dtype=np.int64) + n
+            data = np.concatenate([data, np.frombuffer(bytes(acc.aux), dtype=np.uint8)])
+        nb = len(starts)
+        first_no = self.record_no - nb - (1 if trailer is not None else 0) + 1
+        record_nos = np.arange(first_no, first_no + nb, dtype=np.int64)
+        self.total_bases += nb
+        self.total_blocks += blocks
+        return FramedChunk(data, starts, lengths, offsets, record_nos, header, header_off,
+                           trailer, trailer_off, trailer_no, blocks), p
