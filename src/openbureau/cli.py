@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from openbureau.furnishing.cli import submit
+from openbureau.furnishing.metro2.cli import app as metro2_app
 from openbureau.governance.cli import audit_app, db_app, deploy_keys_app, members_app
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.add_typer(members_app, name="members")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(metro2_app, name="metro2", help="Validate, convert and print Metro 2 files.")
 app.add_typer(deploy_keys_app, name="keys")
 app.command("submit")(submit)
 

@@ -23,8 +23,8 @@ router = APIRouter(prefix="/v1/submissions", tags=["furnishing"])
 def create_submission(
     bureau: BureauDep,
     member: FurnisherDep,
-    file: Annotated[UploadFile, File(description="JSON Lines, CSV or Parquet file")],
-    format: Annotated[Literal["jsonl", "csv", "parquet"] | None, Form()] = None,
+    file: Annotated[UploadFile, File(description="JSON Lines, CSV, Parquet or Metro 2 file")],
+    format: Annotated[Literal["jsonl", "csv", "parquet", "metro2"] | None, Form()] = None,
     sha256: Annotated[
         str | None, Form(description="SHA-256 of the file, to detect truncation")
     ] = None,
@@ -58,7 +58,8 @@ def _format_from_name(name: str | None) -> str | None:
     if not name or "." not in name:
         return None
     suffix = name.rsplit(".", 1)[1].lower()
-    return {"jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv", "parquet": "parquet"}.get(suffix)
+    known = {"jsonl": "jsonl", "ndjson": "jsonl", "csv": "csv", "parquet": "parquet"}
+    return (known | {"m2": "metro2", "metro2": "metro2"}).get(suffix)
 
 
 def _copy_limited(upload: UploadFile, out, limit: int) -> int:
