@@ -1,0 +1,1 @@
+"""Scoring domain: bureau attributes, scorecard training, scoring, reason codes, reports."""
