@@ -309,7 +309,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 
 ATTRIBUTE_BY_CODE: dict[str, Attribute] = {a.code: a for a in ATTRIBUTES}
 ATTRIBUTE_CODES: tuple[str, ...] = tuple(a.code for a in ATTRIBUTES)
-INQUIRY_ATTRIBUTE = "INQ01"  # the inquiry-count key factor (FCRA 1681g(f)(9))
+# Inquiry-count attributes: candidates for the extra key factor (FCRA 1681g(f)(9)).
+INQUIRY_COUNT_ATTRIBUTES: tuple[str, ...] = ("INQ01", "INQ02")
 
 
 def _exprs(as_of: dt.date, source: Source) -> list[pl.Expr]:
