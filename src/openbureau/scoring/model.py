@@ -227,7 +227,8 @@ class ScoreModel:
         for i, a in enumerate(self._attrs):
             x = frame[a.code].cast(pl.Float64).to_numpy()
             idx = np.searchsorted(a.splits, x, side="right")
-            out[:, i] = np.where(np.isnan(x), a.missing_points, a.points[np.minimum(idx, a.points.size - 1)])
+            binned = a.points[np.minimum(idx, a.points.size - 1)]
+            out[:, i] = np.where(np.isnan(x), a.missing_points, binned)
         return out
 
     def _no_score(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

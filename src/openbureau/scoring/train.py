@@ -139,7 +139,7 @@ def train_scorecard(sample: pl.DataFrame, spec: TrainingSpec | None = None) -> S
     if spec.label not in sample.columns:
         raise InputFrameError(f"sample has no label column {spec.label!r}")
     labels = sample[spec.label]
-    if labels.null_count() or not set(labels.unique().to_list()) <= {0, 1, True, False}:
+    if labels.null_count() or not set(labels.unique().to_list()) <= {0, 1}:
         raise InputFrameError(f"label {spec.label!r} must be 0/1 without nulls")
     rules = no_score_rules(spec.thin_file)
     dev = sample.filter(pl.Series(_rule_mask(sample, rules))) if spec.exclude_thin_files \
