@@ -15,20 +15,15 @@ Every attribute is catalogued in docs/attributes.md (a test fails if one is miss
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import polars as pl
 
-from openbureau.scoring.history import (
-    BALANCE_MONTHS,
-    HISTORY_MONTHS,
-    _as_date,
-    account_frame,
-    add_months,
-    inquiry_frame,
-)
+from openbureau.scoring.errors import InputFrameError
+from openbureau.scoring.history import _as_date, account_frame, inquiry_frame
 
 Source = Literal["accounts", "inquiries"]
 
@@ -38,7 +33,7 @@ class Attribute:
     code: str  # stable attribute code, e.g. "UTL01"
     name: str
     source: Source
-    build: Callable[[dt.date], pl.Expr]  # as_of -> aggregation expression
+    build: Callable[[], pl.Expr]  # -> aggregation expression over the source frame
     dtype: pl.DataType
     unit: str
     missing: str  # what a null value means
@@ -49,25 +44,7 @@ class Attribute:
 
 
 # ---------------------------------------------------------------- expression helpers
-def _sev(j: int) -> pl.Expr:
-    return pl.col(f"sev_{j}")
-
-
-def _worst(n: int) -> pl.Expr:
-    """Worst severity of the account over the last ``n`` months (null if all unknown)."""
-    return pl.max_horizontal([_sev(j) for j in range(n)])
-
-
-def _count_months(pred: Callable[[pl.Expr], pl.Expr], n: int = HISTORY_MONTHS) -> pl.Expr:
-    return pl.sum_horizontal([pred(_sev(j)).fill_null(False).cast(pl.Int32) for j in range(n)])
-
-
-def _months_since(level: int) -> pl.Expr:
-    return pl.coalesce(
-        [pl.when(_sev(j) >= level).then(pl.lit(j, pl.Int32)) for j in range(HISTORY_MONTHS)]
-    )
-
-
+# Column names refer to the account frame / inquiry frame built in history.py.
 def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when(den > 0).then(num.cast(pl.Float64) / den.cast(pl.Float64)).otherwise(None)
 
@@ -80,18 +57,9 @@ def _count(pred: pl.Expr) -> pl.Expr:
     return pred.fill_null(False).cast(pl.Int64).sum()
 
 
-def _bal_sum(months: range, rev_only: bool = False) -> pl.Expr:
-    """Sum over accounts of the sum over the given months of balances (missing months = 0)."""
-    cols = pl.sum_horizontal([pl.col(f"bal_{j}").fill_null(0) for j in months])
-    return (cols.filter(pl.col("is_rev")) if rev_only else cols).sum()
-
-
-def _known_months(months: range) -> pl.Expr:
-    return pl.sum_horizontal([pl.col(f"bal_{j}").is_not_null().cast(pl.Int64) for j in months])
-
-
-def _pay_sum(months: range) -> pl.Expr:
-    return pl.sum_horizontal([pl.col(f"pay_{j}").fill_null(0) for j in months]).sum()
+def _sum(col: str, where: pl.Expr | None = None) -> pl.Expr:
+    e = pl.col(col).fill_null(0)
+    return (e.filter(where) if where is not None else e).sum()
 
 
 I64 = pl.Int64()
@@ -107,201 +75,200 @@ def _a(code, name, source, build, dtype, unit, missing, definition, rc, en, zh) 
 # ---------------------------------------------------------------- the catalogue
 ATTRIBUTES: tuple[Attribute, ...] = (
     # --- trade counts
-    _a("TRD01", "Total trades", "accounts", lambda a: pl.len().cast(pl.Int64), I64, "count",
+    _a("TRD01", "Total trades", "accounts", lambda: pl.len().cast(pl.Int64), I64, "count",
        "never null (0 = no trade)", "Number of accounts with at least one visible record.",
        "R01", "Too few accounts on file", "信用账户数量过少"),
-    _a("TRD02", "Open trades", "accounts", lambda a: _count(_open()), I64, "count",
+    _a("TRD02", "Open trades", "accounts", lambda: _count(_open()), I64, "count",
        "never null", "Accounts whose latest status is current or past due and not closed.",
        "R02", "Too few or too many open accounts", "未结清账户数量不理想"),
     _a("TRD03", "Open revolving trades", "accounts",
-       lambda a: _count(_open() & pl.col("is_rev")), I64, "count", "never null",
+       lambda: _count(_open() & pl.col("is_rev")), I64, "count", "never null",
        "Open accounts of type revolving or line_of_credit.",
        "R03", "Number of open revolving accounts", "循环信用账户数量"),
     _a("TRD04", "Open installment trades", "accounts",
-       lambda a: _count(_open() & (pl.col("account_type") == "installment")), I64, "count",
+       lambda: _count(_open() & (pl.col("account_type") == "installment")), I64, "count",
        "never null", "Open accounts of type installment.",
        "R04", "Number of open installment accounts", "分期贷款账户数量"),
     _a("TRD05", "Open mortgage trades", "accounts",
-       lambda a: _count(_open() & (pl.col("account_type") == "mortgage")), I64, "count",
+       lambda: _count(_open() & (pl.col("account_type") == "mortgage")), I64, "count",
        "never null", "Open accounts of type mortgage.",
        "R05", "No or few mortgage accounts", "无住房贷款或数量过少"),
     _a("TRD06", "Trades opened in last 12 months", "accounts",
-       lambda a: _count(pl.col("date_opened") > add_months(a, -12)), I64, "count",
-       "never null", "Accounts with date_opened in (as_of - 12 months, as_of].",
+       lambda: _count(pl.col("mob") < 12), I64, "count",
+       "never null", "Accounts opened in the as-of month or the 11 calendar months before.",
        "R06", "Too many accounts opened recently", "近期新开账户过多"),
     _a("TRD07", "Trades currently delinquent", "accounts",
-       lambda a: _count(pl.col("sev_now") >= 1), I64, "count", "never null",
+       lambda: _count(pl.col("sev_now") >= 1), I64, "count", "never null",
        "Accounts whose latest status is past due, collection or charge-off.",
        "R07", "Accounts currently delinquent", "当前有逾期账户"),
     _a("TRD08", "Derogatory trades", "accounts",
-       lambda a: _count((pl.col("sev_now") >= 7) | (_worst(HISTORY_MONTHS) >= 7)), I64,
+       lambda: _count((pl.col("sev_now") >= 7) | (pl.col("w_24") >= 7)), I64,
        "count", "never null",
        "Accounts in collection/charge-off (or equivalent) now or in the last 24 months.",
        "R08", "Collection or charge-off on file", "有催收或核销记录"),
-    _a("TRD09", "Closed trades", "accounts", lambda a: _count(~_open()), I64, "count",
+    _a("TRD09", "Closed trades", "accounts", lambda: _count(~_open()), I64, "count",
        "never null", "Accounts that are not open (closed, paid, transferred, derogatory).",
        "R09", "Number of closed accounts", "已结清账户数量"),
     # --- age of file
     _a("AGE01", "Months since oldest trade opened", "accounts",
-       lambda a: pl.col("mob").max().cast(pl.Int64), I64, "months", NEVER,
+       lambda: pl.col("mob").max().cast(pl.Int64), I64, "months", NEVER,
        "Calendar months between the oldest date_opened and as_of.",
        "R10", "Length of credit history is too short", "信用历史过短"),
     _a("AGE02", "Months since newest trade opened", "accounts",
-       lambda a: pl.col("mob").min().cast(pl.Int64), I64, "months", NEVER,
+       lambda: pl.col("mob").min().cast(pl.Int64), I64, "months", NEVER,
        "Calendar months between the most recent date_opened and as_of.",
        "R11", "Account opened too recently", "最近新开账户时间过近"),
     _a("AGE03", "Average age of open trades", "accounts",
-       lambda a: pl.col("mob").filter(_open()).mean(), F64, "months", "no open trade",
+       lambda: pl.col("mob").filter(_open()).mean(), F64, "months", "no open trade",
        "Mean months on book over open accounts.",
        "R12", "Average age of open accounts is too short", "未结清账户平均账龄过短"),
     # --- balances and utilisation
     _a("BAL01", "Total balance of open trades", "accounts",
-       lambda a: pl.col("current_balance").filter(_open()).sum().cast(pl.Int64), I64,
+       lambda: pl.col("current_balance").filter(_open()).sum().cast(pl.Int64), I64,
        "currency units", "never null (0 = none)", "Sum of latest current_balance, open trades.",
        "R13", "Total balances are too high", "账户总余额过高"),
     _a("BAL02", "Revolving balance", "accounts",
-       lambda a: pl.col("current_balance").filter(_open() & pl.col("is_rev")).sum()
+       lambda: pl.col("current_balance").filter(_open() & pl.col("is_rev")).sum()
        .cast(pl.Int64), I64, "currency units", "never null",
        "Sum of latest balance over open revolving trades.",
        "R14", "Revolving balances are too high", "循环信用余额过高"),
     _a("BAL03", "Installment and mortgage balance", "accounts",
-       lambda a: pl.col("current_balance").filter(_open() & pl.col("is_inst")).sum()
+       lambda: pl.col("current_balance").filter(_open() & pl.col("is_inst")).sum()
        .cast(pl.Int64), I64, "currency units", "never null",
        "Sum of latest balance over open installment and mortgage trades.",
        "R15", "Installment balances are too high", "分期贷款余额过高"),
     _a("BAL04", "Total amount past due", "accounts",
-       lambda a: pl.col("amount_past_due").sum().cast(pl.Int64), I64, "currency units",
+       lambda: pl.col("amount_past_due").sum().cast(pl.Int64), I64, "currency units",
        "never null", "Sum of latest amount_past_due over all trades.",
        "R16", "Amount past due is too high", "逾期金额过高"),
     _a("BAL05", "Balance change over 3 months", "accounts",
-       lambda a: _ratio(_bal_sum(range(0, 1)), _bal_sum(range(3, 4))), F64, "ratio",
+       lambda: _ratio(_sum("bal_0"), _sum("bal_3")), F64, "ratio",
        "no balance reported 3 months ago (or it was 0)",
        "Total balance this month / total balance 3 months ago (per-period records).",
        "R17", "Balances have increased recently", "近期余额上升"),
     _a("BAL06", "Installment balance remaining", "accounts",
-       lambda a: _ratio(pl.col("current_balance").filter(_open() & pl.col("is_inst")).sum(),
+       lambda: _ratio(pl.col("current_balance").filter(_open() & pl.col("is_inst")).sum(),
                         pl.col("original_amount").filter(_open() & pl.col("is_inst")).sum()),
        F64, "ratio", "no open installment/mortgage trade with an original amount",
        "Sum of open installment balances / sum of their original amounts.",
        "R18", "Little paid down on installment loans", "分期贷款偿还比例过低"),
     _a("UTL01", "Revolving utilisation", "accounts",
-       lambda a: _ratio(pl.col("current_balance").filter(_open() & pl.col("is_rev")).sum(),
+       lambda: _ratio(pl.col("current_balance").filter(_open() & pl.col("is_rev")).sum(),
                         pl.col("rev_limit").filter(_open()).sum()), F64, "ratio", NOREV,
        "Sum of open revolving balances / sum of their credit limits.",
        "R19", "Revolving utilisation is too high", "循环信用使用率过高"),
     _a("UTL02", "Maximum revolving utilisation of a trade", "accounts",
-       lambda a: (pl.col("current_balance") / pl.col("rev_limit")).filter(_open()).max(), F64,
+       lambda: (pl.col("current_balance") / pl.col("rev_limit")).filter(_open()).max(), F64,
        "ratio", NOREV, "Highest balance/limit over open revolving trades.",
        "R20", "A revolving account is at or near its limit", "有循环账户接近或超过额度"),
     _a("UTL03", "Average revolving utilisation, last 6 months", "accounts",
-       lambda a: _ratio(_bal_sum(range(6), rev_only=True),
-                        (pl.col("rev_limit") * _known_months(range(6))).sum()), F64, "ratio",
+       lambda: _ratio(_sum("bal6_sum", pl.col("is_rev")),
+                      (pl.col("rev_limit") * pl.col("bal6_known")).sum()), F64, "ratio",
        NOREV + " or no balance reported in the last 6 months",
        "Sum of monthly revolving balances over the last 6 months / sum of the limits for the "
        "months reported (current limit used for every month).",
        "R21", "Revolving utilisation has been high", "近半年循环信用使用率偏高"),
     _a("UTL04", "Revolving trades at 75%+ utilisation", "accounts",
-       lambda a: _count(_open() & (pl.col("current_balance") >= 0.75 * pl.col("rev_limit"))),
+       lambda: _count(_open() & (pl.col("current_balance") >= 0.75 * pl.col("rev_limit"))),
        I64, "count", "never null",
        "Open revolving trades with balance >= 75% of credit limit.",
        "R22", "Too many revolving accounts with high utilisation", "高使用率循环账户过多"),
     # --- derived payments (balance changes; see history.py)
     _a("PAY01", "Payment-to-balance ratio, 3 months", "accounts",
-       lambda a: _ratio(_pay_sum(range(3)), _bal_sum(range(1, 4))), F64, "ratio",
+       lambda: _ratio(_sum("pay3"), pl.sum_horizontal(_sum("bal_1"), _sum("bal_2"), _sum("bal_3"))),
+       F64, "ratio",
        "no balance reported in months 1..3 before as_of (or all 0)",
        "Derived payments of the last 3 months / balances of the 3 months before them. "
        "Derived payment of month j = max(balance(j+1) - balance(j), 0).",
        "R23", "Too little paid relative to balances", "还款额相对余额过低"),
     _a("PAY02", "Payment-to-balance ratio, last month", "accounts",
-       lambda a: _ratio(_pay_sum(range(1)), _bal_sum(range(1, 2))), F64, "ratio",
+       lambda: _ratio(_sum("pay_0"), _sum("bal_1")), F64, "ratio",
        "no balance reported the month before as_of (or it was 0)",
        "Derived payment of the as-of month / total balance of the month before.",
        "R24", "Too little paid last month relative to the balance", "上月还款额相对余额过低"),
     _a("PAY03", "Months with a balance reduction, last 6", "accounts",
-       lambda a: pl.sum_horizontal([(pl.col(f"pay_{j}") > 0).fill_null(False).cast(pl.Int64)
-                                    for j in range(BALANCE_MONTHS - 1)]).max(), I64, "months",
+       lambda: pl.col("pay_months6").max().cast(pl.Int64), I64, "months",
        NEVER, "Largest, over trades, number of the last 6 months with a derived payment > 0.",
        "R25", "Balances are rarely paid down", "余额很少下降"),
     _a("PAY04", "Derived payment to limit ratio, 3 months", "accounts",
-       lambda a: _ratio(pl.sum_horizontal([pl.col(f"pay_{j}").fill_null(0) for j in range(3)])
-                        .filter(pl.col("is_rev")).sum(),
-                        pl.col("rev_limit").sum()), F64, "ratio", NOREV,
+       lambda: _ratio(_sum("pay3", pl.col("is_rev")), pl.col("rev_limit").sum()), F64, "ratio",
+       NOREV,
        "Derived payments of revolving trades over 3 months / sum of revolving limits.",
        "R26", "Payments are small relative to credit limits", "还款额相对授信额度过低"),
     # --- delinquency
-    _a("DLQ01", "Worst current status", "accounts", lambda a: pl.col("sev_now").max()
+    _a("DLQ01", "Worst current status", "accounts", lambda: pl.col("sev_now").max()
        .cast(pl.Int64), I64, "severity 0-8", NEVER,
        "Worst severity of the latest status over all trades (0 current, 1-6 = 30-180+ days, "
        "7 collection, 8 charge-off).",
        "R27", "Serious delinquency on an account now", "当前账户存在严重逾期"),
     _a("DLQ02", "Worst delinquency, last 6 months", "accounts",
-       lambda a: _worst(6).max().cast(pl.Int64), I64, "severity 0-8",
+       lambda: pl.col("w_6").max().cast(pl.Int64), I64, "severity 0-8",
        "no known month in the window", "Worst monthly severity over the last 6 months.",
        "R28", "Delinquency in the last 6 months", "近6个月有逾期"),
     _a("DLQ03", "Worst delinquency, last 12 months", "accounts",
-       lambda a: _worst(12).max().cast(pl.Int64), I64, "severity 0-8",
+       lambda: pl.col("w_12").max().cast(pl.Int64), I64, "severity 0-8",
        "no known month in the window", "Worst monthly severity over the last 12 months.",
        "R29", "Delinquency in the last 12 months", "近12个月有逾期"),
     _a("DLQ04", "Worst delinquency, last 24 months", "accounts",
-       lambda a: _worst(24).max().cast(pl.Int64), I64, "severity 0-8",
+       lambda: pl.col("w_24").max().cast(pl.Int64), I64, "severity 0-8",
        "no known month in the window", "Worst monthly severity over the last 24 months.",
        "R30", "Delinquency in the last 24 months", "近24个月有逾期"),
     _a("DLQ05", "Times 30 days late, 24 months", "accounts",
-       lambda a: _count_months(lambda s: s == 1).sum().cast(pl.Int64), I64, "account-months",
+       lambda: _sum("n_30"), I64, "account-months",
        "never null", "Account-months at severity 1 (30-59 days) in the last 24 months.",
        "R31", "Number of times 30 days late", "逾期30天次数过多"),
     _a("DLQ06", "Times 60 days late, 24 months", "accounts",
-       lambda a: _count_months(lambda s: s == 2).sum().cast(pl.Int64), I64, "account-months",
+       lambda: _sum("n_60"), I64, "account-months",
        "never null", "Account-months at severity 2 (60-89 days) in the last 24 months.",
        "R32", "Number of times 60 days late", "逾期60天次数过多"),
     _a("DLQ07", "Times 90+ days late, 24 months", "accounts",
-       lambda a: _count_months(lambda s: s >= 3).sum().cast(pl.Int64), I64, "account-months",
+       lambda: _sum("n_90"), I64, "account-months",
        "never null", "Account-months at severity >= 3 (90+ days or derogatory), 24 months.",
        "R33", "Number of times 90 or more days late", "逾期90天以上次数过多"),
     _a("DLQ08", "Months since most recent 30+ delinquency", "accounts",
-       lambda a: _months_since(1).min().cast(pl.Int64), I64, "months",
+       lambda: pl.col("ms_30").min(), I64, "months",
        "no 30+ delinquency in the last 24 months",
        "Months between as_of month and the latest month with severity >= 1 (0 = this month).",
        "R34", "Delinquency is too recent", "最近一次逾期时间过近"),
     _a("DLQ09", "Months since most recent 60+ delinquency", "accounts",
-       lambda a: _months_since(2).min().cast(pl.Int64), I64, "months",
+       lambda: pl.col("ms_60").min(), I64, "months",
        "no 60+ delinquency in the last 24 months",
        "Months since the latest month with severity >= 2.",
        "R35", "60-day delinquency is too recent", "最近一次逾期60天以上时间过近"),
     _a("DLQ10", "Months since most recent 90+ delinquency", "accounts",
-       lambda a: _months_since(3).min().cast(pl.Int64), I64, "months",
+       lambda: pl.col("ms_90").min(), I64, "months",
        "no 90+ delinquency in the last 24 months",
        "Months since the latest month with severity >= 3.",
        "R36", "Serious delinquency is too recent", "最近一次严重逾期时间过近"),
     _a("DLQ11", "Trades 30+ days late in 24 months", "accounts",
-       lambda a: _count(_worst(24) >= 1), I64, "count", "never null",
+       lambda: _count(pl.col("w_24") >= 1), I64, "count", "never null",
        "Accounts with any month of severity >= 1 in the last 24 months.",
        "R37", "Too many accounts with delinquency", "有逾期记录的账户过多"),
     _a("DLQ12", "Share of trades never delinquent in 24 months", "accounts",
-       lambda a: _ratio(_count(_worst(24).fill_null(0) == 0), pl.len()), F64, "ratio",
+       lambda: _ratio(_count(pl.col("w_24").fill_null(0) == 0), pl.len()), F64, "ratio",
        NEVER, "Accounts with no month of severity >= 1 in 24 months / all accounts.",
        "R38", "Proportion of accounts paid as agreed is too low", "按时还款账户比例过低"),
     _a("DLQ13", "Delinquent account-months, last 6 months", "accounts",
-       lambda a: _count_months(lambda s: s >= 1, 6).sum().cast(pl.Int64), I64,
+       lambda: _sum("n_dlq6"), I64,
        "account-months", "never null", "Account-months with severity >= 1, last 6 months.",
        "R39", "Frequent recent delinquency", "近期频繁逾期"),
     _a("DLQ14", "Delinquency trend", "accounts",
-       lambda a: (_worst(1).max().cast(pl.Int64).fill_null(0)
-                  - pl.max_horizontal([_sev(j) for j in range(1, 6)]).max().cast(pl.Int64)
-                  .fill_null(0)), I64, "severity steps", "never null",
+       lambda: (pl.col("w_0").max().cast(pl.Int64).fill_null(0)
+                - pl.col("w_1_5").max().cast(pl.Int64).fill_null(0)), I64, "severity steps",
+       "never null",
        "Worst severity this month minus worst severity over months 1..5 (positive = worse).",
        "R40", "Delinquency is getting worse", "逾期程度在加重"),
     # --- inquiries
     _a("INQ01", "Hard inquiries, last 6 months", "inquiries",
-       lambda a: _count(pl.col("inq_date") > add_months(a, -6)), I64, "count", "never null",
-       "Hard inquiries with created_at in (as_of - 6 months, as_of].",
+       lambda: _count(pl.col("inq_mago") < 6), I64, "count", "never null",
+       "Hard inquiries created in the as-of month or the 5 calendar months before.",
        "R41", "Too many inquiries in the last 6 months", "近6个月查询次数过多"),
     _a("INQ02", "Hard inquiries, last 12 months", "inquiries",
-       lambda a: _count(pl.col("inq_date") > add_months(a, -12)), I64, "count", "never null",
-       "Hard inquiries with created_at in (as_of - 12 months, as_of].",
+       lambda: _count(pl.col("inq_mago") < 12), I64, "count", "never null",
+       "Hard inquiries created in the as-of month or the 11 calendar months before.",
        "R42", "Too many inquiries in the last 12 months", "近12个月查询次数过多"),
     _a("INQ03", "Months since most recent hard inquiry", "inquiries",
-       lambda a: pl.col("inq_mago").min().cast(pl.Int64), I64, "months",
+       lambda: pl.col("inq_mago").min().cast(pl.Int64), I64, "months",
        "no hard inquiry on file as of the date",
        "Calendar months between the latest hard inquiry and as_of (0 = same month).",
        "R43", "Inquiry too recent", "最近查询时间过近"),
@@ -313,15 +280,14 @@ ATTRIBUTE_CODES: tuple[str, ...] = tuple(a.code for a in ATTRIBUTES)
 INQUIRY_COUNT_ATTRIBUTES: tuple[str, ...] = ("INQ01", "INQ02")
 
 
-def _exprs(as_of: dt.date, source: Source) -> list[pl.Expr]:
-    return [
-        a.build(as_of).cast(a.dtype).alias(a.code) for a in ATTRIBUTES if a.source == source
-    ]
+@functools.cache
+def _exprs(source: Source) -> list[pl.Expr]:
+    return [a.build().cast(a.dtype).alias(a.code) for a in ATTRIBUTES if a.source == source]
 
 
-def _empty_values(frame: pl.LazyFrame, exprs: list[pl.Expr]) -> dict[str, Any]:
+def _empty_values(frame: pl.DataFrame, exprs: list[pl.Expr]) -> dict[str, Any]:
     """Each attribute's value for a subject with no rows in ``frame``: same definition."""
-    return frame.head(0).select(exprs).collect().row(0, named=True)
+    return frame.head(0).select(exprs).row(0, named=True)
 
 
 def compute_attributes_batch(
@@ -334,9 +300,9 @@ def compute_attributes_batch(
     as_of = _as_date(as_of)
     acct = account_frame(tradelines, as_of)
     inq = inquiry_frame(inquiries, as_of)
-    a_exprs, i_exprs = _exprs(as_of, "accounts"), _exprs(as_of, "inquiries")
-    a_vals = acct.group_by("subject_id").agg(*a_exprs, _has_accounts=pl.lit(True))
-    i_vals = inq.group_by("subject_id").agg(*i_exprs, _has_inquiries=pl.lit(True))
+    a_exprs, i_exprs = _exprs("accounts"), _exprs("inquiries")
+    a_vals = acct.lazy().group_by("subject_id").agg(*a_exprs, _has_accounts=pl.lit(True))
+    i_vals = inq.lazy().group_by("subject_id").agg(*i_exprs, _has_inquiries=pl.lit(True))
     out = a_vals.join(i_vals, on="subject_id", how="full", coalesce=True)
     # A subject absent from one frame gets that frame's "no rows" values (same expressions).
     fills = [
@@ -370,10 +336,7 @@ def compute_attributes_online(
     if "subject_id" in inquiries:
         ids |= set(inquiries["subject_id"].unique().to_list())
     if len(ids) > 1:
-        from openbureau.scoring.errors import InputFrameError
-
         raise InputFrameError(f"online frames must hold one subject, got {len(ids)}")
-    acct = account_frame(tradelines, as_of).select(_exprs(as_of, "accounts"))
-    inq = inquiry_frame(inquiries, as_of).select(_exprs(as_of, "inquiries"))
-    a_row, i_row = pl.collect_all([acct, inq])
+    a_row = account_frame(tradelines, as_of).select(_exprs("accounts"))
+    i_row = inquiry_frame(inquiries, as_of).select(_exprs("inquiries"))
     return a_row.row(0, named=True) | i_row.row(0, named=True)

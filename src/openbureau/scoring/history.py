@@ -11,7 +11,8 @@ Everything an attribute may look at is prepared here, once, for a given ``as_of`
   worst of (a) the ``account_status`` of the account's own record for that period, and
   (b) the Metro 2 payment history profile of the latest record, whose position ``k``
   (1-based) describes the month ``k`` months before that record's reporting month;
-* monthly balances ``bal_0 .. bal_6`` come from the per-period records, and the
+* monthly balances ``bal_0 .. bal_6`` (``bal_j`` = balance of month ``j`` before the as-of
+  month) come from the per-period records, and the
   *derived payment* of month ``j`` is ``max(bal_{j+1} - bal_j, 0)`` - the fall in balance,
   a lower bound of what was paid, because tradelines carry no payment-amount field.
 
@@ -24,6 +25,7 @@ unknown (null), never "current".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import polars as pl
 
@@ -123,8 +125,97 @@ def _as_date(as_of: dt.date | dt.datetime | str) -> dt.date:
         raise InputFrameError(f"as_of must be a date or 'YYYY-MM-DD', got {as_of!r}") from exc
 
 
-def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
-    """One row per account: its latest visible state plus the monthly history grid."""
+def _profile_digits() -> pl.Expr:
+    """The payment history profile with every character replaced by its severity digit
+    (``.`` for unknown), so that one slice + cast reads a month's severity."""
+    expr = pl.col("payment_history")
+    for char, sev in PROFILE_SEVERITY.items():
+        if not char.isdigit():
+            expr = expr.str.replace_all(char, str(sev), literal=True)
+    for char in "BD":
+        expr = expr.str.replace_all(char, ".", literal=True)
+    return expr
+
+
+@functools.cache
+def _record_exprs() -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Per-record month columns and their per-account aggregation (built once)."""
+    mago = pl.col("mago")
+    cols = [pl.when(mago == j).then(pl.col("sev_rec")).alias(f"rsev_{j}")
+            for j in range(HISTORY_MONTHS)]
+    cols += [pl.when(mago == j).then(pl.col("current_balance")).alias(f"bal_{j}")
+             for j in range(BALANCE_MONTHS)]
+    aggs = [pl.col("_row").last()]
+    aggs += [pl.col(f"rsev_{j}").max() for j in range(HISTORY_MONTHS)]
+    aggs += [pl.col(f"bal_{j}").max() for j in range(BALANCE_MONTHS)]
+    return cols, aggs
+
+
+@functools.cache
+def _history_exprs() -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
+    """The monthly grid and the per-account summaries (built once; no as-of dependence)."""
+    # Month j of the grid is profile position k = j - d of the latest record.
+    d = pl.col("d")
+    sev = [
+        pl.max_horizontal(
+            pl.col(f"rsev_{j}"),
+            pl.when((pl.lit(j, pl.Int32) - d).is_between(1, PAYMENT_HISTORY_LENGTH))
+            .then(pl.col("_prof").str.slice(pl.lit(j, pl.Int32) - d - 1, 1))
+            .cast(pl.Int8, strict=False),
+        ).alias(f"sev_{j}")
+        for j in range(HISTORY_MONTHS)
+    ]
+    s = [pl.col(f"sev_{j}") for j in range(HISTORY_MONTHS)]
+
+    # The grid as a 24-character string ("." = unknown) so counts and "months since" are
+    # single string kernels: str.find of the first delinquent month is the months since.
+    g = pl.col("_grid")
+    grid = pl.concat_str([x.cast(pl.String).fill_null(".") for x in s]).alias("_grid")
+
+    def count(pattern: str, n: int = HISTORY_MONTHS) -> pl.Expr:
+        return (g if n == HISTORY_MONTHS else g.str.slice(0, n)).str.count_matches(pattern)
+
+    def since(pattern: str) -> pl.Expr:
+        return g.str.find(pattern).cast(pl.Int32)
+
+    pay = [(pl.col(f"bal_{j + 1}") - pl.col(f"bal_{j}")).clip(lower_bound=0)
+           for j in range(BALANCE_MONTHS - 1)]
+    summaries = dict(
+        w_0=s[0],
+        w_1_5=pl.max_horizontal(s[1:6]),
+        w_6=pl.max_horizontal(s[:6]),
+        w_12=pl.max_horizontal(s[:12]),
+        w_24=pl.max_horizontal(s),
+        n_30=count("1"),
+        n_60=count("2"),
+        n_90=count("[3-8]"),
+        n_dlq6=count("[1-8]", 6),
+        ms_30=since("[1-8]"),
+        ms_60=since("[2-8]"),
+        ms_90=since("[3-8]"),
+        bal6_sum=pl.sum_horizontal([pl.col(f"bal_{j}").fill_null(0) for j in range(6)]),
+        bal6_known=pl.sum_horizontal(
+            [pl.col(f"bal_{j}").is_not_null().cast(pl.Int32) for j in range(6)]
+        ),
+        pay_0=pay[0],
+        pay3=pl.sum_horizontal([p.fill_null(0) for p in pay[:3]]),
+        pay_months6=pl.sum_horizontal([(p > 0).fill_null(False).cast(pl.Int32) for p in pay]),
+    )
+    return sev + [grid], summaries
+
+
+def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """One row per account: its latest visible state plus per-account history summaries.
+
+    Summary columns (all over the monthly grid ``sev_0..sev_23`` described above):
+    ``w_0`` worst this month, ``w_1_5`` worst over months 1..5, ``w_6``, ``w_12``, ``w_24``
+    worst over the last 6/12/24 months; ``n_30``, ``n_60``, ``n_90`` months at severity 1, 2
+    and >= 3; ``n_dlq6`` months at severity >= 1 among the last 6; ``ms_30``, ``ms_60``,
+    ``ms_90`` months since the latest month at severity >= 1, 2, 3 (null: none in 24
+    months). Balances ``bal_0..bal_3``; ``bal6_sum`` (sum of reported balances over months
+    0..5) and ``bal6_known`` (months reported); derived payments ``pay_0``, ``pay3`` (sum of
+    pay_0..pay_2) and ``pay_months6`` (months among 0..5 with a derived payment > 0).
+    """
     _check_columns(tradelines, TRADELINE_COLUMNS, "tradelines")
     a_idx = month_index(as_of)
     sev_map = {str(k): v for k, v in STATUS_SEVERITY.items()}
@@ -132,69 +223,56 @@ def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
         tradelines.lazy()
         .select(TRADELINE_COLUMNS)
         .filter(pl.col("reporting_date") <= as_of)
+        .with_columns(mago=pl.lit(a_idx, pl.Int32) - month_index_expr("reporting_date"))
+        .sort("reporting_date")
+        .with_row_index("_row")
         .with_columns(
-            mago=pl.lit(a_idx, pl.Int32) - month_index_expr("reporting_date"),
             sev_rec=pl.col("account_status").replace_strict(
                 sev_map, default=None, return_dtype=pl.Int8
-            ),
+            )
         )
-        .sort("reporting_date")
+        .collect()
     )
-    latest_cols = [c for c in TRADELINE_COLUMNS if c not in ("subject_id", "member_id")]
-    latest_cols.remove("account_ref")
     keys = ["subject_id", "member_id", "account_ref"]
-    aggs: list[pl.Expr] = [pl.col(c).last() for c in latest_cols]
-    aggs.append(pl.col("mago").last().alias("d"))
-    aggs += [
-        pl.col("sev_rec").filter(pl.col("mago") == j).max().alias(f"rsev_{j}")
-        for j in range(HISTORY_MONTHS)
-    ]
-    aggs += [
-        pl.col("current_balance").filter(pl.col("mago") == j).max().alias(f"bal_{j}")
-        for j in range(BALANCE_MONTHS)
-    ]
-    acct = recs.group_by(keys).agg(aggs)
+    agg = (
+        recs.lazy()
+        .with_columns(_record_exprs()[0])
+        .group_by(keys)
+        .agg(_record_exprs()[1])
+        .collect()
+    )
+    latest = recs.drop(keys).select(pl.all().gather(agg["_row"]))
+    acct = pl.concat([agg.drop("_row"), latest.drop("_row")], how="horizontal").rename(
+        {"mago": "d"}
+    )
 
-    # Month j of the grid is profile position k = j - d of the latest record.
-    ph = pl.col("payment_history")
-    sev_cols = []
-    for j in range(HISTORY_MONTHS):
-        k = pl.lit(j, pl.Int32) - pl.col("d")
-        prof = (
-            pl.when((k >= 1) & (k <= PAYMENT_HISTORY_LENGTH))
-            .then(ph.str.slice(k - 1, 1))
-            .otherwise(None)
-            .replace_strict(PROFILE_SEVERITY, default=None, return_dtype=pl.Int8)
-        )
-        sev_cols.append(pl.max_horizontal(pl.col(f"rsev_{j}"), prof).alias(f"sev_{j}"))
-    pay_cols = [
-        (pl.col(f"bal_{j + 1}") - pl.col(f"bal_{j}")).clip(lower_bound=0).alias(f"pay_{j}")
-        for j in range(BALANCE_MONTHS - 1)
-    ]
+    sev, summaries = _history_exprs()
     is_rev = pl.col("account_type").is_in(REVOLVING_TYPES)
     closed_by_date = pl.col("date_closed").is_not_null() & (pl.col("date_closed") <= as_of)
-    acct = acct.with_columns(
-        sev_cols
-        + pay_cols
-        + [
-            pl.col("account_status")
-            .replace_strict(sev_map, default=None, return_dtype=pl.Int8)
-            .alias("sev_now"),
-            is_rev.alias("is_rev"),
-            pl.col("account_type").is_in(INSTALLMENT_TYPES).alias("is_inst"),
-            (pl.col("account_status").is_in(OPEN_STATUSES) & ~closed_by_date).alias("is_open"),
-            (pl.lit(a_idx, pl.Int32) - month_index_expr("date_opened")).alias("mob"),
-            pl.when(is_rev & (pl.col("credit_limit") > 0))
-            .then(pl.col("credit_limit"))
-            .otherwise(None)
-            .alias("rev_limit"),
-        ]
+    return (
+        acct.lazy()
+        .with_columns(_prof=_profile_digits())
+        .with_columns(sev[:-1])
+        .with_columns(sev[-1])
+        .with_columns(
+            **summaries,
+            sev_now=pl.col("account_status").replace_strict(
+                sev_map, default=None, return_dtype=pl.Int8
+            ),
+            is_rev=is_rev,
+            is_inst=pl.col("account_type").is_in(INSTALLMENT_TYPES),
+            is_open=pl.col("account_status").is_in(OPEN_STATUSES) & ~closed_by_date,
+            mob=pl.lit(a_idx, pl.Int32) - month_index_expr("date_opened"),
+            rev_limit=pl.when(is_rev & (pl.col("credit_limit") > 0)).then(pl.col("credit_limit")),
+        )
+        .drop([f"rsev_{j}" for j in range(HISTORY_MONTHS)]
+              + [f"sev_{j}" for j in range(HISTORY_MONTHS)] + ["_prof", "_grid"])
+        .collect()
     )
-    return acct.drop([f"rsev_{j}" for j in range(HISTORY_MONTHS)])
 
 
-def inquiry_frame(inquiries: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
-    """Hard inquiries visible as of ``as_of`` with their age in days and calendar months."""
+def inquiry_frame(inquiries: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Hard inquiries visible as of ``as_of`` with their age in calendar months."""
     _check_columns(inquiries, INQUIRY_COLUMNS, "inquiries")
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     created = pl.col("created_at").cast(pl.Datetime("us"))
@@ -203,7 +281,7 @@ def inquiry_frame(inquiries: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
         .select("subject_id", "hard", created.alias("created_at"))
         .filter(pl.col("hard") & (pl.col("created_at") < end))
         .with_columns(
-            inq_date=pl.col("created_at").dt.date(),
             inq_mago=pl.lit(month_index(as_of), pl.Int32) - month_index_expr("created_at"),
         )
+        .collect()
     )
