@@ -191,7 +191,7 @@ def validation_report(
               label=f"KS {metrics['ks']:.3f} at {order[k]:.0f}")
     ax.set(xlabel="score", ylabel="cumulative share", title="Kolmogorov-Smirnov")
     ax.legend()
-    figs["KS"] = _png(fig)
+    figs["KS (Kolmogorov-Smirnov)"] = _png(fig)
 
     fig, ax = plt.subplots(figsize=(5, 4))
     bins = np.arange(np.floor(s.min() / 10) * 10, s.max() + 11, 10)
