@@ -197,6 +197,15 @@ def _history_exprs() -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
         bal6_known=pl.sum_horizontal(
             [pl.col(f"bal_{j}").is_not_null().cast(pl.Int32) for j in range(6)]
         ),
+        w_1=s[1],
+        bal6_max=pl.max_horizontal([pl.col(f"bal_{j}") for j in range(6)]),
+        bal_prev6_sum=pl.sum_horizontal(
+            [pl.col(f"bal_{j}").fill_null(0) for j in range(1, BALANCE_MONTHS)]
+        ),
+        pay6=pl.sum_horizontal([p.fill_null(0) for p in pay]),
+        pay6_max=pl.max_horizontal(pay),
+        zero6=pl.sum_horizontal([(pl.col(f"bal_{j}") == 0).fill_null(False).cast(pl.Int32)
+                                 for j in range(6)]),
         pay_0=pay[0],
         pay3=pl.sum_horizontal([p.fill_null(0) for p in pay[:3]]),
         pay_months6=pl.sum_horizontal([(p > 0).fill_null(False).cast(pl.Int32) for p in pay]),
@@ -207,14 +216,20 @@ def _history_exprs() -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
 def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """One row per account: its latest visible state plus per-account history summaries.
 
-    Summary columns (all over the monthly grid ``sev_0..sev_23`` described above):
-    ``w_0`` worst this month, ``w_1_5`` worst over months 1..5, ``w_6``, ``w_12``, ``w_24``
-    worst over the last 6/12/24 months; ``n_30``, ``n_60``, ``n_90`` months at severity 1, 2
-    and >= 3; ``n_dlq6`` months at severity >= 1 among the last 6; ``ms_30``, ``ms_60``,
-    ``ms_90`` months since the latest month at severity >= 1, 2, 3 (null: none in 24
-    months). Balances ``bal_0..bal_3``; ``bal6_sum`` (sum of reported balances over months
-    0..5) and ``bal6_known`` (months reported); derived payments ``pay_0``, ``pay3`` (sum of
-    pay_0..pay_2) and ``pay_months6`` (months among 0..5 with a derived payment > 0).
+    Summary columns (over the monthly grid ``sev_0..sev_23`` described above):
+
+    * worst severity: ``w_0`` this month, ``w_1`` last month, ``w_1_5`` months 1..5,
+      ``w_6`` / ``w_12`` / ``w_24`` the last 6 / 12 / 24 months;
+    * ``n_30``, ``n_60``, ``n_90``: months at severity 1, 2 and >= 3; ``n_dlq6``: months at
+      severity >= 1 among the last 6;
+    * ``ms_30``, ``ms_60``, ``ms_90``: months since the latest month at severity >= 1, 2, 3
+      (null: none in 24 months);
+    * balances ``bal_0..bal_6``; ``bal6_sum`` (months 0..5, unknown = 0), ``bal6_known``
+      (months reported), ``bal6_max`` (highest), ``bal_prev6_sum`` (months 1..6);
+    * ``zero6``: months among 0..5 with a reported balance of 0;
+    * derived payments ``pay_0``, ``pay3`` (months 0..2), ``pay6`` (months 0..5),
+      ``pay6_max`` (largest of months 0..5) and ``pay_months6`` (months among 0..5 with a
+      derived payment > 0).
     """
     _check_columns(tradelines, TRADELINE_COLUMNS, "tradelines")
     a_idx = month_index(as_of)

@@ -61,10 +61,10 @@ class TrainingSpec:
     label: str = "label"
     attributes: list[str] | None = None  # default: every catalogue attribute in the sample
     monotonic_trend: str = "auto_asc_desc"
-    min_bin_size: float = 0.05
-    max_n_bins: int = 8
-    min_iv: float = 0.02
-    max_correlation: float = 0.85
+    min_bin_size: float = 0.02
+    max_n_bins: int = 12
+    min_iv: float = 0.005
+    max_correlation: float = 0.95
     C: float = 1.0  # inverse L2 regularisation of the logistic regression
     scaling: Scaling = field(default_factory=Scaling)
     thin_file: ThinFileRule = field(default_factory=ThinFileRule)
