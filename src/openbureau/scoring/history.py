@@ -265,8 +265,7 @@ def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     is_rev = pl.col("account_type").is_in(REVOLVING_TYPES)
     closed_by_date = pl.col("date_closed").is_not_null() & (pl.col("date_closed") <= as_of)
     return (
-        acct.lazy()
-        .with_columns(_prof=_profile_digits())
+        acct.with_columns(_prof=_profile_digits())
         .with_columns(sev[:-1])
         .with_columns(sev[-1])
         .with_columns(
@@ -282,7 +281,6 @@ def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         )
         .drop([f"rsev_{j}" for j in range(HISTORY_MONTHS)]
               + [f"sev_{j}" for j in range(HISTORY_MONTHS)] + ["_prof", "_grid"])
-        .collect()
     )
 
 
