@@ -242,3 +242,28 @@ def test_training_rejects_bad_samples(sample):
         NOISE=pl.Series(np.random.default_rng(1).random(sample.height)))
     with pytest.raises(TrainingError, match="information value"):
         train_scorecard(noise, TrainingSpec(attributes=["NOISE"], min_iv=0.5))
+
+
+def test_scoring_needs_no_optbinning(model, holdout, tmp_path):
+    """A fresh interpreter loads the JSON model and scores without importing optbinning."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = model.save(tmp_path / "m.json")
+    holdout.head(50).write_parquet(tmp_path / "x.parquet")
+    expected = model.score_frame(holdout.head(50))["score"].to_list()
+    code = (
+        "import sys, json, polars as pl\n"
+        "from openbureau.scoring import ScoreModel\n"
+        f"m = ScoreModel.load({str(path)!r})\n"
+        f"s = m.score_frame(pl.read_parquet({str(tmp_path / 'x.parquet')!r}))\n"
+        "print(json.dumps({'scores': s['score'].to_list(),"
+        " 'heavy': [k for k in ('optbinning', 'sklearn', 'matplotlib') if k in sys.modules]}))\n"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"}, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["heavy"] == []
+    assert result["scores"] == expected

@@ -23,7 +23,13 @@ from typing import Any, Literal
 import polars as pl
 
 from openbureau.scoring.errors import InputFrameError
-from openbureau.scoring.history import _as_date, account_frame, inquiry_frame
+from openbureau.scoring.history import (
+    _as_date,
+    account_frame,
+    account_lazy,
+    inquiry_frame,
+    inquiry_lazy,
+)
 
 Source = Literal["accounts", "inquiries"]
 
@@ -317,9 +323,28 @@ def _exprs(source: Source) -> list[pl.Expr]:
     return [a.build().cast(a.dtype).alias(a.code) for a in ATTRIBUTES if a.source == source]
 
 
-def _empty_values(frame: pl.DataFrame, exprs: list[pl.Expr]) -> dict[str, Any]:
-    """Each attribute's value for a subject with no rows in ``frame``: same definition."""
-    return frame.head(0).select(exprs).row(0, named=True)
+@functools.cache
+def _empty_values(source: Source) -> dict[str, Any]:
+    """Each attribute's value for a subject with no rows in a frame: same definition,
+    evaluated over an empty frame."""
+    if source == "accounts":
+        frame = account_frame(pl.DataFrame(schema=_TRADELINE_SCHEMA), dt.date(2000, 1, 1))
+    else:
+        frame = inquiry_frame(pl.DataFrame(schema=_INQUIRY_SCHEMA), dt.date(2000, 1, 1))
+    return frame.select(_exprs(source)).row(0, named=True)
+
+
+_TRADELINE_SCHEMA = {
+    "subject_id": pl.Int64, "member_id": pl.Int64, "account_ref": pl.String,
+    "reporting_date": pl.Date, "account_type": pl.String, "date_opened": pl.Date,
+    "credit_limit": pl.Int64, "original_amount": pl.Int64, "current_balance": pl.Int64,
+    "amount_past_due": pl.Int64, "account_status": pl.String, "payment_history": pl.String,
+    "date_first_delinquency": pl.Date, "date_closed": pl.Date,
+}
+_INQUIRY_SCHEMA = {
+    "subject_id": pl.Int64, "member_id": pl.Int64, "purpose": pl.String, "hard": pl.Boolean,
+    "created_at": pl.Datetime("us"),
+}
 
 
 def compute_attributes_batch(
@@ -330,20 +355,18 @@ def compute_attributes_batch(
     Columns: ``subject_id`` then one column per attribute code, sorted by subject_id.
     """
     as_of = _as_date(as_of)
-    acct = account_frame(tradelines, as_of)
-    inq = inquiry_frame(inquiries, as_of)
-    a_exprs, i_exprs = _exprs("accounts"), _exprs("inquiries")
-    a_vals = acct.lazy().group_by("subject_id").agg(*a_exprs, _has_accounts=pl.lit(True))
-    i_vals = inq.lazy().group_by("subject_id").agg(*i_exprs, _has_inquiries=pl.lit(True))
+    a_vals = account_lazy(tradelines, as_of).group_by("subject_id").agg(
+        *_exprs("accounts"), _has_accounts=pl.lit(True)
+    )
+    i_vals = inquiry_lazy(inquiries, as_of).group_by("subject_id").agg(
+        *_exprs("inquiries"), _has_inquiries=pl.lit(True)
+    )
     out = a_vals.join(i_vals, on="subject_id", how="full", coalesce=True)
     # A subject absent from one frame gets that frame's "no rows" values (same expressions).
     fills = [
         (flag, c, v)
-        for flag, frame, exprs in (
-            ("_has_accounts", acct, a_exprs),
-            ("_has_inquiries", inq, i_exprs),
-        )
-        for c, v in _empty_values(frame, exprs).items()
+        for flag, source in (("_has_accounts", "accounts"), ("_has_inquiries", "inquiries"))
+        for c, v in _empty_values(source).items()
         if v is not None
     ]
     schema = out.collect_schema()
@@ -364,11 +387,15 @@ def compute_attributes_online(
 ) -> dict[str, Any]:
     """All attributes for one subject (the frames hold that subject's rows only)."""
     as_of = _as_date(as_of)
-    ids = set(tradelines["subject_id"].unique().to_list()) if "subject_id" in tradelines else set()
-    if "subject_id" in inquiries:
-        ids |= set(inquiries["subject_id"].unique().to_list())
-    if len(ids) > 1:
-        raise InputFrameError(f"online frames must hold one subject, got {len(ids)}")
-    a_row = account_frame(tradelines, as_of).select(_exprs("accounts"))
-    i_row = inquiry_frame(inquiries, as_of).select(_exprs("inquiries"))
+    for frame in (tradelines, inquiries):
+        ids = frame.get_column("subject_id") if "subject_id" in frame.columns else None
+        if ids is not None and ids.len() and ids.min() != ids.max():
+            raise InputFrameError(f"online frames must hold one subject, got {ids.n_unique()}")
+    if tradelines.height and inquiries.height and \
+            tradelines["subject_id"][0] != inquiries["subject_id"][0]:
+        raise InputFrameError("online frames must hold one subject, got 2")
+    a_row, i_row = pl.collect_all([
+        account_lazy(tradelines, as_of).select(_exprs("accounts")),
+        inquiry_lazy(inquiries, as_of).select(_exprs("inquiries")),
+    ])
     return a_row.row(0, named=True) | i_row.row(0, named=True)

@@ -231,6 +231,11 @@ def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
       ``pay6_max`` (largest of months 0..5) and ``pay_months6`` (months among 0..5 with a
       derived payment > 0).
     """
+    return account_lazy(tradelines, as_of).collect()
+
+
+def account_lazy(tradelines: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
+    """The query behind :func:`account_frame`, uncollected (one plan for batch and online)."""
     _check_columns(tradelines, TRADELINE_COLUMNS, "tradelines")
     a_idx = month_index(as_of)
     sev_map = {str(k): v for k, v in STATUS_SEVERITY.items()}
@@ -241,25 +246,24 @@ def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         .with_columns(mago=pl.lit(a_idx, pl.Int32) - month_index_expr("reporting_date"))
         .sort("reporting_date")
         .with_row_index("_row")
-        .with_columns(
-            sev_rec=pl.col("account_status").replace_strict(
-                sev_map, default=None, return_dtype=pl.Int8
-            )
-        )
-        .collect()
     )
     keys = ["subject_id", "member_id", "account_ref"]
     agg = (
-        recs.lazy()
+        recs.select(
+            *keys,
+            "_row",
+            "mago",
+            "current_balance",
+            sev_rec=pl.col("account_status").replace_strict(
+                sev_map, default=None, return_dtype=pl.Int8
+            ),
+        )
         .with_columns(_record_exprs()[0])
         .group_by(keys)
         .agg(_record_exprs()[1])
-        .collect()
     )
-    latest = recs.drop(keys).select(pl.all().gather(agg["_row"]))
-    acct = pl.concat([agg.drop("_row"), latest.drop("_row")], how="horizontal").rename(
-        {"mago": "d"}
-    )
+    # the latest record of each account: join its row back (an integer-key join)
+    acct = agg.join(recs.drop(keys), on="_row", how="inner").rename({"mago": "d"})
 
     sev, summaries = _history_exprs()
     is_rev = pl.col("account_type").is_in(REVOLVING_TYPES)
@@ -280,12 +284,17 @@ def account_frame(tradelines: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
             rev_limit=pl.when(is_rev & (pl.col("credit_limit") > 0)).then(pl.col("credit_limit")),
         )
         .drop([f"rsev_{j}" for j in range(HISTORY_MONTHS)]
-              + [f"sev_{j}" for j in range(HISTORY_MONTHS)] + ["_prof", "_grid"])
+              + [f"sev_{j}" for j in range(HISTORY_MONTHS)] + ["_prof", "_grid", "_row"])
     )
 
 
 def inquiry_frame(inquiries: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     """Hard inquiries visible as of ``as_of`` with their age in calendar months."""
+    return inquiry_lazy(inquiries, as_of).collect()
+
+
+def inquiry_lazy(inquiries: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
+    """The query behind :func:`inquiry_frame`, uncollected."""
     _check_columns(inquiries, INQUIRY_COLUMNS, "inquiries")
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
     created = pl.col("created_at").cast(pl.Datetime("us"))
@@ -296,5 +305,4 @@ def inquiry_frame(inquiries: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         .with_columns(
             inq_mago=pl.lit(month_index(as_of), pl.Int32) - month_index_expr("created_at"),
         )
-        .collect()
     )
