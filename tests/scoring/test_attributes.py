@@ -144,6 +144,9 @@ def test_unknown_profile_months_are_not_current():
 def test_bad_frames_raise():
     with pytest.raises(InputFrameError, match="lacks required columns"):
         compute_attributes_batch(pl.DataFrame({"subject_id": [1]}), inq_frame([]), AS_OF)
+    as_text = tl_frame([tl(1, "A", AS_OF)]).with_columns(pl.col("reporting_date").cast(pl.String))
+    with pytest.raises(InputFrameError, match="reporting_date must be a date"):
+        compute_attributes_batch(as_text, inq_frame([]), AS_OF)
     two = tl_frame([tl(1, "A", AS_OF), tl(2, "A", AS_OF)])
     with pytest.raises(InputFrameError, match="one subject"):
         compute_attributes_online(two, inq_frame([]), AS_OF)

@@ -112,6 +112,11 @@ def _check_columns(frame: pl.DataFrame, required: tuple[str, ...], what: str) ->
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise InputFrameError(f"{what} frame lacks required columns: {', '.join(missing)}")
+    for col in ("reporting_date", "date_opened", "created_at"):
+        if col in required and not frame.schema[col].is_temporal():
+            raise InputFrameError(
+                f"{what} column {col} must be a date/datetime, got {frame.schema[col]}"
+            )
 
 
 def _as_date(as_of: dt.date | dt.datetime | str) -> dt.date:
