@@ -25,7 +25,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from openbureau.scoring.attributes import compute_attributes_batch, compute_attributes_online
+from openbureau.scoring.attributes import (
+    ATTRIBUTES,
+    compute_attributes_batch,
+    compute_attributes_online,
+)
 from openbureau.scoring.history import INQUIRY_COLUMNS
 from openbureau.scoring.report import discrimination
 
@@ -202,15 +206,16 @@ def speed(n_subjects: int, n_online: int) -> dict[str, float]:
     t = time.perf_counter()
     for _ in range(1000):
         model.score(attrs_one)
-    res["online_score_only_ms"] = (time.perf_counter() - t)
+    res["online_score_only_ms"] = (time.perf_counter() - t) / 1000 * 1000  # per call, ms
     return res
 
 
 def write_docs(acc: dict | None, spd: dict | None) -> Path:
     lines = ["## Scoring", "",
              f"Run: `PYTHONPATH=src python bench/scoring_taiwan.py --write-docs` on "
-             f"{platform.machine()}, {os.cpu_count()} CPUs (shared, loaded host), "
-             f"{dt.date.today()}; polars {pl.__version__}.", ""]
+             f"{platform.machine()}, {os.cpu_count()} CPUs, shared host (1-minute load average "
+             f"{os.getloadavg()[0]:.1f} at the end of the run - other jobs were running, so "
+             f"absolute times are pessimistic), {dt.date.today()}; polars {pl.__version__}.", ""]
     if acc:
         best = max(v["auc"] for k, v in acc.items() if not k.startswith("(a)"))
         ours = acc["(a) openbureau attributes + scorecard"]["auc"]
@@ -231,7 +236,8 @@ def write_docs(acc: dict | None, spd: dict | None) -> Path:
                   "| Step | Value |", "|---|---|",
                   f"| baseline: group-by sum of balance per subject | "
                   f"{spd['baseline_groupby_s']:.2f} s |",
-                  f"| attributes (batch, 43 attributes) | {spd['attributes_s']:.2f} s |",
+                  f"| attributes (batch, {len(ATTRIBUTES)} attributes) | "
+                  f"{spd['attributes_s']:.2f} s |",
                   f"| score + reason codes (batch) | {spd['score_s']:.2f} s |",
                   f"| batch total | {spd['batch_total_s']:.2f} s (target < 60 s) |",
                   f"| batch total / baseline | {spd['ratio_vs_baseline']:.1f}x |",
@@ -239,7 +245,13 @@ def write_docs(acc: dict | None, spd: dict | None) -> Path:
                   f"| online attributes + score, p99 | {spd['online_p99_ms']:.2f} ms "
                   "(target < 5 ms) |",
                   f"| online score only (ScoreModel.score on a dict) | "
-                  f"{spd['online_score_only_ms']:.3f} ms |", ""]
+                  f"{spd['online_score_only_ms']:.3f} ms |", "",
+                  f"Batch target (< 60 s): {'met' if spd['batch_total_s'] < 60 else 'MISSED'}. "
+                  f"Online target (p99 < 5 ms): "
+                  f"{'met' if spd['online_p99_ms'] < 5 else 'MISSED'} - scoring itself is "
+                  "sub-millisecond; the time is the polars attribute query (a few hundred "
+                  "expressions evaluated on a handful of rows, where per-expression overhead "
+                  "dominates).", ""]
     path = ROOT / "docs" / "benchmarks.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

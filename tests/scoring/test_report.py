@@ -57,6 +57,14 @@ def test_monitor_flags_the_drifted_month(model, sample, holdout):
     score = dict(out.filter(pl.col("variable") == "score").select("month", "psi").iter_rows())
     assert score["2026-01"] < 0.05 < score["2026-02"]
     assert out["psi"].min() >= 0
+    extra = monitor(model, dev, _drifted(holdout), attributes=["UTL03", "INQ02"])
+    assert set(extra["variable"]) == {"score", "UTL03", "INQ02"}
+    utl = dict(extra.filter(pl.col("variable") == "UTL03").select("month", "psi").iter_rows())
+    assert utl["2026-01"] < 0.05 < 0.1 < utl["2026-02"]
+    inq = dict(extra.filter(pl.col("variable") == "INQ02").select("month", "psi").iter_rows())
+    assert max(inq.values()) < 0.05  # not drifted
+    with pytest.raises(InputFrameError):
+        monitor(model, dev, _drifted(holdout), attributes=["NOPE1"])
 
 
 def test_validation_report_html(model, sample, holdout, tmp_path):

@@ -73,21 +73,34 @@ def _scores(model: ScoreModel, frame: pl.DataFrame) -> np.ndarray:
 
 
 def monitor(
-    model: ScoreModel, baseline: pl.DataFrame, recent: pl.DataFrame, month_col: str = "month"
+    model: ScoreModel,
+    baseline: pl.DataFrame,
+    recent: pl.DataFrame,
+    month_col: str = "month",
+    attributes: list[str] | None = None,
 ) -> pl.DataFrame:
-    """PSI by month of the score and each scorecard attribute against ``baseline``.
+    """PSI by month of the score and of each attribute against ``baseline``.
 
     ``baseline`` and ``recent`` hold attribute columns (and optionally ``score``); ``recent``
-    also has ``month_col``. Attributes are bucketed by the model's own bins (plus missing),
-    the score by baseline deciles. Returns ``month, variable, n, psi`` (long format).
+    also has ``month_col``. ``attributes`` defaults to the scorecard's attributes; scorecard
+    attributes are bucketed by the model's own bins (plus missing), any other attribute and the
+    score by baseline deciles. Returns ``month, variable, n, psi`` (long format).
     """
     if month_col not in recent.columns:
         raise InputFrameError(f"recent frame lacks the month column {month_col!r}")
     base_scores = _scores(model, baseline)
     score_edges = _score_edges(base_scores)
-    attr_edges = {
+    model_edges = {
         a["code"]: np.array([b["upper"] for b in a["bins"][:-1]], dtype=float)
         for a in model.doc["attributes"]
+    }
+    codes = attributes if attributes is not None else list(model_edges)
+    absent = [c for c in codes if c not in baseline.columns or c not in recent.columns]
+    if absent:
+        raise InputFrameError(f"frames lack attributes {absent}")
+    attr_edges = {
+        c: model_edges[c] if c in model_edges else _score_edges(_clean(baseline[c]))
+        for c in codes
     }
     rows = []
     for (month,), part in recent.group_by(month_col, maintain_order=True):
