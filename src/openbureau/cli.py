@@ -10,6 +10,7 @@ import typer
 from openbureau.furnishing.cli import submit
 from openbureau.furnishing.metro2.cli import app as metro2_app
 from openbureau.governance.cli import audit_app, db_app, deploy_keys_app, members_app
+from openbureau.scoring.cli import model_app
 
 app = typer.Typer(
     help="openbureau: a neutral credit bureau. Every command has --help.",
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(members_app, name="members")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(model_app, name="model")
 app.add_typer(metro2_app, name="metro2", help="Validate, convert and print Metro 2 files.")
 app.add_typer(deploy_keys_app, name="keys")
 app.command("submit")(submit)
@@ -70,6 +72,7 @@ def demo(
             {
                 "submissions": outcome.submissions
                 and [{k: v for k, v in r.items() if k != "errors"} for r in outcome.submissions],
+                "model": outcome.model,
                 "inquiries": outcome.inquiries,
                 "audit": outcome.audit,
                 "keys_file": str(outcome.keys_file),

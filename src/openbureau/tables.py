@@ -6,6 +6,7 @@ from openbureau.furnishing import tables as furnishing_tables
 from openbureau.governance import tables as governance_tables
 from openbureau.identity import tables as identity_tables
 from openbureau.reports import tables as reports_tables
+from openbureau.scoring import tables as scoring_tables
 
 __all__ = [
     "metadata",
@@ -14,4 +15,5 @@ __all__ = [
     "governance_tables",
     "identity_tables",
     "reports_tables",
+    "scoring_tables",
 ]

@@ -38,6 +38,7 @@ LENDER = "zjstatebank"
 @dataclass
 class DemoOutcome:
     submissions: list[dict]
+    model: dict
     inquiries: list[dict]
     audit: dict
     keys_file: Path
@@ -51,10 +52,70 @@ def run_demo(bureau: Bureau, console: Console, limit: int | None = None) -> Demo
     files_dir = bureau.settings.data_dir / "demo-files"
     files_dir.mkdir(parents=True, exist_ok=True)
     reports = _furnish(bureau, data, files_dir, console)
+    with console.status("training the bureau score (attributes as of Sep 2005)"):
+        model = _train_and_promote(bureau, data)
     inquiries = _sample_inquiries(bureau, data)
     with bureau.sessions() as session:
         audit = verify_chain(session).as_dict()
-    return DemoOutcome(reports, inquiries, audit, keys_file)
+    return DemoOutcome(reports, model, inquiries, audit, keys_file)
+
+
+def _subject_labels(session, data: DemoData) -> pl.DataFrame:
+    """The dataset's default flag per subject: bad if any of the person's cards defaulted."""
+    from sqlalchemy import select
+
+    from openbureau.files.tables import tradelines
+    from openbureau.governance.tables import members
+
+    rows = session.execute(
+        select(members.c.code, tradelines.c.account_ref, tradelines.c.subject_id)
+        .distinct()
+        .join(members, members.c.id == tradelines.c.member_id)
+        .where(tradelines.c.subject_id.is_not(None))
+    ).all()
+    linked = pl.DataFrame(
+        rows,
+        schema={"member_code": pl.Utf8, "account_ref": pl.Utf8, "subject_id": pl.Int64},
+        orient="row",
+    )
+    return (
+        linked.join(data.accounts, on=["member_code", "account_ref"])
+        .group_by("subject_id")
+        .agg(pl.col("default_next_month").max().cast(pl.Int64).alias("label"))
+    )
+
+
+def _train_and_promote(bureau: Bureau, data: DemoData) -> dict:
+    """Trains on the furnished history with the dataset's label, once, and promotes it."""
+    from openbureau.scoring.registry import list_models, promote
+    from openbureau.scoring.service import train_from_bureau
+
+    with bureau.sessions() as session, session.begin():
+        existing = [m for m in list_models(session) if m["active"]]
+        if existing:
+            model = existing[0]
+            return {
+                "version": model["version"],
+                "report": model["report"],
+                "subjects": model["training"].get("subjects", 0),
+                "bad_rate": model["training"].get("bad_rate"),
+                "trained_now": False,
+            }
+        trained = train_from_bureau(
+            bureau,
+            session,
+            data.submissions[-1].period,
+            ACTOR,
+            labels=_subject_labels(session, data),
+        )
+        promote(session, trained.version, ACTOR)
+    return {
+        "version": trained.version,
+        "report": str(trained.report_path),
+        "subjects": trained.subjects,
+        "bad_rate": trained.bad_rate,
+        "trained_now": True,
+    }
 
 
 def _ensure_members(bureau: Bureau, data: DemoData) -> Path:
@@ -177,6 +238,15 @@ def print_report(report: dict, console: Console) -> None:
             "".join(m["code"] for m in account["history"]),
         )
     console.print(table)
+    score = report.get("score") or {}
+    if score.get("available"):
+        reasons = "; ".join(f"{r['code']} {r['text']}" for r in score["reasons"])
+        console.print(
+            f"[bold]score {score['score']}[/bold] ({score['band']}, model {score['model_version']})"
+            f"  key factors: {reasons}"
+        )
+    else:
+        console.print(f"no score: {score.get('reason', 'no scoring model')}")
     summary = report["summary"]
     console.print(
         f"summary: {summary['accounts_total']} accounts, {summary['delinquent_accounts']} "
@@ -215,10 +285,18 @@ def print_outcome(outcome: DemoOutcome, console: Console) -> None:
             "replay: unchanged" if r["replay"] else "",
         )
     console.print(table)
+    model = outcome.model
+    console.print(
+        f"bureau score: model {model['version']} trained on {model.get('subjects', 0):,} "
+        f"subjects, validation report {model.get('report')}"
+    )
     hits = [r for r in outcome.inquiries if r["result"] == "hit"]
     shared = max(hits, key=lambda r: len(r["accounts"]), default=None)
     if shared:
         print_report(shared, console)
+    worst = max(hits, key=lambda r: r["summary"]["total_past_due"], default=None)
+    if worst and worst is not shared:
+        print_report(worst, console)
     misses = [r for r in outcome.inquiries if r["result"] != "hit"]
     if misses:
         print_report(misses[0], console)

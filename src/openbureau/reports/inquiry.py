@@ -24,6 +24,7 @@ from openbureau.identity.blind import name_key
 from openbureau.identity.resolve import find_subject
 from openbureau.identity.tables import subject_identities
 from openbureau.reports.tables import inquiries
+from openbureau.scoring.service import score_for_report
 
 _IDENTITIES = select(
     subject_identities.c.national_id_type,
@@ -103,20 +104,26 @@ def make_inquiry(
         else None
     )
     subject_id = find_subject(session, id_bidx, name_bidx, dob_bidx)
+    score = score_for_report(session, subject_id) if subject_id else None
     now = datetime.now(UTC)
-    inquiry_id = session.connection().execute(
-        inquiries.insert()
-        .values(
-            member_id=member.id,
-            subject_id=subject_id,
-            purpose=purpose.code,
-            consent_ref=consent_reference,
-            hard=purpose.hard,
-            outcome="hit" if subject_id else "no_hit",
-            created_at=now,
+    inquiry_id = (
+        session.connection()
+        .execute(
+            _INSERT_INQUIRY,
+            {
+                "member_id": member.id,
+                "subject_id": subject_id,
+                "purpose": purpose.code,
+                "consent_ref": consent_reference,
+                "hard": purpose.hard,
+                "outcome": "hit" if subject_id else "no_hit",
+                "created_at": now,
+                "score": score.get("score") if score else None,
+                "score_model_version": score.get("model_version") if score else None,
+            },
         )
-        .returning(inquiries.c.id)
-    ).scalar_one()
+        .scalar_one()
+    )
     report_id = str(uuid.uuid4())
     header = {
         "report_id": report_id,
@@ -141,6 +148,7 @@ def make_inquiry(
         header
         | {"result": "hit"}
         | build_report_body(bureau, session, member, subject_id, inquiry_id, now)
+        | {"score": score}
     )
     append_event(
         session,
@@ -152,6 +160,8 @@ def make_inquiry(
             "purpose": purpose.code,
             "consent": consent_reference,
             "accounts": len(report["accounts"]),
+            "score": score.get("score"),
+            "model_version": score.get("model_version"),
         },
         subject_id=subject_id,
     )
@@ -224,9 +234,11 @@ def build_report_body(
 ) -> dict:
     accounts = load_accounts(session, subject_id)
     since = now - timedelta(days=bureau.settings.inquiry_history_days)
-    recent = session.connection().execute(
-        _RECENT_HARD_INQUIRIES, {"subject": subject_id, "since": since}
-    ).all()
+    recent = (
+        session.connection()
+        .execute(_RECENT_HARD_INQUIRIES, {"subject": subject_id, "since": since})
+        .all()
+    )
     inquiry_list = [
         {
             "date": row.created_at.date().isoformat(),

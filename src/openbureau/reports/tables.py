@@ -14,6 +14,9 @@ inquiries = Table(
     Column("consent_ref", String(200), nullable=False),
     Column("hard", Boolean, nullable=False),
     Column("outcome", String(16), nullable=False),  # hit | no_hit
+    # The score served with the report, and the model version that produced it.
+    Column("score", Integer, nullable=True),
+    Column("score_model_version", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_inquiries_subject_id_created_at", "subject_id", "created_at"),
     Index("ix_inquiries_member_id", "member_id"),

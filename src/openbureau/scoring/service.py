@@ -1,0 +1,173 @@
+"""Scoring inside the bureau: train from the stored history, score a subject for a report."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from openbureau.context import Bureau
+from openbureau.scoring.attributes import compute_attributes_batch, compute_attributes_online
+from openbureau.scoring.errors import ScoringError
+from openbureau.scoring.frames import all_frames, subject_frames
+from openbureau.scoring.labels import build_labels
+from openbureau.scoring.model import ScoreModel
+from openbureau.scoring.registry import active_model, register
+
+# Score bands shown on reports (lower bound, name), highest first.
+BANDS = ((800, "excellent"), (740, "very good"), (670, "good"), (580, "fair"), (300, "poor"))
+
+
+class TrainingInputError(ScoringError):
+    """The training request itself is malformed (dates, definitions)."""
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    version: str
+    model_path: Path
+    report_path: Path
+    subjects: int
+    bad_rate: float
+
+
+def month_end(period: str) -> date:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise TrainingInputError(f"observation {period!r} must be YYYY-MM")
+    year, month = int(period[:4]), int(period[5:])
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def with_window(definition: str, months: int) -> str:
+    """Adds `within N` to every clause of a bad definition that does not name its window."""
+    clauses = re.split(r"\s+or\s+", definition.strip(), flags=re.IGNORECASE)
+    return " or ".join(
+        c if re.search(r"\bwithin\b", c) else f"{c} within {months}" for c in clauses
+    )
+
+
+def train_from_bureau(
+    bureau: Bureau,
+    session: Session,
+    observation: str,
+    actor: str,
+    *,
+    performance_months: int | None = None,
+    bad_definition: str | None = None,
+    labels: pl.DataFrame | None = None,
+) -> TrainedModel:
+    """Builds the sample (attributes at the observation date, outcome from later furnishing or
+    given labels), trains a scorecard, writes its JSON and HTML report, and registers it.
+    Registering never promotes: the active model changes only with `promote`."""
+    from openbureau.scoring.report import validation_report
+    from openbureau.scoring.train import TrainingSpec, train_scorecard
+
+    as_of = month_end(observation)
+    lines, asks = all_frames(session)
+    if labels is None:
+        if not bad_definition or not performance_months:
+            raise TrainingInputError("give --bad and --performance-months, or labels")
+        labels = build_labels(lines, as_of, with_window(bad_definition, performance_months))
+    attributes = compute_attributes_batch(lines, asks, as_of)
+    sample = attributes.join(labels.select("subject_id", "label"), on="subject_id", how="inner")
+    if sample.is_empty():
+        raise TrainingInputError("no subject has both a file at the observation date and a label")
+    version = f"scorecard-{observation}-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    model = train_scorecard(sample, TrainingSpec(model_version=version))
+    folder = bureau.settings.data_dir / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    latest = lines["reporting_date"].max()
+    recent = compute_attributes_batch(lines, asks, latest) if latest and latest > as_of else None
+    report_path = validation_report(
+        model,
+        sample,
+        recent,
+        path=folder / f"{version}.html",
+        title=f"Scorecard {version}: validation",
+    )
+    model_path = model.save(folder / f"{version}.json")
+    training = {
+        "observation": observation,
+        "performance_months": performance_months,
+        "bad_definition": bad_definition,
+        "labels": "given" if bad_definition is None else "from furnishing",
+        "subjects": sample.height,
+        "bad_rate": float(sample["label"].mean()),
+    }
+    register(session, model, training, str(report_path), actor)
+    return TrainedModel(version, model_path, report_path, sample.height, training["bad_rate"])
+
+
+def band(score: int) -> str:
+    return next(name for floor, name in BANDS if score >= floor)
+
+
+def score_for_report(session: Session, subject_id: int) -> dict:
+    """The active model's score for one subject, as of its file's latest month, with reasons."""
+    model: ScoreModel | None = active_model(session)
+    if model is None:
+        return {"available": False, "reason": "no scoring model is active"}
+    lines, asks = subject_frames(session, subject_id)
+    if lines.is_empty():
+        return {
+            "available": False,
+            "reason": "the file holds no accounts",
+            "model_version": model.version,
+        }
+    as_of = month_end(lines["reporting_date"].max().strftime("%Y-%m"))
+    result = model.score_one(compute_attributes_online(lines, asks, as_of))
+    if not result.scored:
+        return {
+            "available": False,
+            "model_version": result.model_version,
+            "reason_code": result.no_score_code,
+            "reason": result.no_score_reason,
+            "reason_zh": result.no_score_reason_zh,
+        }
+    return {
+        "available": True,
+        "score": result.score,
+        "band": band(result.score),
+        "as_of": as_of.isoformat(),
+        "model_version": result.model_version,
+        "reasons": [
+            {"code": r.code, "attribute": r.attribute, "text": r.text_en, "text_zh": r.text_zh}
+            for r in result.reasons
+        ],
+    }
+
+
+def monitor_active(session: Session) -> pl.DataFrame:
+    """PSI by month of the active model's score and attributes against its training month."""
+    import orjson
+    from sqlalchemy import select
+
+    from openbureau.scoring.report import monitor
+    from openbureau.scoring.tables import score_models
+
+    model = active_model(session)
+    if model is None:
+        raise ScoringError("no scoring model is active; promote one first")
+    training = orjson.loads(
+        session.execute(
+            select(score_models.c.training).where(score_models.c.version == model.version)
+        ).scalar_one()
+    )
+    lines, asks = all_frames(session)
+    baseline = compute_attributes_batch(lines, asks, month_end(training["observation"]))
+    months = sorted({d.strftime("%Y-%m") for d in lines["reporting_date"].unique().to_list()})
+    recent = pl.concat(
+        [
+            compute_attributes_batch(lines, asks, month_end(m)).with_columns(
+                pl.lit(m).alias("month")
+            )
+            for m in months
+        ],
+        how="diagonal_relaxed",
+    )
+    return monitor(model, baseline, recent)
