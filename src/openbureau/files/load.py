@@ -16,42 +16,20 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from openbureau.db import in_values, is_postgres, list_param
+from openbureau.files.tables import tradelines
 
-COLUMNS = (
-    "member_id",
-    "account_ref",
-    "period",
-    "subject_id",
-    "submission_id",
-    "reporting_date",
-    "account_type",
-    "date_opened",
-    "credit_limit",
-    "original_amount",
-    "current_balance",
-    "amount_past_due",
-    "account_status",
-    "payment_history",
-    "date_first_delinquency",
-    "date_closed",
-    "currency",
-    "identity_hash",
-    "loaded_at",
-)
+# Every column but the surrogate id, in table order.
+COLUMNS = tuple(c.name for c in tradelines.columns if c.name != "id")
 KEY = ("member_id", "account_ref", "period")
 # A stored row is rewritten only when something a report shows has changed.
 COMPARED = tuple(c for c in COLUMNS if c not in KEY and c not in ("submission_id", "loaded_at"))
 
 _STAGE = "tradeline_stage"
-_STAGE_DDL = {
-    "postgresql": f"""CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (
-        member_id integer, account_ref varchar(64), period varchar(7), subject_id integer,
-        submission_id integer, reporting_date date, account_type varchar(16), date_opened date,
-        credit_limit bigint, original_amount bigint, current_balance bigint,
-        amount_past_due bigint, account_status varchar(16), payment_history varchar(24),
-        date_first_delinquency date, date_closed date, currency varchar(3),
-        identity_hash varchar(64), loaded_at timestamptz) ON COMMIT DROP""",
-}
+
+
+def _stage_ddl(dialect) -> str:
+    columns = ", ".join(f"{c} {tradelines.c[c].type.compile(dialect=dialect)}" for c in COLUMNS)
+    return f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ({columns}) ON COMMIT DROP"
 
 
 def _conflict_clause() -> str:
@@ -91,7 +69,7 @@ def stage_frame(
         "currency",
         "identity_hash",
         pl.lit(now).alias("loaded_at"),
-    )
+    ).select(COLUMNS)
 
 
 def upsert_tradelines(session: Session, staged: pl.DataFrame) -> int:
@@ -101,7 +79,7 @@ def upsert_tradelines(session: Session, staged: pl.DataFrame) -> int:
     connection = session.connection()
     if not is_postgres(connection.engine):
         return _upsert_sqlite(connection, staged)
-    connection.execute(text(_STAGE_DDL["postgresql"]))
+    connection.execute(text(_stage_ddl(connection.dialect)))
     connection.execute(text(f"DELETE FROM {_STAGE}"))
     _copy_postgres(connection, staged)
     return connection.execute(text(_merge_sql())).rowcount
