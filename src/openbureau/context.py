@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbureau.db import make_engine, make_session_factory
 from openbureau.governance.crypto import BureauKeys, load_keys
 from openbureau.governance.jurisdictions import JurisdictionProfile, profile_for
+from openbureau.scoring.cache import ScoreCache
 from openbureau.settings import Settings
 
 
@@ -22,6 +23,7 @@ class Bureau:
     sessions: sessionmaker[Session]
     keys: BureauKeys
     profile: JurisdictionProfile
+    score_cache: ScoreCache = field(default_factory=ScoreCache)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Bureau:

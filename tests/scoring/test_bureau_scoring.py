@@ -92,3 +92,55 @@ def test_models_train_promote_and_score_reports(env_settings):
     assert months == {"2005-04", "2005-05", "2005-06", "2005-07", "2005-08", "2005-09"}
     sept = next(r for r in rows if r["variable"] == "score" and r["month"] == "2005-09")
     assert sept["psi"] < 0.01  # the training month against itself
+
+
+def test_a_correction_changes_the_cached_score(env_settings, tmp_path):
+    import polars as pl
+
+    from openbureau.demo.run import LENDER
+    from openbureau.demo.taiwan import build_demo_submissions, write_submission
+    from openbureau.files.tables import tradelines
+    from openbureau.furnishing.submit import submit_file
+    from openbureau.governance.members import get_member
+    from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
+
+    bureau = Bureau.from_settings(env_settings)
+    run_demo(bureau, Console(quiet=True), limit=700)
+    data = build_demo_submissions(limit=700)
+    sept = data.submission("zhifu", "2005-09").records
+    person = sept.filter(pl.col("account_status") == "current").row(0, named=True)
+    identity = InquiryIdentity(
+        person["full_name"], "cn_ric", person["national_id"], person["date_of_birth"]
+    )
+
+    def score() -> dict:
+        with bureau.sessions() as session:
+            lender = get_member(session, LENDER)
+            report = make_inquiry(bureau, session, lender, identity, "loan_approval", "T")
+            session.commit()
+        return report["score"]
+
+    before, again = score(), score()
+    assert before == again  # served from the cache, same inputs
+    worse = sept.filter(pl.col("account_ref") == person["account_ref"]).with_columns(
+        pl.lit("past_due_120").alias("account_status"),
+        pl.col("current_balance").alias("amount_past_due"),
+        pl.lit("4321000000000000BBBBBBBB").alias("payment_history"),
+        pl.lit(person["reporting_date"].replace(day=1, month=5)).alias("date_first_delinquency"),
+    )
+    path = write_submission(worse, tmp_path / "correction.jsonl")
+    with bureau.sessions() as session:
+        platform = get_member(session, "zhifu")
+    report, _ = submit_file(bureau, platform, path, actor="test")
+    assert report["accepted"] == 1 and report["rows_written"] == 1
+    after = score()
+    assert after != before
+    if before.get("available") and after.get("available"):
+        assert after["score"] < before["score"]
+    with bureau.sessions() as session:
+        status = session.execute(
+            select(tradelines.c.account_status).where(
+                tradelines.c.account_ref == person["account_ref"], tradelines.c.period == "2005-09"
+            )
+        ).scalar_one()
+    assert status == "past_due_120"

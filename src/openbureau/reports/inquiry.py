@@ -104,7 +104,7 @@ def make_inquiry(
         else None
     )
     subject_id = find_subject(session, id_bidx, name_bidx, dob_bidx)
-    score = score_for_report(session, subject_id) if subject_id else None
+    score = score_for_report(bureau, session, subject_id) if subject_id else None
     now = datetime.now(UTC)
     inquiry_id = (
         session.connection()

@@ -146,10 +146,13 @@ def _profile_digits() -> pl.Expr:
 def _record_exprs() -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Per-record month columns and their per-account aggregation (built once)."""
     mago = pl.col("mago")
-    cols = [pl.when(mago == j).then(pl.col("sev_rec")).alias(f"rsev_{j}")
-            for j in range(HISTORY_MONTHS)]
-    cols += [pl.when(mago == j).then(pl.col("current_balance")).alias(f"bal_{j}")
-             for j in range(BALANCE_MONTHS)]
+    cols = [
+        pl.when(mago == j).then(pl.col("sev_rec")).alias(f"rsev_{j}") for j in range(HISTORY_MONTHS)
+    ]
+    cols += [
+        pl.when(mago == j).then(pl.col("current_balance")).alias(f"bal_{j}")
+        for j in range(BALANCE_MONTHS)
+    ]
     aggs = [pl.col("_row").last()]
     aggs += [pl.col(f"rsev_{j}").max() for j in range(HISTORY_MONTHS)]
     aggs += [pl.col(f"bal_{j}").max() for j in range(BALANCE_MONTHS)]
@@ -183,8 +186,10 @@ def _history_exprs() -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
     def since(pattern: str) -> pl.Expr:
         return g.str.find(pattern).cast(pl.Int32)
 
-    pay = [(pl.col(f"bal_{j + 1}") - pl.col(f"bal_{j}")).clip(lower_bound=0)
-           for j in range(BALANCE_MONTHS - 1)]
+    pay = [
+        (pl.col(f"bal_{j + 1}") - pl.col(f"bal_{j}")).clip(lower_bound=0)
+        for j in range(BALANCE_MONTHS - 1)
+    ]
     summaries = dict(
         w_0=s[0],
         w_1_5=pl.max_horizontal(s[1:6]),
@@ -209,8 +214,9 @@ def _history_exprs() -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
         ),
         pay6=pl.sum_horizontal([p.fill_null(0) for p in pay]),
         pay6_max=pl.max_horizontal(pay),
-        zero6=pl.sum_horizontal([(pl.col(f"bal_{j}") == 0).fill_null(False).cast(pl.Int32)
-                                 for j in range(6)]),
+        zero6=pl.sum_horizontal(
+            [(pl.col(f"bal_{j}") == 0).fill_null(False).cast(pl.Int32) for j in range(6)]
+        ),
         pay_0=pay[0],
         pay3=pl.sum_horizontal([p.fill_null(0) for p in pay[:3]]),
         pay_months6=pl.sum_horizontal([(p > 0).fill_null(False).cast(pl.Int32) for p in pay]),
@@ -288,8 +294,11 @@ def account_lazy(tradelines: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
             mob=pl.lit(a_idx, pl.Int32) - month_index_expr("date_opened"),
             rev_limit=pl.when(is_rev & (pl.col("credit_limit") > 0)).then(pl.col("credit_limit")),
         )
-        .drop([f"rsev_{j}" for j in range(HISTORY_MONTHS)]
-              + [f"sev_{j}" for j in range(HISTORY_MONTHS)] + ["_prof", "_grid", "_row"])
+        .drop(
+            [f"rsev_{j}" for j in range(HISTORY_MONTHS)]
+            + [f"sev_{j}" for j in range(HISTORY_MONTHS)]
+            + ["_prof", "_grid", "_row"]
+        )
     )
 
 

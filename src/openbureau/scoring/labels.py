@@ -112,9 +112,7 @@ def build_labels(
             f"no tradeline reported after the observation date {obs} (latest data: {latest}); "
             "choose an earlier observation date"
         )
-    population = (
-        tradelines.filter(pl.col("reporting_date") <= obs).select("subject_id").unique()
-    )
+    population = tradelines.filter(pl.col("reporting_date") <= obs).select("subject_id").unique()
     if population.height == 0:
         raise NoPerformanceDataError(f"no subject has a tradeline on or before {obs}")
     sev = pl.col("account_status").replace_strict(

@@ -129,8 +129,17 @@ class ScoreModel:
             raise _fail(f"format must be {FORMAT!r}, got {doc.get('format')!r}")
         if doc.get("format_version") != FORMAT_VERSION:
             raise _fail(f"unsupported format_version {doc.get('format_version')!r}")
-        for key in ("model_version", "created_at", "training_spec", "scaling", "attributes",
-                    "intercept", "intercept_points", "reason_codes", "no_score_rules"):
+        for key in (
+            "model_version",
+            "created_at",
+            "training_spec",
+            "scaling",
+            "attributes",
+            "intercept",
+            "intercept_points",
+            "reason_codes",
+            "no_score_rules",
+        ):
             if key not in doc:
                 raise _fail(f"missing key {key!r}")
         sc = doc["scaling"]
@@ -175,13 +184,22 @@ class ScoreModel:
                 raise _fail(f"{code}: missing-value bin required")
             mp = _num(miss.get("points"), f"{code} missing points")
             r = rc.get(code)
-            if not isinstance(r, dict) or not all(isinstance(r.get(k), str)
-                                                  for k in ("code", "en", "zh")):
+            if not isinstance(r, dict) or not all(
+                isinstance(r.get(k), str) for k in ("code", "en", "zh")
+            ):
                 raise _fail(f"{code}: reason_codes entry with code/en/zh required")
             compiled.append(
-                _Attr(code, np.asarray(splits, float), splits, np.asarray(pts, float), pts, mp,
-                      max(max(pts), mp), bool(a.get("is_inquiry", False)),
-                      (r["code"], r["en"], r["zh"]))
+                _Attr(
+                    code,
+                    np.asarray(splits, float),
+                    splits,
+                    np.asarray(pts, float),
+                    pts,
+                    mp,
+                    max(max(pts), mp),
+                    bool(a.get("is_inquiry", False)),
+                    (r["code"], r["en"], r["zh"]),
+                )
             )
         self._attrs = compiled
         self._inq_mask = np.array([a.is_inquiry for a in compiled])
@@ -193,8 +211,14 @@ class ScoreModel:
             if not isinstance(rule, dict) or rule.get("op") not in RULE_OPS:
                 raise _fail(f"bad no_score rule {rule!r}")
             self._rules.append(
-                (rule["code"], rule["attribute"], rule["op"],
-                 _num(rule.get("value"), "rule value"), rule["text_en"], rule["text_zh"])
+                (
+                    rule["code"],
+                    rule["attribute"],
+                    rule["op"],
+                    _num(rule.get("value"), "rule value"),
+                    rule["text_en"],
+                    rule["text_zh"],
+                )
             )
 
     # ------------------------------------------------------------------ metadata
@@ -270,7 +294,8 @@ class ScoreModel:
             cols["subject_id"] = frame["subject_id"]
         cols["score"] = pl.Series(score).set(pl.Series(unscored), None)
         cols["probability_of_bad"] = pl.Series(self.probability_of_bad(raw)).set(
-            pl.Series(unscored), None)
+            pl.Series(unscored), None
+        )
         cols["no_score_code"] = pick(rule_code, rule_idx)
         cols["no_score_reason"] = pick(rule_text, rule_idx)
         for j in range(MAX_KEY_FACTORS + 1):
@@ -286,8 +311,10 @@ class ScoreModel:
             if attr not in attributes:
                 raise InputFrameError(f"attributes lack thin-file attribute {attr}")
             x = attributes[attr]
-            if x is None or (isinstance(x, float) and math.isnan(x)) or not RULE_OPS[op](
-                float(x), value
+            if (
+                x is None
+                or (isinstance(x, float) and math.isnan(x))
+                or not RULE_OPS[op](float(x), value)
             ):
                 return ScoreResult(False, None, None, [], code, en, zh, self.version)
         pts = []
@@ -304,12 +331,19 @@ class ScoreModel:
         losses = np.array([[a.max_points - p for a, p in zip(self._attrs, pts, strict=True)]])
         idx = select_factors(losses, self._inq_mask)[0]
         reasons = [
-            Reason(self._attrs[i].reason[0], self._attrs[i].code, float(losses[0, i]),
-                   self._attrs[i].reason[1], self._attrs[i].reason[2])
-            for i in idx if i >= 0
+            Reason(
+                self._attrs[i].reason[0],
+                self._attrs[i].code,
+                float(losses[0, i]),
+                self._attrs[i].reason[1],
+                self._attrs[i].reason[2],
+            )
+            for i in idx
+            if i >= 0
         ]
-        return ScoreResult(True, score, float(self.probability_of_bad(raw)), reasons,
-                           model_version=self.version)
+        return ScoreResult(
+            True, score, float(self.probability_of_bad(raw)), reasons, model_version=self.version
+        )
 
     def score(self, attributes: pl.DataFrame | dict[str, Any]) -> pl.DataFrame | ScoreResult:
         """Score a frame (batch, vectorised) or one subject's dict (fast path)."""

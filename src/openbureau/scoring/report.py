@@ -32,9 +32,7 @@ def _clean(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
-def psi(
-    expected: Any, actual: Any, bins: int | np.ndarray = 10, eps: float = EPS
-) -> float:
+def psi(expected: Any, actual: Any, bins: int | np.ndarray = 10, eps: float = EPS) -> float:
     """Population stability index, sum((a - e) * ln(a / e)) over buckets.
 
     ``bins`` is a number of quantile buckets of ``expected`` or an array of inner edges.
@@ -62,8 +60,11 @@ def psi(
 
 def _score_edges(scores: np.ndarray, n: int = 10) -> np.ndarray:
     finite = scores[~np.isnan(scores)]
-    return np.unique(np.quantile(finite, np.linspace(0, 1, n + 1)[1:-1])) if finite.size else \
-        np.array([])
+    return (
+        np.unique(np.quantile(finite, np.linspace(0, 1, n + 1)[1:-1]))
+        if finite.size
+        else np.array([])
+    )
 
 
 def _scores(model: ScoreModel, frame: pl.DataFrame) -> np.ndarray:
@@ -99,18 +100,24 @@ def monitor(
     if absent:
         raise InputFrameError(f"frames lack attributes {absent}")
     attr_edges = {
-        c: model_edges[c] if c in model_edges else _score_edges(_clean(baseline[c]))
-        for c in codes
+        c: model_edges[c] if c in model_edges else _score_edges(_clean(baseline[c])) for c in codes
     }
     rows = []
     for (month,), part in recent.group_by(month_col, maintain_order=True):
-        rows.append((month, "score", part.height, psi(base_scores, _scores(model, part),
-                                                      score_edges)))
+        rows.append(
+            (month, "score", part.height, psi(base_scores, _scores(model, part), score_edges))
+        )
         for code, edges in attr_edges.items():
             rows.append((month, code, part.height, psi(baseline[code], part[code], edges)))
     return pl.DataFrame(
-        rows, schema={"month": recent.schema[month_col], "variable": pl.String, "n": pl.Int64,
-                      "psi": pl.Float64}, orient="row",
+        rows,
+        schema={
+            "month": recent.schema[month_col],
+            "variable": pl.String,
+            "n": pl.Int64,
+            "psi": pl.Float64,
+        },
+        orient="row",
     ).sort("month", "variable")
 
 
@@ -200,8 +207,13 @@ def validation_report(
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(order, cum_bad, label="bads (cumulative)")
     ax.plot(order, cum_good, label="goods (cumulative)")
-    ax.vlines(order[k], cum_good[k], cum_bad[k], colors="red",
-              label=f"KS {metrics['ks']:.3f} at {order[k]:.0f}")
+    ax.vlines(
+        order[k],
+        cum_good[k],
+        cum_bad[k],
+        colors="red",
+        label=f"KS {metrics['ks']:.3f} at {order[k]:.0f}",
+    )
     ax.set(xlabel="score", ylabel="cumulative share", title="Kolmogorov-Smirnov")
     ax.legend()
     figs["KS (Kolmogorov-Smirnov)"] = _png(fig)
@@ -220,16 +232,24 @@ def validation_report(
     band_rows = []
     for b in bands:
         m = band == b
-        band_rows.append([f"{b}-{b + band_width - 1}", int(m.sum()), int(y[m].sum()),
-                          float(y[m].mean()), float(pd_hat[m].mean())])
+        band_rows.append(
+            [
+                f"{b}-{b + band_width - 1}",
+                int(m.sum()),
+                int(y[m].sum()),
+                float(y[m].mean()),
+                float(pd_hat[m].mean()),
+            ]
+        )
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.bar([r[0] for r in band_rows], [r[3] for r in band_rows])
     ax.set(xlabel="score band", ylabel="observed bad rate", title="Bad rate by score band")
     ax.tick_params(axis="x", rotation=60)
     figs["Bad rate by score band"] = _png(fig)
 
-    dec = np.searchsorted(np.unique(np.quantile(pd_hat, np.linspace(0, 1, 11)[1:-1])), pd_hat,
-                          side="right")
+    dec = np.searchsorted(
+        np.unique(np.quantile(pd_hat, np.linspace(0, 1, 11)[1:-1])), pd_hat, side="right"
+    )
     cal = [(pd_hat[dec == d].mean(), y[dec == d].mean()) for d in np.unique(dec)]
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot([c[0] for c in cal], [c[1] for c in cal], "o-", label="deciles of predicted PD")
@@ -247,9 +267,15 @@ def validation_report(
         edges = _score_edges(s)
         score_psi = psi(s, rs[~np.isnan(rs)], edges)
         attr_psi = [
-            [a["code"], a["name"],
-             psi(development[a["code"]], recent[a["code"]],
-                 np.array([b["upper"] for b in a["bins"][:-1]], dtype=float))]
+            [
+                a["code"],
+                a["name"],
+                psi(
+                    development[a["code"]],
+                    recent[a["code"]],
+                    np.array([b["upper"] for b in a["bins"][:-1]], dtype=float),
+                ),
+            ]
             for a in model.doc["attributes"]
         ]
         e_sh = np.bincount(np.searchsorted(edges, s, side="right"), minlength=edges.size + 1)
@@ -259,46 +285,62 @@ def validation_report(
         x = np.arange(edges.size + 1)
         ax.bar(x - 0.2, e_sh / max(e_sh.sum(), 1), width=0.4, label="development")
         ax.bar(x + 0.2, a_sh / max(a_sh.sum(), 1), width=0.4, label="recent")
-        ax.set(xlabel="development score decile", ylabel="share",
-               title=f"Score PSI {score_psi:.4f}")
+        ax.set(
+            xlabel="development score decile", ylabel="share", title=f"Score PSI {score_psi:.4f}"
+        )
         ax.legend()
         figs["PSI development vs recent"] = _png(fig)
-        psi_html = (f"<p>Score PSI: <b>{score_psi:.4f}</b> (&lt;0.1 stable, 0.1-0.25 watch, "
-                    f"&gt;0.25 shift). Recent population: {recent.height} rows, "
-                    f"{int((~np.isnan(rs)).sum())} scored.</p>"
-                    + _table(["attribute", "name", "PSI"], attr_psi))
+        psi_html = (
+            f"<p>Score PSI: <b>{score_psi:.4f}</b> (&lt;0.1 stable, 0.1-0.25 watch, "
+            f"&gt;0.25 shift). Recent population: {recent.height} rows, "
+            f"{int((~np.isnan(rs)).sum())} scored.</p>"
+            + _table(["attribute", "name", "PSI"], attr_psi)
+        )
         if label in recent.columns and (~np.isnan(rs)).any():
             try:
                 recent_metrics = discrimination(recent[label], rs)
             except InputFrameError:
                 recent_metrics = None
 
-    iv_rows = sorted(([a["code"], a["name"], a["iv"], a["coefficient"]]
-                      for a in model.doc["attributes"]), key=lambda r: -r[2])
+    iv_rows = sorted(
+        ([a["code"], a["name"], a["iv"], a["coefficient"]] for a in model.doc["attributes"]),
+        key=lambda r: -r[2],
+    )
     woe_tables = []
     for a in model.doc["attributes"]:
-        rows = [[b["label"], b["count"], b["event_rate"], b["woe"], b["iv"], b["points"]]
-                for b in a["bins"]]
+        rows = [
+            [b["label"], b["count"], b["event_rate"], b["woe"], b["iv"], b["points"]]
+            for b in a["bins"]
+        ]
         mi = a["missing"]
         rows.append(["missing", mi["count"], mi["event_rate"], mi["woe"], None, mi["points"]])
-        woe_tables.append(f"<h3>{html.escape(a['code'])} - {html.escape(a['name'])} "
-                          f"(IV {a['iv']:.4f})</h3>"
-                          + _table(["bin", "count", "bad rate", "WoE", "IV", "points"], rows))
+        woe_tables.append(
+            f"<h3>{html.escape(a['code'])} - {html.escape(a['name'])} "
+            f"(IV {a['iv']:.4f})</h3>"
+            + _table(["bin", "count", "bad rate", "WoE", "IV", "points"], rows)
+        )
 
-    summary = [["AUC", metrics["auc"]], ["Gini", metrics["gini"]], ["KS", metrics["ks"]],
-               ["scored rows", metrics["n"]], ["no-score rows", int((~ok).sum())]]
+    summary = [
+        ["AUC", metrics["auc"]],
+        ["Gini", metrics["gini"]],
+        ["KS", metrics["ks"]],
+        ["scored rows", metrics["n"]],
+        ["no-score rows", int((~ok).sum())],
+    ]
     if recent_metrics:
         summary += [["recent AUC", recent_metrics["auc"]], ["recent KS", recent_metrics["ks"]]]
-    imgs = "".join(f"<figure><img src='{src}' alt='{html.escape(name)}'>"
-                   f"<figcaption>{html.escape(name)}</figcaption></figure>"
-                   for name, src in figs.items())
+    imgs = "".join(
+        f"<figure><img src='{src}' alt='{html.escape(name)}'>"
+        f"<figcaption>{html.escape(name)}</figcaption></figure>"
+        for name, src in figs.items()
+    )
     doc = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:2px 8px;text-align:right}}figure{{display:inline-block}}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>Model <b>{html.escape(model.version)}</b>, created {html.escape(model.doc['created_at'])}.</p>
+<p>Model <b>{html.escape(model.version)}</b>, created {html.escape(model.doc["created_at"])}.</p>
 <h2>Discrimination (development sample)</h2>{_table(["metric", "value"], summary)}
 <h2>Figures</h2>{imgs}
 <h2>Bad rate by score band</h2>

@@ -9,9 +9,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
+from openbureau.files.credit_file import SUBJECT_FAMILY
+from openbureau.files.tables import tradelines
+from openbureau.reports.tables import inquiries
 from openbureau.scoring.attributes import compute_attributes_batch, compute_attributes_online
 from openbureau.scoring.errors import ScoringError
 from openbureau.scoring.frames import all_frames, subject_frames
@@ -107,19 +111,47 @@ def band(score: int) -> str:
     return next(name for floor, name in BANDS if score >= floor)
 
 
-def score_for_report(session: Session, subject_id: int) -> dict:
-    """The active model's score for one subject, as of its file's latest month, with reasons."""
+_TRADELINE_STATE = select(
+    func.count(), func.max(tradelines.c.loaded_at), func.max(tradelines.c.reporting_date)
+).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
+_INQUIRY_STATE = select(func.count(), func.max(inquiries.c.created_at)).where(
+    inquiries.c.subject_id.in_(SUBJECT_FAMILY), inquiries.c.created_at <= bindparam("until")
+)
+
+
+def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
+    """The active model's score for one subject, as of its file's latest month, with reasons.
+
+    Scores are cached per process under a key made of the model version and the state of
+    every input (the subject's tradelines, and its inquiries up to the as-of date), so a
+    cached score is never stale.
+    """
     model: ScoreModel | None = active_model(session)
     if model is None:
         return {"available": False, "reason": "no scoring model is active"}
-    lines, asks = subject_frames(session, subject_id)
-    if lines.is_empty():
+    conn = session.connection()
+    lines_n, last_loaded, last_reported = conn.execute(
+        _TRADELINE_STATE, {"subject": subject_id}
+    ).one()
+    if not lines_n:
         return {
             "available": False,
             "reason": "the file holds no accounts",
             "model_version": model.version,
         }
-    as_of = month_end(lines["reporting_date"].max().strftime("%Y-%m"))
+    as_of = month_end(last_reported.strftime("%Y-%m"))
+    until = datetime.combine(as_of, datetime.max.time())
+    asks_n, last_ask = conn.execute(_INQUIRY_STATE, {"subject": subject_id, "until": until}).one()
+    key = (subject_id, model.version, lines_n, last_loaded, asks_n, last_ask)
+    block = bureau.score_cache.get(key)
+    if block is None:
+        block = _score_block(model, session, subject_id, as_of)
+        bureau.score_cache.put(key, block)
+    return block
+
+
+def _score_block(model: ScoreModel, session: Session, subject_id: int, as_of: date) -> dict:
+    lines, asks = subject_frames(session, subject_id)
     result = model.score_one(compute_attributes_online(lines, asks, as_of))
     if not result.scored:
         return {
@@ -145,7 +177,6 @@ def score_for_report(session: Session, subject_id: int) -> dict:
 def monitor_active(session: Session) -> pl.DataFrame:
     """PSI by month of the active model's score and attributes against its training month."""
     import orjson
-    from sqlalchemy import select
 
     from openbureau.scoring.report import monitor
     from openbureau.scoring.tables import score_models

@@ -75,15 +75,34 @@ class TrainingSpec:
 
 def no_score_rules(rule: ThinFileRule) -> list[dict[str, Any]]:
     rules = [
-        {"code": "NS01", "attribute": "TRD01", "op": ">=", "value": 1,
-         "text_en": "No credit account on file", "text_zh": "无信用账户记录"},
-        {"code": "NS02", "attribute": "AGE01", "op": ">=", "value": rule.min_trade_months,
-         "text_en": f"No account with at least {rule.min_trade_months} months of history",
-         "text_zh": f"无账龄满{rule.min_trade_months}个月的账户"},
+        {
+            "code": "NS01",
+            "attribute": "TRD01",
+            "op": ">=",
+            "value": 1,
+            "text_en": "No credit account on file",
+            "text_zh": "无信用账户记录",
+        },
+        {
+            "code": "NS02",
+            "attribute": "AGE01",
+            "op": ">=",
+            "value": rule.min_trade_months,
+            "text_en": f"No account with at least {rule.min_trade_months} months of history",
+            "text_zh": f"无账龄满{rule.min_trade_months}个月的账户",
+        },
     ]
     if rule.require_open_trade:
-        rules.append({"code": "NS03", "attribute": "TRD02", "op": ">=", "value": 1,
-                      "text_en": "No open account", "text_zh": "无未结清账户"})
+        rules.append(
+            {
+                "code": "NS03",
+                "attribute": "TRD02",
+                "op": ">=",
+                "value": 1,
+                "text_en": "No open account",
+                "text_zh": "无未结清账户",
+            }
+        )
     return rules
 
 
@@ -119,8 +138,12 @@ def _rule_mask(sample: pl.DataFrame, rules: list[dict[str, Any]]) -> np.ndarray:
             continue
         x = sample[r["attribute"]].cast(pl.Float64).to_numpy()
         with np.errstate(invalid="ignore"):
-            ok &= {">=": x >= r["value"], ">": x > r["value"], "<=": x <= r["value"],
-                   "<": x < r["value"]}[r["op"]]
+            ok &= {
+                ">=": x >= r["value"],
+                ">": x > r["value"],
+                "<=": x <= r["value"],
+                "<": x < r["value"],
+            }[r["op"]]
     return ok
 
 
@@ -142,8 +165,7 @@ def train_scorecard(sample: pl.DataFrame, spec: TrainingSpec | None = None) -> S
     if labels.null_count() or not set(labels.unique().to_list()) <= {0, 1}:
         raise InputFrameError(f"label {spec.label!r} must be 0/1 without nulls")
     rules = no_score_rules(spec.thin_file)
-    dev = sample.filter(pl.Series(_rule_mask(sample, rules))) if spec.exclude_thin_files \
-        else sample
+    dev = sample.filter(pl.Series(_rule_mask(sample, rules))) if spec.exclude_thin_files else sample
     y = dev[spec.label].cast(pl.Float64).to_numpy()
     if y.size == 0 or y.min() == y.max():
         raise TrainingError("the development sample needs both goods and bads")
@@ -163,8 +185,11 @@ def train_scorecard(sample: pl.DataFrame, spec: TrainingSpec | None = None) -> S
             dropped[code] = "constant or all missing"
             continue
         optb = OptimalBinning(
-            name=code, dtype="numerical", monotonic_trend=spec.monotonic_trend,
-            min_bin_size=spec.min_bin_size, max_n_bins=spec.max_n_bins,
+            name=code,
+            dtype="numerical",
+            monotonic_trend=spec.monotonic_trend,
+            min_bin_size=spec.min_bin_size,
+            max_n_bins=spec.max_n_bins,
         )
         optb.fit(x, y)
         splits = np.asarray(optb.splits, dtype=float)
@@ -173,17 +198,29 @@ def train_scorecard(sample: pl.DataFrame, spec: TrainingSpec | None = None) -> S
         if iv < spec.min_iv:
             dropped[code] = f"IV {iv:.4f} < {spec.min_iv}"
             continue
-        binned[code] = {**stats, "splits": splits, "bin_iv": stats["iv"], "iv": iv,
-                        "woe_x": _woe_column(x, splits, stats["woe"])}
+        binned[code] = {
+            **stats,
+            "splits": splits,
+            "bin_iv": stats["iv"],
+            "iv": iv,
+            "woe_x": _woe_column(x, splits, stats["woe"]),
+        }
     if not binned:
         raise TrainingError("no attribute reaches the minimum information value")
 
     selected: list[str] = []
     for code in sorted(binned, key=lambda c: -binned[c]["iv"]):
         w = binned[code]["woe_x"]
-        clash = next((s for s in selected if w.std() > 0 and binned[s]["woe_x"].std() > 0 and
-                      abs(np.corrcoef(w, binned[s]["woe_x"])[0, 1]) > spec.max_correlation),
-                     None)
+        clash = next(
+            (
+                s
+                for s in selected
+                if w.std() > 0
+                and binned[s]["woe_x"].std() > 0
+                and abs(np.corrcoef(w, binned[s]["woe_x"])[0, 1]) > spec.max_correlation
+            ),
+            None,
+        )
         if clash:
             dropped[code] = f"WoE correlation with {clash} > {spec.max_correlation}"
         else:
@@ -210,33 +247,51 @@ def train_scorecard(sample: pl.DataFrame, spec: TrainingSpec | None = None) -> S
         bins = []
         for j in range(b["splits"].size + 1):
             lo, hi = edges[j], edges[j + 1]
-            bins.append({
-                "label": f"[{'-inf' if lo is None else _fmt(lo)}, "
-                         f"{'inf' if hi is None else _fmt(hi)})",
-                "lower": lo, "upper": hi, "count": int(b["count"][j]),
-                "event_rate": None if b["count"][j] == 0 else float(b["event_rate"][j]),
-                "woe": float(b["woe"][j]), "iv": float(b["bin_iv"][j]),
-                "points": float(pts[j]),
-            })
+            bins.append(
+                {
+                    "label": f"[{'-inf' if lo is None else _fmt(lo)}, "
+                    f"{'inf' if hi is None else _fmt(hi)})",
+                    "lower": lo,
+                    "upper": hi,
+                    "count": int(b["count"][j]),
+                    "event_rate": None if b["count"][j] == 0 else float(b["event_rate"][j]),
+                    "woe": float(b["woe"][j]),
+                    "iv": float(b["bin_iv"][j]),
+                    "points": float(pts[j]),
+                }
+            )
         meta = ATTRIBUTE_BY_CODE.get(code)
-        attrs_doc.append({
-            "code": code, "name": meta.name if meta else code,
-            "is_inquiry": code in INQUIRY_COUNT_ATTRIBUTES,
-            "coefficient": float(beta), "iv": b["iv"], "bins": bins,
-            "missing": {"count": int(b["count"][-1]),
-                        "event_rate": None if b["count"][-1] == 0 else float(b["event_rate"][-1]),
-                        "woe": float(b["woe"][-1]), "points": float(pts[-1])},
-        })
+        attrs_doc.append(
+            {
+                "code": code,
+                "name": meta.name if meta else code,
+                "is_inquiry": code in INQUIRY_COUNT_ATTRIBUTES,
+                "coefficient": float(beta),
+                "iv": b["iv"],
+                "bins": bins,
+                "missing": {
+                    "count": int(b["count"][-1]),
+                    "event_rate": None if b["count"][-1] == 0 else float(b["event_rate"][-1]),
+                    "woe": float(b["woe"][-1]),
+                    "points": float(pts[-1]),
+                },
+            }
+        )
         reason_codes[code] = (
-            {"code": meta.reason_code, "en": meta.reason_en, "zh": meta.reason_zh} if meta
+            {"code": meta.reason_code, "en": meta.reason_en, "zh": meta.reason_zh}
+            if meta
             else {"code": f"X_{code}", "en": f"Value of {code}", "zh": f"{code} 的取值"}
         )
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
     spec_doc = asdict(spec)
     spec_doc.update(
-        n_samples=int(sample.height), n_development=int(y.size), n_bad=int(y.sum()),
-        bad_rate=float(y.mean()), attributes_considered=list(candidates),
-        attributes_selected=list(selected), attributes_dropped=dropped,
+        n_samples=int(sample.height),
+        n_development=int(y.size),
+        n_bad=int(y.sum()),
+        bad_rate=float(y.mean()),
+        attributes_considered=list(candidates),
+        attributes_selected=list(selected),
+        attributes_dropped=dropped,
         information_values={c: binned[c]["iv"] for c in binned},
     )
     doc: dict[str, Any] = {
