@@ -608,7 +608,7 @@ def _normalize_address_cached(s: str) -> tuple[str, ...]:
             if tok in _ADDR_DROP:
                 continue
             tokens.append(tok)
-    return tuple(t for t in tokens if t)
+    return tuple(dict.fromkeys(t for t in tokens if t))  # distinct, first-seen order
 
 
 def normalize_address(value: Any) -> tuple[str, ...]:

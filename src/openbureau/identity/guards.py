@@ -1,0 +1,91 @@
+"""Hard guards against mixed files, shared by the online scorer and batch clustering.
+
+A mixed file (two people in one subject) is the worst error a bureau can make, so some
+evidence overrides any match weight:
+
+* two *valid* national IDs of the same type that differ → different people, never merge;
+* two different generational suffixes (Jr vs Sr, II vs III) → never merge;
+* "twins": same surname and same birth date but clearly different given names → never merge
+  automatically, send to review (a shared family address makes such pairs score high).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
+
+__all__ = [
+    "TWIN_GIVEN_NAME_JW",
+    "hard_conflict",
+    "ids_corroborate",
+    "is_twin_like",
+    "twin_names_conflict",
+    "valid_id",
+]
+
+TWIN_GIVEN_NAME_JW = 0.8
+
+
+def valid_id(rec: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(nid_type, nid)`` when the record carries a checksum/structure-valid national ID."""
+    if rec.get("nid_valid") and rec.get("nid") and rec.get("nid_type") in ("cn_ric", "us_ssn"):
+        return (rec["nid_type"], rec["nid"])
+    return None
+
+
+def hard_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+    """Reason string if ``a`` and ``b`` must never be merged, else ``None``."""
+    ia, ib = valid_id(a), valid_id(b)
+    if ia and ib and ia[0] == ib[0] and ia[1] != ib[1]:
+        return "different_valid_national_ids"
+    sa, sb = a.get("suffix"), b.get("suffix")
+    if sa and sb and sa != sb:
+        return "different_generational_suffix"
+    return None
+
+
+def given_names_differ(ga: str | None, gb: str | None) -> bool:
+    if not ga or not gb:
+        return False
+    return JaroWinkler.similarity(ga, gb) < TWIN_GIVEN_NAME_JW
+
+
+def ids_corroborate(na: str | None, nb: str | None) -> bool:
+    """Same national ID, or one edit / one swap apart (a typo of the same ID)."""
+    if not na or not nb:
+        return False
+    if na == nb:
+        return True
+    if Levenshtein.distance(na, nb) <= 1:
+        return True
+    return len(na) == len(nb) and Hamming.distance(na, nb) == 2 and sorted(na) == sorted(nb)
+
+
+def twin_names_conflict(
+    ga: str | None, gfa: str | None, sa: str | None, nida: str | None,
+    gb: str | None, gfb: str | None, sb: str | None, nidb: str | None,
+) -> bool:
+    """Given names clearly different (and not a given/surname swap), with no national ID
+    corroborating that the two records are the same person."""
+    if not (given_names_differ(ga, gb) and given_names_differ(gfa, gfb)):
+        return False
+    if gfa and (gfa == sb) or gfb and (gfb == sa):
+        return False
+    return not ids_corroborate(nida, nidb)
+
+
+def is_twin_like(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Same surname + same DOB, clearly different given names, no corroborating ID:
+    possible twins (or siblings sharing a file), never auto-merged."""
+    return bool(
+        a.get("surname")
+        and a.get("dob")
+        and a.get("surname") == b.get("surname")
+        and a.get("dob") == b.get("dob")
+        and twin_names_conflict(
+            a.get("given"), a.get("given_full"), a.get("surname"), a.get("nid"),
+            b.get("given"), b.get("given_full"), b.get("surname"), b.get("nid"),
+        )
+    )
