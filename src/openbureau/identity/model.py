@@ -241,7 +241,9 @@ class IdentityModel:
     def weight_of(self, comparison: str, level: str) -> float:
         return self._weights[comparison][level]
 
-    def _decide(self, p: float, a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, str | None]:
+    def _decide(
+        self, p: float, a: Mapping[str, Any], b: Mapping[str, Any]
+    ) -> tuple[str, str | None]:
         reason = hard_conflict(a, b)
         if reason:
             return "new", reason

@@ -689,7 +689,10 @@ def normalize_record(
     sex = _normalize_sex(get("sex"))
     conflict = bool(
         nid.valid
-        and ((nid.birth_date and dob and nid.birth_date != dob) or (nid.sex and sex and nid.sex != sex))
+        and (
+            (nid.birth_date and dob and nid.birth_date != dob)
+            or (nid.sex and sex and nid.sex != sex)
+        )
     )
     if dob is None and nid.birth_date:
         dob = nid.birth_date
