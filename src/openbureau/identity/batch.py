@@ -215,7 +215,7 @@ def resolve(
     if n_pairs:
         pred = linker.inference.predict(threshold_match_probability=th.review)
         edges = pl.from_arrow(
-            con.execute(
+            con.sql(
                 f"select _rid_l, _rid_r, match_weight, match_probability "
                 f"from {pred.physical_name} order by match_weight desc, _rid_l, _rid_r"
             ).to_arrow_table()

@@ -344,7 +344,7 @@ def fit_model(
     records: Any,
     *,
     version: str | None = None,
-    max_pairs: float = 1e6,
+    max_pairs: float = 5e5,
     seed: int = 1,
     em_blocking: Sequence[Sequence[str]] = (("dob",), ("surname", "given")),
     deterministic_rules: Sequence[str] = (
@@ -365,6 +365,7 @@ def fit_model(
     """
     import logging
 
+    import polars as pl
     import splink
     from splink import DuckDBAPI, Linker, block_on
 
@@ -374,11 +375,27 @@ def fit_model(
     if n < 2:
         raise ValueError("need at least two records to fit a model")
 
-    settings = IdentityModel(
-        {c.name: {lv.label: {"m": 0.5, "u": 0.5} for lv in c.levels if not lv.is_null}
-         for c in COMPARISONS},
-        1e-4,
-    ).to_splink_settings()
+    neutral = {
+        c.name: {lv.label: {"m": 0.5, "u": 0.5} for lv in c.levels if not lv.is_null}
+        for c in COMPARISONS
+    }
+    # Comparisons whose field is (almost) never present cannot be trained: they keep neutral
+    # parameters (m = u → weight 0) and are left out of the Splink model, which also lets
+    # Splink's u sampling stop early.
+    present = frame.select(
+        [
+            (pl.col(c.columns[0]).list.len() > 0).sum().alias(c.name)
+            if c.columns[0] == "addr_tokens"
+            else pl.col(c.columns[0]).is_not_null().sum().alias(c.name)
+            for c in COMPARISONS
+        ]
+    ).row(0, named=True)
+    trainable = tuple(c for c in COMPARISONS if present[c.name] >= 2)
+    untrained = [c.name for c in COMPARISONS if c not in trainable]
+    settings = IdentityModel(neutral, 1e-4).to_splink_settings()
+    settings["comparisons"] = [
+        d for d in settings["comparisons"] if d["output_column_name"] not in untrained
+    ]
     for comp in settings["comparisons"]:
         for lv in comp["comparison_levels"]:
             lv.pop("m_probability", None)
@@ -391,7 +408,9 @@ def fit_model(
     linker.training.estimate_probability_two_random_records_match(
         list(deterministic_rules), recall=deterministic_recall
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max_pairs, seed=seed, num_chunks=1
+    )
     for cols_ in em_blocking:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*cols_),
@@ -400,7 +419,9 @@ def fit_model(
         )
     trained = linker.misc.save_model_to_json()
     total_pairs = n * (n - 1) / 2
-    params = _extract_parameters(trained, COMPARISONS, 0.5 / min(max_pairs, total_pairs))
+    params = _extract_parameters(trained, trainable, 0.5 / min(max_pairs, total_pairs))
+    for name in untrained:
+        params[name] = neutral[name]
     prior = float(trained.get("probability_two_random_records_match") or 1.0 / n)
     training = {
         "records": n,
@@ -410,6 +431,7 @@ def fit_model(
         "em_blocking": [list(c) for c in em_blocking],
         "deterministic_rules": list(deterministic_rules),
         "deterministic_recall": deterministic_recall,
+        "untrained_comparisons": untrained,
     }
     return IdentityModel(
         params,
