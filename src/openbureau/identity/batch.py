@@ -11,7 +11,9 @@ Pipeline:
 5. constrained clustering: edges at or above the match threshold are merged strongest first
    (union-find), refusing any merge that would put two different valid national IDs or two
    different generational suffixes in one cluster, merge "twins" (same surname + DOB,
-   different given names), or grow a cluster beyond ``max_cluster_size``. Refused edges and
+   different given names), join clusters whose birth dates are all incompatible (not typos of
+   each other) without a corroborating national ID, or grow a cluster beyond
+   ``max_cluster_size``. Refused edges and
    edges between the review and match thresholds are returned as review pairs.
 """
 
@@ -25,7 +27,7 @@ import polars as pl
 
 from .blocking import blocking_keys_frame
 from .compare import COMPARISON_COLUMNS
-from .guards import twin_names_conflict
+from .guards import dobs_compatible, ids_corroborate, names_differ
 from .model import IdentityModel, Thresholds, fit_model
 from .normalize import NORMALIZED_COLUMNS, normalize_records
 
@@ -88,13 +90,15 @@ def _run(con: Any, sql: str) -> list:
 class _Clusters:
     """Union-find with per-cluster guard state."""
 
-    def __init__(self, n: int, valid_ids: list, suffixes: list, twin_keys: list,
-                 max_size: int) -> None:
+    def __init__(self, n: int, valid_ids: list, suffixes: list, names: list,
+                 dobs: list, nids: list, max_size: int) -> None:
+        self.dobs: list[set | None] = [({d} if d else None) for d in dobs]
+        self.nids: list[set | None] = [({x} if x else None) for x in nids]
         self.parent = list(range(n))
         self.size = [1] * n
         self.ids: list[set | None] = [({v} if v else None) for v in valid_ids]
         self.suffix: list[set | None] = [({s} if s else None) for s in suffixes]
-        self.twins: list[dict | None] = [({k[0]: {k[1]}} if k else None) for k in twin_keys]
+        self.names: list[set | None] = [({k} if k else None) for k in names]
         self.max_size = max_size
 
     def find(self, x: int) -> int:
@@ -121,13 +125,19 @@ class _Clusters:
             return "different_generational_suffix"
         if self.size[ra] + self.size[rb] > self.max_size:
             return "cluster_size_cap"
-        ta, tb = self.twins[ra], self.twins[rb]
-        if ta and tb:
-            small, large = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-            for key, names in small.items():
-                other = large.get(key)
-                if other and all(twin_names_conflict(*x, *y) for x in names for y in other):
-                    return "possible_twins"
+        da, db = self.dobs[ra], self.dobs[rb]
+        if da and db and not any(dobs_compatible(x, y) for x in da for y in db):
+            na, nb = self.nids[ra], self.nids[rb]
+            if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
+                return "dob_conflict"
+        ta, tb = self.names[ra], self.names[rb]
+        if ta and tb and all(names_differ(*x, *y) for x in ta for y in tb):
+            na, nb = self.nids[ra], self.nids[rb]
+            if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
+                same_sd = {(x[2], d) for x in ta for d in (da or ())} & {
+                    (y[2], d) for y in tb for d in (db or ())
+                }
+                return "possible_twins" if same_sd else "given_name_conflict"
         return None
 
     def union(self, ra: int, rb: int) -> None:
@@ -136,15 +146,12 @@ class _Clusters:
         self.parent[rb] = ra
         self.size[ra] += self.size[rb]
         self.ids[ra] = self._union_set(self.ids[ra], self.ids[rb])
+        self.dobs[ra] = self._union_set(self.dobs[ra], self.dobs[rb])
+        self.nids[ra] = self._union_set(self.nids[ra], self.nids[rb])
         self.suffix[ra] = self._union_set(self.suffix[ra], self.suffix[rb])
-        ta, tb = self.twins[ra], self.twins[rb]
-        if tb:
-            if ta is None:
-                self.twins[ra] = tb
-            else:
-                for k, v in tb.items():
-                    ta.setdefault(k, set()).update(v)
-        self.ids[rb] = self.suffix[rb] = self.twins[rb] = None
+        self.names[ra] = self._union_set(self.names[ra], self.names[rb])
+        self.ids[rb] = self.suffix[rb] = self.names[rb] = None
+        self.dobs[rb] = self.nids[rb] = None
 
 
 def resolve(
@@ -237,12 +244,14 @@ def resolve(
         .otherwise(None)
     ).to_series().to_list()
     suffixes = norm.get_column("suffix").to_list()
-    twin_src = norm.select("surname", "dob", "given", "given_full", "nid").iter_rows()
-    twin_keys = [
-        ((s, d), (g, gf, s, nid)) if (s and d and g) else None
-        for s, d, g, gf, nid in twin_src
+    names = [
+        (g, gf, s) if g else None
+        for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
     ]
-    cl = _Clusters(n, valid, suffixes, twin_keys, max_cluster_size)
+    cl = _Clusters(
+        n, valid, suffixes, names, norm.get_column("dob").to_list(),
+        norm.get_column("nid").to_list(), max_cluster_size,
+    )
     review: list[tuple[int, int, float, float, str]] = []
     ls = edges.get_column("_rid_l").to_list()
     rs = edges.get_column("_rid_r").to_list()

@@ -6,7 +6,14 @@ evidence overrides any match weight:
 * two *valid* national IDs of the same type that differ → different people, never merge;
 * two different generational suffixes (Jr vs Sr, II vs III) → never merge;
 * "twins": same surname and same birth date but clearly different given names → never merge
-  automatically, send to review (a shared family address makes such pairs score high).
+  automatically, send to review (a shared family address makes such pairs score high);
+* birth dates that cannot be typos of each other (not equal, not day/month swapped, more than
+  two digits apart) with no national ID corroborating the link → never merge automatically
+  (household members share address, phone and often surname; their DOBs differ);
+* clearly different given names without a corroborating national ID → never merge
+  automatically (spouses / siblings sharing address, phone and surname). Nicknames
+  (Bob / Robert) are therefore sent to review rather than merged: fragmentation is the lesser
+  error.
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
 
 __all__ = [
     "TWIN_GIVEN_NAME_JW",
+    "dob_conflict",
+    "dobs_compatible",
+    "given_name_conflict",
+    "names_differ",
     "hard_conflict",
     "ids_corroborate",
     "is_twin_like",
@@ -25,7 +36,7 @@ __all__ = [
     "valid_id",
 ]
 
-TWIN_GIVEN_NAME_JW = 0.8
+TWIN_GIVEN_NAME_JW = 0.9
 
 
 def valid_id(rec: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -63,17 +74,32 @@ def ids_corroborate(na: str | None, nb: str | None) -> bool:
     return len(na) == len(nb) and Hamming.distance(na, nb) == 2 and sorted(na) == sorted(nb)
 
 
+def names_differ(
+    ga: str | None, gfa: str | None, sa: str | None,
+    gb: str | None, gfb: str | None, sb: str | None,
+) -> bool:
+    """Given names clearly different and not explained by a given/surname swap."""
+    if not (given_names_differ(ga, gb) and given_names_differ(gfa, gfb)):
+        return False
+    return not ((gfa and gfa == sb) or (gfb and gfb == sa))
+
+
 def twin_names_conflict(
     ga: str | None, gfa: str | None, sa: str | None, nida: str | None,
     gb: str | None, gfb: str | None, sb: str | None, nidb: str | None,
 ) -> bool:
     """Given names clearly different (and not a given/surname swap), with no national ID
     corroborating that the two records are the same person."""
-    if not (given_names_differ(ga, gb) and given_names_differ(gfa, gfb)):
-        return False
-    if gfa and (gfa == sb) or gfb and (gfb == sa):
-        return False
-    return not ids_corroborate(nida, nidb)
+    return names_differ(ga, gfa, sa, gb, gfb, sb) and not ids_corroborate(nida, nidb)
+
+
+def given_name_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Clearly different given names and no corroborating national ID (spouses, siblings,
+    parent/child sharing address and phone)."""
+    return twin_names_conflict(
+        a.get("given"), a.get("given_full"), a.get("surname"), a.get("nid"),
+        b.get("given"), b.get("given_full"), b.get("surname"), b.get("nid"),
+    )
 
 
 def is_twin_like(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -88,4 +114,20 @@ def is_twin_like(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
             a.get("given"), a.get("given_full"), a.get("surname"), a.get("nid"),
             b.get("given"), b.get("given_full"), b.get("surname"), b.get("nid"),
         )
+    )
+
+
+def dobs_compatible(da: str | None, db: str | None) -> bool:
+    """Equal, day/month swapped, or at most two digit edits apart (typo-compatible)."""
+    if not da or not db:
+        return True
+    if da == db or da == db[:4] + db[6:8] + db[4:6]:
+        return True
+    return Levenshtein.distance(da, db) <= 2
+
+
+def dob_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Both birth dates present and incompatible, and no national ID corroborates."""
+    return not dobs_compatible(a.get("dob"), b.get("dob")) and not ids_corroborate(
+        a.get("nid"), b.get("nid")
     )

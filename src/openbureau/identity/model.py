@@ -36,7 +36,7 @@ from typing import Any
 
 from .blocking import KEY_KINDS
 from .compare import COMPARISON_COLUMNS, COMPARISONS, Comparison, compare
-from .guards import hard_conflict, is_twin_like
+from .guards import dob_conflict, given_name_conflict, hard_conflict, is_twin_like
 
 __all__ = [
     "FORMAT",
@@ -250,6 +250,10 @@ class IdentityModel:
         if p >= self.thresholds.match:
             if is_twin_like(a, b):
                 return "review", "possible_twins"
+            if dob_conflict(a, b):
+                return "review", "dob_conflict"
+            if given_name_conflict(a, b):
+                return "review", "given_name_conflict"
             return "match", None
         if p >= self.thresholds.review:
             return "review", None
