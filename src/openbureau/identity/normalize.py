@@ -446,8 +446,13 @@ def _normalize_nid_cached(raw: str, country: str | None) -> NationalId:
     if c in ("CN", "CHN") or (not c and len(compact) == 18 and compact[:17].isdigit()):
         if len(compact) == 18 and compact[:17].isdigit() and compact[17] in "0123456789X":
             try:
-                ric.validate(compact)
+                # checksum + real birth date; the birth-place code is not required to be in
+                # stdnum's (incomplete, historical) region table
+                if ric.calc_check_digit(compact) != compact[17]:
+                    raise ValueError("checksum")
                 bd = ric.get_birth_date(compact)
+                if not 1880 <= bd.year <= _dt.date.today().year:
+                    raise ValueError("birth year")
                 sex = "m" if int(compact[16]) % 2 == 1 else "f"
                 return NationalId(compact, "cn_ric", True, bd.strftime("%Y%m%d"), sex)
             except Exception:

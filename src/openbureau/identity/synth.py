@@ -295,7 +295,7 @@ def _cn_ric(rng: random.Random, area: str, dob: str, sex: str) -> str:
 
     seq = rng.randint(0, 499) * 2 + (1 if sex == "m" else 0)
     body = f"{area}{dob}{seq:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")
 
 
 def _typo(rng: random.Random, s: str) -> str:
