@@ -106,7 +106,7 @@ def test_sql_and_python_levels_agree(population_norm):
         " from pairs order by pair"
     got = con.execute(sql).fetchall()
     mismatches = []
-    for (pair, *values), (i, j) in zip(got, pairs, strict=True):
+    for (_pair, *values), (i, j) in zip(got, pairs, strict=True):
         py = compare(rows[i], rows[j])
         for comp, v in zip(COMPARISONS, values, strict=True):
             n = len(comp.levels)

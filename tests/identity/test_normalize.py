@@ -39,7 +39,8 @@ def test_han_name_parts_and_compound_surname():
     assert (n.surname, n.given_full) == ("ouyang", "nana")
     assert n.script == "han"
     # ü variants: 吕 → lu, Lyu → lu
-    assert normalize_name("吕小明").surname == normalize_name(given="Xiaoming", surname="Lyu").surname
+    lyu = normalize_name(given="Xiaoming", surname="Lyu")
+    assert normalize_name("吕小明").surname == lyu.surname
 
 
 def test_pinyin_given_name_spacing_is_irrelevant():

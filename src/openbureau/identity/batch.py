@@ -27,7 +27,7 @@ import polars as pl
 
 from .blocking import blocking_keys_frame
 from .compare import COMPARISON_COLUMNS
-from .guards import dobs_compatible, ids_corroborate, names_differ
+from .guards import corroborated, dobs_compatible, ids_corroborate, names_differ
 from .model import IdentityModel, Thresholds, fit_model
 from .normalize import NORMALIZED_COLUMNS, normalize_records
 
@@ -248,6 +248,7 @@ def resolve(
         (g, gf, s) if g else None
         for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
     ]
+    recs = norm.select("dob", "nid", "phone").to_dicts()
     cl = _Clusters(
         n, valid, suffixes, names, norm.get_column("dob").to_list(),
         norm.get_column("nid").to_list(), max_cluster_size,
@@ -266,7 +267,8 @@ def resolve(
         ra, rb = cl.find(a), cl.find(b)
         if ra == rb:
             continue
-        reason = cl.conflict(ra, rb)
+        reason = None if corroborated(recs[a], recs[b]) else "insufficient_evidence"
+        reason = reason or cl.conflict(ra, rb)
         if reason:
             review.append((a, b, w, p, reason))
             continue

@@ -13,7 +13,10 @@ evidence overrides any match weight:
 * clearly different given names without a corroborating national ID → never merge
   automatically (spouses / siblings sharing address, phone and surname). Nicknames
   (Bob / Robert) are therefore sent to review rather than merged: fragmentation is the lesser
-  error.
+  error;
+* no personal identifier agrees (neither a typo-compatible birth date, nor a corroborating
+  national ID, nor the same phone) → at most review: name + address alone is not enough,
+  especially for very common names (王伟 at a shared address).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
 
 __all__ = [
     "TWIN_GIVEN_NAME_JW",
+    "corroborated",
     "dob_conflict",
     "dobs_compatible",
     "given_name_conflict",
@@ -131,3 +135,15 @@ def dob_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return not dobs_compatible(a.get("dob"), b.get("dob")) and not ids_corroborate(
         a.get("nid"), b.get("nid")
     )
+
+
+def corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """At least one personal identifier agrees: birth date (typo-compatible), national ID
+    (same or one edit), or phone."""
+    da, db = a.get("dob"), b.get("dob")
+    if da and db and dobs_compatible(da, db):
+        return True
+    if ids_corroborate(a.get("nid"), b.get("nid")):
+        return True
+    pa, pb = a.get("phone"), b.get("phone")
+    return bool(pa and pa == pb)

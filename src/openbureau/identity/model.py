@@ -36,7 +36,13 @@ from typing import Any
 
 from .blocking import KEY_KINDS
 from .compare import COMPARISON_COLUMNS, COMPARISONS, Comparison, compare
-from .guards import dob_conflict, given_name_conflict, hard_conflict, is_twin_like
+from .guards import (
+    corroborated,
+    dob_conflict,
+    given_name_conflict,
+    hard_conflict,
+    is_twin_like,
+)
 
 __all__ = [
     "FORMAT",
@@ -254,6 +260,8 @@ class IdentityModel:
                 return "review", "dob_conflict"
             if given_name_conflict(a, b):
                 return "review", "given_name_conflict"
+            if not corroborated(a, b):
+                return "review", "insufficient_evidence"
             return "match", None
         if p >= self.thresholds.review:
             return "review", None
