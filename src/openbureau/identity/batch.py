@@ -91,7 +91,8 @@ class _Clusters:
     """Union-find with per-cluster guard state."""
 
     def __init__(self, n: int, valid_ids: list, suffixes: list, names: list,
-                 dobs: list, nids: list, max_size: int) -> None:
+                 dobs: list, nids: list, max_size: int, household: bool = True) -> None:
+        self.household = household
         self.dobs: list[set | None] = [({d} if d else None) for d in dobs]
         self.nids: list[set | None] = [({x} if x else None) for x in nids]
         self.parent = list(range(n))
@@ -125,6 +126,8 @@ class _Clusters:
             return "different_generational_suffix"
         if self.size[ra] + self.size[rb] > self.max_size:
             return "cluster_size_cap"
+        if not self.household:
+            return None
         da, db = self.dobs[ra], self.dobs[rb]
         if da and db and not any(dobs_compatible(x, y) for x in da for y in db):
             na, nb = self.nids[ra], self.nids[rb]
@@ -167,6 +170,7 @@ def resolve(
     dayfirst: bool = False,
     fit_kwargs: dict[str, Any] | None = None,
     threads: int | None = None,
+    household_guards: bool = True,
 ) -> BatchResult:
     """Resolve a frame of records into clusters (one cluster = one subject).
 
@@ -175,6 +179,11 @@ def resolve(
     with Splink EM. ``link_only_column`` restricts candidate pairs to records whose value in
     that column differs (two-file linkage). Returns cluster ids per record (``cluster_id`` =
     ``record_id`` of the cluster's first record), review pairs and flagged clusters.
+
+    ``household_guards=False`` keeps only the hard guards (different valid national IDs,
+    different generational suffixes, cluster size cap) and drops the DOB-conflict,
+    given-name-conflict and corroboration guards (benchmark comparison only; production
+    should keep them on).
     """
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -248,10 +257,10 @@ def resolve(
         (g, gf, s) if g else None
         for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
     ]
-    recs = norm.select("dob", "nid", "phone").to_dicts()
+    recs = norm.select("dob", "nid", "phone", "given_full", "surname").to_dicts()
     cl = _Clusters(
         n, valid, suffixes, names, norm.get_column("dob").to_list(),
-        norm.get_column("nid").to_list(), max_cluster_size,
+        norm.get_column("nid").to_list(), max_cluster_size, household_guards,
     )
     review: list[tuple[int, int, float, float, str]] = []
     ls = edges.get_column("_rid_l").to_list()
@@ -267,7 +276,9 @@ def resolve(
         ra, rb = cl.find(a), cl.find(b)
         if ra == rb:
             continue
-        reason = None if corroborated(recs[a], recs[b]) else "insufficient_evidence"
+        reason = None
+        if household_guards and not corroborated(recs[a], recs[b]):
+            reason = "insufficient_evidence"
         reason = reason or cl.conflict(ra, rb)
         if reason:
             review.append((a, b, w, p, reason))

@@ -138,10 +138,16 @@ def dob_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 def corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """At least one personal identifier agrees: birth date (typo-compatible), national ID
-    (same or one edit), or phone."""
+    """At least one personal identifier agrees: birth date (typo-compatible, or same year
+    with identical full name), national ID (same or one edit), or phone."""
     da, db = a.get("dob"), b.get("dob")
     if da and db and dobs_compatible(da, db):
+        return True
+    # same birth year and the very same full name (a twin or spouse would differ in name)
+    if (
+        da and db and da[:4] == db[:4] and a.get("given_full") and a.get("surname")
+        and a.get("given_full") == b.get("given_full") and a.get("surname") == b.get("surname")
+    ):
         return True
     if ids_corroborate(a.get("nid"), b.get("nid")):
         return True

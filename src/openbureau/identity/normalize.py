@@ -221,6 +221,8 @@ _NON_ALNUM_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 
 def _fold(s: str) -> str:
     """NFKC + strip accents + lower case (keeps Han characters)."""
+    if s.isascii():
+        return s.lower()
     s = unicodedata.normalize("NFKC", s)
     s = "".join(
         ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch)
@@ -639,6 +641,27 @@ def _normalize_postcode(value: Any) -> str | None:
 # --------------------------------------------------------------------------- phones
 
 
+def _fast_e164(s: str, digits: str, region: str) -> str | None:
+    """Common NANP / mainland-China mobile shapes without phonenumbers' full parser
+    (same result as phonenumbers for these shapes; anything else goes to phonenumbers)."""
+    plus = s.lstrip().startswith("+")
+    if (plus or region == "US") and len(digits) == 11 and digits[0] == "1" and digits[1] in (
+        "23456789"
+    ) and digits[4] in "23456789":
+        return "+" + digits
+    if not plus and region == "US" and len(digits) == 10 and digits[0] in "23456789" and (
+        digits[3] in "23456789"
+    ):
+        return "+1" + digits
+    if plus and len(digits) == 13 and digits.startswith("861") and digits[3] in "3456789":
+        return "+" + digits
+    if not plus and region == "CN" and len(digits) == 11 and digits[0] == "1" and (
+        digits[1] in "3456789"
+    ):
+        return "+86" + digits
+    return None
+
+
 @lru_cache(maxsize=500_000)
 def _normalize_phone_cached(s: str, region: str) -> str | None:
     import phonenumbers
@@ -646,6 +669,9 @@ def _normalize_phone_cached(s: str, region: str) -> str | None:
     digits = re.sub(r"\D", "", s)
     if len(digits) < 6 or _is_placeholder_number(digits) or _is_placeholder_number(digits[-7:]):
         return None
+    fast = _fast_e164(s, digits, region)
+    if fast:
+        return fast
     try:
         num = phonenumbers.parse(s, region)
     except phonenumbers.NumberParseException:
@@ -736,7 +762,11 @@ def _map_unique(
 ) -> pl.DataFrame:
     """Apply ``fn(*values) -> tuple`` once per distinct combination of ``inputs``."""
     uniq = df.select(inputs).unique()
-    rows = [fn(*r) for r in uniq.iter_rows()]
+    values = list(uniq.iter_rows())
+    if _WORKERS > 1 and len(values) >= 20_000:
+        rows = _parallel_map(fn, values, _WORKERS)
+    else:
+        rows = [fn(*r) for r in values]
     tmp = {f"__out_{k}": v for k, v in out_schema.items()}
     res = pl.DataFrame(rows, schema=tmp, orient="row")
     mapped = pl.concat([uniq, res], how="horizontal")
@@ -746,16 +776,40 @@ def _map_unique(
     return joined.select([pl.col(k).alias(k[len("__out_"):]) for k in tmp])
 
 
+_WORKERS = 1
+_FN = None
+
+
+def _apply_chunk(chunk):
+    return [_FN(*r) for r in chunk]
+
+
+def _parallel_map(fn, values: list, workers: int) -> list:
+    """Map over distinct values in forked worker processes (fork shares ``fn``)."""
+    import multiprocessing as mp
+
+    global _FN
+    _FN = fn
+    size = max(1, len(values) // (workers * 4))
+    chunks = [values[i:i + size] for i in range(0, len(values), size)]
+    with mp.get_context("fork").Pool(workers) as pool:
+        parts = pool.map(_apply_chunk, chunks)
+    return [r for part in parts for r in part]
+
+
 def normalize_records(
-    df: pl.DataFrame, *, default_region: str = "US", dayfirst: bool = False
+    df: pl.DataFrame, *, default_region: str = "US", dayfirst: bool = False, workers: int = 1
 ) -> pl.DataFrame:
     """Normalise a frame of raw records (canonical input columns, see module doc).
 
     Returns ``record_id`` + :data:`NORMALIZED_COLUMNS` + any other input columns that are not
-    canonical inputs (e.g. ``source``), row order preserved.
+    canonical inputs (e.g. ``source``), row order preserved. ``workers`` > 1 spreads the
+    per-distinct-value Python work over forked processes (large frames only).
     """
     if "record_id" not in df.columns:
         raise ValueError("records need a 'record_id' column")
+    global _WORKERS
+    _WORKERS = max(1, int(workers))
     raw = df.select([pl.col("record_id")] + [_col(df, c).alias(c) for c in INPUT_COLUMNS])
 
     names = _map_unique(
