@@ -13,8 +13,9 @@ scoring latency of one record against its candidates.
 3. Online: an in-memory dict index ``blocking key → [entry]`` over the N normalised records
    (each record one subject entry, as the core's blind-index table would hold them), then for
    ``--queries`` unseen records of the same population: normalise, derive blocking keys, look
-   up candidates (keys with more than ``max_block_size`` entries skipped, as in batch), score
-   all candidates with the stored JSON model in pure Python, decide. Reports p50 / p95 / p99
+   up candidates (keys with more than ``max_block_size`` entries skipped, as in batch; the
+   ``--max-candidates`` entries sharing most keys kept), score them with the stored JSON model
+   in pure Python, decide. Reports p50 / p95 / p99
    latency per query and the query outcomes (correct match / wrong match / review / new).
 """
 
@@ -26,6 +27,7 @@ import os
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -72,6 +74,7 @@ def online(
     truth: dict,
     queries: pl.DataFrame,
     max_block_size: int,
+    max_candidates: int,
 ) -> dict:
     t = time.perf_counter()
     keys = blocking_keys_frame(index_norm)
@@ -89,12 +92,13 @@ def online(
         raw = {k: v for k, v in q.items() if k not in ("true_id", "source")}
         t0 = time.perf_counter()
         rec = normalize_record(raw)
-        cands: set[int] = set()
+        shared: Counter[int] = Counter()
         for k in blocking_keys(rec):
             hits = index.get(k)
             if hits and len(hits) <= max_block_size:
-                cands.update(hits)
-        cand_list = list(cands)
+                shared.update(hits)
+        # candidates sharing the most keys first, at most max_candidates of them
+        cand_list = [i for i, _ in shared.most_common(max_candidates)]
         scored = model.score_candidates(rec, [entries[i] for i in cand_list])
         decision = "new"
         best = None
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--fit-sample", type=int, default=200_000)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--max-block-size", type=int, default=500)
+    ap.add_argument("--max-candidates", type=int, default=50)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> dict:
     online_model = IdentityModel.load(model_json)  # the stored model, as the online path has it
     out["online"] = online(online_model, norm.select(
         ["record_id", *[c for c in norm.columns if c not in ("record_id", "source")]]
-    ), truth, queries, args.max_block_size)
+    ), truth, queries, args.max_block_size, args.max_candidates)
     print(json.dumps(out, indent=1, default=str))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

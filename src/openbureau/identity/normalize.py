@@ -186,6 +186,11 @@ _SUFFIXES = {
 }
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "先生", "女士"}
 
+# surname particles / conjunctions: names containing them go through nameparser
+_PARTICLES = {"van", "von", "de", "der", "den", "del", "della", "da", "di", "du", "la", "le",
+              "st", "ste", "dos", "das", "bin", "binti", "al", "el", "y", "e", "and", "ter",
+              "ten", "vander", "mac"}
+
 _NAME_TOKEN_PLACEHOLDERS = {"fnu", "lnu", "nfn", "nmn", "unknown", "unk", "null", "none", "test"}
 
 _PINYIN_VARIANTS = {"lv": "lu", "lyu": "lu", "lue": "lu", "nv": "nu", "nyu": "nu"}
@@ -358,6 +363,10 @@ def _normalize_name_cached(
                 given_tokens = [_clean_latin_token(t) for t in kept if t not in caps]
             elif len(kept) == 1:
                 surname_tokens = [_clean_latin_token(kept[0])]
+            elif kept and not any(_clean_latin_token(t) in _PARTICLES for t in kept):
+                # plain "Given [Middle ...] Surname": nameparser would agree, 100x faster
+                toks = [_clean_latin_token(t) for t in kept]
+                given_tokens, surname_tokens = toks[:-1], toks[-1:]
             elif kept:
                 from nameparser import HumanName
 
@@ -797,6 +806,11 @@ def _parallel_map(fn, values: list, workers: int) -> list:
     return [r for part in parts for r in part]
 
 
+def _name_tuple(f, g, m, s, x) -> tuple:
+    n = normalize_name(f, g, s, m, x)
+    return (n.given, n.given_full, n.surname, n.suffix, n.name_key, n.script)
+
+
 def normalize_records(
     df: pl.DataFrame, *, default_region: str = "US", dayfirst: bool = False, workers: int = 1
 ) -> pl.DataFrame:
@@ -815,8 +829,7 @@ def normalize_records(
     names = _map_unique(
         raw,
         ["full_name", "given_name", "middle_name", "surname", "name_suffix"],
-        lambda f, g, m, s, x: tuple(normalize_name(f, g, s, m, x).__getattribute__(k) for k in (
-            "given", "given_full", "surname", "suffix", "name_key", "script")),
+        _name_tuple,
         {k: NORMALIZED_COLUMNS[k] for k in
          ("given", "given_full", "surname", "suffix", "name_key", "script")},
     )
