@@ -163,7 +163,7 @@ def resolve(
     *,
     normalized: bool = False,
     thresholds: Thresholds | None = None,
-    max_block_size: int = 500,
+    max_block_size: int = 100,
     max_cluster_size: int = 50,
     link_only_column: str | None = None,
     default_region: str = "US",

@@ -21,7 +21,8 @@ prefix      value                                             catches
 ==========  ================================================  ===============================
 
 Very common values produce huge blocks; batch resolution drops keys shared by more than
-``max_block_size`` records (the same cap should be applied to online candidate lookups).
+``max_block_size`` records (default 100; the same cap should be applied to online candidate
+lookups).
 """
 
 from __future__ import annotations

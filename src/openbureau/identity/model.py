@@ -364,7 +364,7 @@ def fit_model(
         "l.given = r.given and l.surname = r.surname and l.dob = r.dob",
     ),
     deterministic_recall: float = 0.8,
-    em_record_sample_proportion: float = 1.0,
+    em_max_pairs: float | None = 1e6,
     thresholds: Thresholds | None = None,
     default_region: str = "US",
     dayfirst: bool = False,
@@ -424,11 +424,18 @@ def fit_model(
         max_pairs=max_pairs, seed=seed, num_chunks=1
     )
     for cols_ in em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*cols_),
-            estimate_without_term_frequencies=True,
-            record_sample_proportion=em_record_sample_proportion,
-        )
+        # large inputs: sample ~em_max_pairs blocked pairs (hash-based, deterministic)
+        em_pairs = em_max_pairs if (em_max_pairs and n > 50_000) else None
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols_), estimate_without_term_frequencies=True, max_pairs=em_pairs
+            )
+        except Exception:
+            if em_pairs is None:
+                raise
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*cols_), estimate_without_term_frequencies=True
+            )
     trained = linker.misc.save_model_to_json()
     total_pairs = n * (n - 1) / 2
     params = _extract_parameters(trained, trainable, 0.5 / min(max_pairs, total_pairs))
@@ -441,6 +448,7 @@ def fit_model(
         "max_pairs_for_u": max_pairs,
         "seed": seed,
         "em_blocking": [list(c) for c in em_blocking],
+        "em_max_pairs": em_max_pairs,
         "deterministic_rules": list(deterministic_rules),
         "deterministic_recall": deterministic_recall,
         "untrained_comparisons": untrained,
