@@ -27,7 +27,14 @@ import polars as pl
 
 from .blocking import blocking_keys_frame
 from .compare import COMPARISON_COLUMNS
-from .guards import corroborated, dobs_compatible, ids_corroborate, names_differ
+from .guards import (
+    common_name_corroborated,
+    corroborated,
+    dobs_compatible,
+    ids_corroborate,
+    names_differ,
+    twin_given_names_differ,
+)
 from .model import IdentityModel, Thresholds, fit_model
 from .normalize import NORMALIZED_COLUMNS, normalize_records
 
@@ -134,13 +141,18 @@ class _Clusters:
             if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
                 return "dob_conflict"
         ta, tb = self.names[ra], self.names[rb]
-        if ta and tb and all(names_differ(*x, *y) for x in ta for y in tb):
-            na, nb = self.nids[ra], self.nids[rb]
-            if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
-                same_sd = {(x[2], d) for x in ta for d in (da or ())} & {
-                    (y[2], d) for y in tb for d in (db or ())
-                }
-                return "possible_twins" if same_sd else "given_name_conflict"
+        if ta and tb:
+            same_dob = bool(da and db and da & db)
+
+            def differ(x: tuple, y: tuple) -> bool:
+                if same_dob and x[2] and x[2] == y[2]:
+                    return twin_given_names_differ(x[1], y[1])
+                return names_differ(*x, *y)
+
+            if all(differ(x, y) for x in ta for y in tb):
+                na, nb = self.nids[ra], self.nids[rb]
+                if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
+                    return "possible_twins" if same_dob else "given_name_conflict"
         return None
 
     def union(self, ra: int, rb: int) -> None:
@@ -171,6 +183,7 @@ def resolve(
     fit_kwargs: dict[str, Any] | None = None,
     threads: int | None = None,
     household_guards: bool = True,
+    common_name_years: int = 4,
 ) -> BatchResult:
     """Resolve a frame of records into clusters (one cluster = one subject).
 
@@ -183,7 +196,9 @@ def resolve(
     ``household_guards=False`` keeps only the hard guards (different valid national IDs,
     different generational suffixes, cluster size cap) and drops the DOB-conflict,
     given-name-conflict and corroboration guards (benchmark comparison only; production
-    should keep them on).
+    should keep them on). Names whose ``name_key`` occurs with at least ``common_name_years``
+    distinct birth years in the frame are "very common": for them name + DOB alone never
+    merges, the ID, phone or address must agree too.
     """
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -257,7 +272,14 @@ def resolve(
         (g, gf, s) if g else None
         for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
     ]
-    recs = norm.select("dob", "nid", "phone", "given_full", "surname").to_dicts()
+    recs = norm.select(
+        "dob", "nid", "phone", "given_full", "surname", "addr_tokens"
+    ).to_dicts()
+    # very common full names: carried by people born in >= common_name_years distinct years
+    common = norm.select(
+        (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
+        & pl.col("name_key").is_not_null()
+    ).to_series().to_list()
     cl = _Clusters(
         n, valid, suffixes, names, norm.get_column("dob").to_list(),
         norm.get_column("nid").to_list(), max_cluster_size, household_guards,
@@ -277,8 +299,11 @@ def resolve(
         if ra == rb:
             continue
         reason = None
-        if household_guards and not corroborated(recs[a], recs[b]):
-            reason = "insufficient_evidence"
+        if household_guards:
+            if not corroborated(recs[a], recs[b]):
+                reason = "insufficient_evidence"
+            elif (common[a] or common[b]) and not common_name_corroborated(recs[a], recs[b]):
+                reason = "common_name_insufficient_evidence"
         reason = reason or cl.conflict(ra, rb)
         if reason:
             review.append((a, b, w, p, reason))

@@ -28,6 +28,7 @@ from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
 
 __all__ = [
     "TWIN_GIVEN_NAME_JW",
+    "common_name_corroborated",
     "corroborated",
     "dob_conflict",
     "dobs_compatible",
@@ -36,6 +37,7 @@ __all__ = [
     "hard_conflict",
     "ids_corroborate",
     "is_twin_like",
+    "twin_given_names_differ",
     "twin_names_conflict",
     "valid_id",
 ]
@@ -62,9 +64,16 @@ def hard_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
 
 
 def given_names_differ(ga: str | None, gb: str | None) -> bool:
+    """Clearly different given names: not a single typo apart and not a prefix / initial of
+    each other, and not Jaro-Winkler-close. Pinyin names sharing a first syllable
+    (weiqiang / weifang) count as different."""
     if not ga or not gb:
         return False
-    return JaroWinkler.similarity(ga, gb) < TWIN_GIVEN_NAME_JW
+    if ga.startswith(gb) or gb.startswith(ga):
+        return False
+    if Levenshtein.distance(ga, gb) <= 1:
+        return False
+    return JaroWinkler.similarity(ga, gb) < TWIN_GIVEN_NAME_JW or Levenshtein.distance(ga, gb) >= 3
 
 
 def ids_corroborate(na: str | None, nb: str | None) -> bool:
@@ -114,20 +123,24 @@ def is_twin_like(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         and a.get("dob")
         and a.get("surname") == b.get("surname")
         and a.get("dob") == b.get("dob")
-        and twin_names_conflict(
-            a.get("given"), a.get("given_full"), a.get("surname"), a.get("nid"),
-            b.get("given"), b.get("given_full"), b.get("surname"), b.get("nid"),
-        )
+        and twin_given_names_differ(a.get("given_full"), b.get("given_full"))
+        and not ids_corroborate(a.get("nid"), b.get("nid"))
     )
 
 
 def dobs_compatible(da: str | None, db: str | None) -> bool:
-    """Equal, day/month swapped, or at most two digit edits apart (typo-compatible)."""
+    """Equal, day/month swapped, one edit / one swap apart, or two edits within the same year
+    (typo-compatible)."""
     if not da or not db:
         return True
     if da == db or da == db[:4] + db[6:8] + db[4:6]:
         return True
-    return Levenshtein.distance(da, db) <= 2
+    d = Levenshtein.distance(da, db)
+    if d <= 1 or (len(da) == len(db) and Hamming.distance(da, db) == 2
+                  and sorted(da) == sorted(db)):
+        return True
+    # two edits only within the same birth year (1941 vs 1963 is a different person)
+    return d <= 2 and da[:4] == db[:4]
 
 
 def dob_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -153,3 +166,23 @@ def corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         return True
     pa, pb = a.get("phone"), b.get("phone")
     return bool(pa and pa == pb)
+
+
+def common_name_corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """For very common names, name + birth date is not enough: also require the national ID
+    (same / one edit), the phone, or the address (token Jaccard >= 0.5) to agree."""
+    if ids_corroborate(a.get("nid"), b.get("nid")):
+        return True
+    pa, pb = a.get("phone"), b.get("phone")
+    if pa and pa == pb:
+        return True
+    ta, tb = set(a.get("addr_tokens") or ()), set(b.get("addr_tokens") or ())
+    return bool(ta and tb and 2 * len(ta & tb) >= len(ta | tb))
+
+
+def twin_given_names_differ(gfa: str | None, gfb: str | None) -> bool:
+    """Stricter test used when surname and birth date coincide (twins): any difference
+    beyond one typo counts (pinyin twins often share a syllable: weiping / weifang)."""
+    if not gfa or not gfb or gfa.startswith(gfb) or gfb.startswith(gfa):
+        return False
+    return Levenshtein.distance(gfa, gfb) >= 2

@@ -415,9 +415,14 @@ def normalize_name(
     """
 
     def clean(v: Any) -> str | None:
-        if v is None or is_placeholder_text(v):
+        if v is None:
             return None
-        return str(v).strip() or None
+        sv = str(v).strip()
+        if sv in ("Na", "na"):  # 娜 / 纳 romanised: a name, unlike "N/A" or "NA"
+            return sv
+        if is_placeholder_text(sv):
+            return None
+        return sv or None
 
     try:
         return _normalize_name_cached(
