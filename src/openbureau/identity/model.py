@@ -356,7 +356,7 @@ def fit_model(
     records: Any,
     *,
     version: str | None = None,
-    max_pairs: float = 5e5,
+    max_pairs: float | None = None,
     seed: int = 1,
     em_blocking: Sequence[Sequence[str]] = (("dob",), ("surname", "given")),
     deterministic_rules: Sequence[str] = (
@@ -386,6 +386,8 @@ def fit_model(
     n = frame.height
     if n < 2:
         raise ValueError("need at least two records to fit a model")
+    if max_pairs is None:  # u sampling: 2% of all pairs, between 1e5 and 5e5
+        max_pairs = min(5e5, max(1e5, 0.02 * n * (n - 1) / 2))
 
     neutral = {
         c.name: {lv.label: {"m": 0.5, "u": 0.5} for lv in c.levels if not lv.is_null}
