@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from itertools import combinations
+
+import polars as pl
+import pytest
+
+from openbureau.identity.batch import resolve
+from openbureau.identity.model import IdentityModel, Thresholds
+
+
+def pairwise(clusters: pl.DataFrame, truth_col: pl.DataFrame) -> tuple[float, float, int]:
+    c = clusters.join(truth_col, on="record_id")
+
+    def c2(e):
+        return (e * (e - 1) // 2).sum()
+
+    pred = c.group_by("cluster_id").len().select(c2(pl.col("len"))).item()
+    true = c.group_by("true_id").len().select(c2(pl.col("len"))).item()
+    tp = c.group_by("cluster_id", "true_id").len().select(c2(pl.col("len"))).item()
+    mixed = (
+        c.group_by("cluster_id").agg(pl.col("true_id").n_unique().alias("k"))
+        .filter(pl.col("k") > 1).height
+    )
+    return tp / pred, tp / true, mixed
+
+
+def test_population_resolution_quality(population, model):
+    res = resolve(population.drop("true_id"), model)
+    assert res.clusters.height == population.height
+    assert res.clusters["record_id"].to_list() == population["record_id"].to_list()
+    precision, recall, mixed = pairwise(res.clusters, population.select("record_id",
+                                                                        "true_id"))
+    assert precision >= 0.995, precision
+    assert recall >= 0.90, recall
+    assert mixed <= 2, mixed
+    # the guards fired and produced review pairs with reasons
+    reasons = set(res.review_pairs["reason"].to_list())
+    assert "different_valid_national_ids" in reasons
+    assert {"record_id_l", "record_id_r", "match_weight", "match_probability"} <= set(
+        res.review_pairs.columns)
+
+
+def test_splink_batch_weights_equal_python_scorer(population_norm, model):
+    """Splink's predict (SQL) and the online scorer (Python) agree on every candidate pair."""
+    df = population_norm.head(600)
+    res = resolve(df, model.with_thresholds(Thresholds(match=0.99, review=0.0)),
+                  normalized=True)
+    rows = {r["record_id"]: r for r in df.iter_rows(named=True)}
+    rp = res.review_pairs.filter(pl.col("reason") == "below_match_threshold")
+    assert rp.height > 50
+    for a, b, w in rp.select("record_id_l", "record_id_r", "match_weight").iter_rows():
+        assert model.score(rows[a], rows[b]).match_weight == pytest.approx(w, abs=1e-6)
+
+
+def test_febrl1_dedupe(febrl1):
+    raw, truth = febrl1
+    res = resolve(raw)
+    pred = set()
+    for members in res.clusters.group_by("cluster_id").agg("record_id")["record_id"]:
+        pred |= {tuple(sorted(p)) for p in combinations(members, 2)}
+    tp = len(pred & truth)
+    precision, recall = tp / len(pred), tp / len(truth)
+    assert precision >= 0.99 and recall >= 0.95, (precision, recall)
+    # the fitted model is a valid stored model
+    assert IdentityModel.load(res.model.to_json()).to_dict() == res.model.to_dict()
+
+
+def _frame(rows: list[dict]) -> pl.DataFrame:
+    cols = ["record_id", "full_name", "dob", "national_id", "id_country", "address",
+            "postcode", "phone"]
+    return pl.DataFrame([{c: r.get(c) for c in cols} for r in rows],
+                        schema={c: pl.String for c in cols})
+
+
+def test_guards_prevent_mixed_files(model):
+    home = "12 Oak Rd, Springfield IL"
+    rows = [
+        # same person, three furnishers, one in another script order
+        dict(record_id="a1", full_name="Robert Miller", dob="1960-05-04",
+             national_id="536-90-4399", id_country="US", address=home, postcode="62701",
+             phone="217-555-0101"),
+        dict(record_id="a2", full_name="MILLER, Robert", dob="19600504", national_id="536904399",
+             id_country="US", address="12 oak road springfield il", postcode="62701"),
+        dict(record_id="a3", full_name="Robert Miller", dob="05/04/1960", national_id=None,
+             address=home, postcode="62701", phone="(217) 555-0101"),
+        # father and son, Sr / Jr, same address and phone, no IDs
+        dict(record_id="s1", full_name="James Miller Sr", dob="1950-01-01", address=home,
+             postcode="62701", phone="217-555-0101"),
+        dict(record_id="j1", full_name="James Miller Jr", dob="1950-01-01", address=home,
+             postcode="62701", phone="217-555-0101"),
+        # twins: same surname, DOB, address, phone; different given names; no IDs
+        dict(record_id="t1", full_name="Anna Miller", dob="1990-07-08", address=home,
+             postcode="62701", phone="217-555-0101"),
+        dict(record_id="t2", full_name="Emma Miller", dob="1990-07-08", address=home,
+             postcode="62701", phone="217-555-0101"),
+        # same everything but two different valid SSNs
+        dict(record_id="v1", full_name="Carol Miller", dob="1985-02-03",
+             national_id="212-45-9876", id_country="US", address=home, postcode="62701"),
+        dict(record_id="v2", full_name="Carol Miller", dob="1985-02-03",
+             national_id="215-45-9876", id_country="US", address=home, postcode="62701"),
+        # placeholders shared by unrelated people
+        dict(record_id="p1", full_name="N/A", national_id="000-00-0000", dob="N/A",
+             phone="000-000-0000"),
+        dict(record_id="p2", full_name="N/A", national_id="000-00-0000", dob="N/A",
+             phone="000-000-0000"),
+        dict(record_id="p3", full_name="Li Na", national_id="123-45-6789", id_country="US"),
+        dict(record_id="p4", full_name="Li Na", national_id="123-45-6789", id_country="US"),
+        # very common name at a shared address, nothing else
+        dict(record_id="w1", full_name="王伟", address="北京市朝阳区建国路88号"),
+        dict(record_id="w2", full_name="WANG Wei", address="北京市朝阳区建国路88号"),
+        # cross-script, same person (valid Chinese ID)
+        dict(record_id="z1", full_name="张伟", dob="1990-03-07",
+             national_id="310115199003070228", id_country="CN", address="上海市浦东新区文化路1号"),
+        dict(record_id="z2", full_name="Wei Zhang", dob="1990-03-07",
+             national_id="310115199003070228", id_country="CN"),
+        # bad checksum + mixed script garbage: no crash
+        dict(record_id="g1", full_name="Zhang 伟 ???", national_id="310115199003070229",
+             id_country="CN", dob="1990-13-45"),
+        dict(record_id="e1"),
+    ]
+    res = resolve(_frame(rows), model)
+    cid = dict(res.clusters.select("record_id", "cluster_id").iter_rows())
+    assert cid["a1"] == cid["a2"] == cid["a3"]
+    assert cid["z1"] == cid["z2"]
+    for x, y in [("s1", "j1"), ("t1", "t2"), ("v1", "v2"), ("p1", "p2"), ("p3", "p4"),
+                 ("w1", "w2"), ("a1", "s1"), ("a1", "t1"), ("t1", "v1")]:
+        assert cid[x] != cid[y], (x, y)
+    sizes = res.clusters.group_by("cluster_id").len()["len"].to_list()
+    assert max(sizes) == 3
+    pairs = {frozenset(p) for p in res.review_pairs.select("record_id_l", "record_id_r")
+             .iter_rows()}
+    assert frozenset(("v1", "v2")) in pairs  # strong pair blocked by the guard → review
+    flagged = set(res.flagged_clusters["cluster_id"].to_list())
+    assert cid["v1"] in flagged or cid["v2"] in flagged
+
+
+def test_cluster_size_cap(model):
+    rows = [dict(record_id=f"r{i}", full_name="John Smith", dob="1970-01-01",
+                 national_id="536-90-4399", id_country="US", address="1 Main St",
+                 postcode="10001") for i in range(8)]
+    res = resolve(_frame(rows), model, max_cluster_size=3)
+    assert res.clusters["cluster_size"].max() <= 3
+    assert "cluster_size_cap" in set(res.review_pairs["reason"].to_list())
+    assert res.clusters["flagged"].any()
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_tiny_inputs(model, n):
+    rows = [dict(record_id="x", full_name="A B")][:n]
+    res = resolve(_frame(rows), model)
+    assert res.clusters.height == n
+    assert res.review_pairs.height == 0
