@@ -23,8 +23,9 @@ from openbureau.scoring.labels import build_labels
 from openbureau.scoring.model import ScoreModel
 from openbureau.scoring.registry import active_model, register
 
-# Score bands shown on reports (lower bound, name), highest first.
-BANDS = ((800, "excellent"), (740, "very good"), (670, "good"), (580, "fair"), (300, "poor"))
+# Bands shown on reports, by the model's calibrated probability of going bad (upper bound,
+# name): a band then means the same risk whatever the model's point scaling.
+BANDS = ((0.02, "excellent"), (0.05, "very good"), (0.10, "good"), (0.20, "fair"), (1.01, "poor"))
 
 
 class TrainingInputError(ScoringError):
@@ -107,8 +108,8 @@ def train_from_bureau(
     return TrainedModel(version, model_path, report_path, sample.height, training["bad_rate"])
 
 
-def band(score: int) -> str:
-    return next(name for floor, name in BANDS if score >= floor)
+def band(probability_of_bad: float) -> str:
+    return next(name for ceiling, name in BANDS if probability_of_bad < ceiling)
 
 
 _TRADELINE_STATE = select(
@@ -164,7 +165,8 @@ def _score_block(model: ScoreModel, session: Session, subject_id: int, as_of: da
     return {
         "available": True,
         "score": result.score,
-        "band": band(result.score),
+        "band": band(result.probability_of_bad),
+        "probability_of_bad": round(result.probability_of_bad, 4),
         "as_of": as_of.isoformat(),
         "model_version": result.model_version,
         "reasons": [
