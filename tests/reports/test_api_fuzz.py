@@ -8,13 +8,19 @@ from hypothesis import strategies as st
 from factories import jsonl_bytes, record
 from openbureau.governance.members import Role
 
-FUZZ = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8),
-                                                                      children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 inquiry_bodies = st.one_of(
@@ -23,12 +29,14 @@ inquiry_bodies = st.one_of(
         {
             "identity": st.one_of(
                 json_values,
-                st.fixed_dictionaries({
-                    "full_name": st.text(max_size=30),
-                    "national_id_type": st.sampled_from(["cn_ric", "us_ssn", "xx", ""]),
-                    "national_id": st.text(max_size=40),
-                    "date_of_birth": st.one_of(st.text(max_size=12), st.just("1985-03-14")),
-                }),
+                st.fixed_dictionaries(
+                    {
+                        "full_name": st.text(max_size=30),
+                        "national_id_type": st.sampled_from(["cn_ric", "us_ssn", "xx", ""]),
+                        "national_id": st.text(max_size=40),
+                        "date_of_birth": st.one_of(st.text(max_size=12), st.just("1985-03-14")),
+                    }
+                ),
             ),
             "purpose": st.one_of(st.sampled_from(["loan_approval", "nope"]), json_values),
             "consent_reference": st.one_of(st.text(max_size=250), json_values),
@@ -50,27 +58,44 @@ def _assert_problem_or_ok(response) -> None:
 def test_inquiry_endpoint_never_fails(client, members, body):
     if not hasattr(members, "lender_key"):
         _, members.lender_key = members.add("lender", Role.SUBSCRIBER)
-    response = client.post("/v1/inquiries", json=body,
-                           headers={"Authorization": f"Bearer {members.lender_key}"})
+    response = client.post(
+        "/v1/inquiries", json=body, headers={"Authorization": f"Bearer {members.lender_key}"}
+    )
     _assert_problem_or_ok(response)
 
 
 @FUZZ
-@given(data=st.binary(max_size=400), name=st.sampled_from(["f.jsonl", "f.csv", "f.parquet",
-                                                           "f.m2", "f", "../../etc/x"]))
+@given(
+    data=st.binary(max_size=400),
+    name=st.sampled_from(["f.jsonl", "f.csv", "f.parquet", "f.m2", "f", "../../etc/x"]),
+)
 def test_submission_endpoint_never_fails(client, members, data, name):
     if not hasattr(members, "furnisher_key"):
         _, members.furnisher_key = members.add("furnisher", Role.FURNISHER)
     payload = data if data else jsonl_bytes([record()])
-    response = client.post("/v1/submissions", files={"file": (name, payload)},
-                           headers={"Authorization": f"Bearer {members.furnisher_key}"})
+    response = client.post(
+        "/v1/submissions",
+        files={"file": (name, payload)},
+        headers={"Authorization": f"Bearer {members.furnisher_key}"},
+    )
     _assert_problem_or_ok(response)
 
 
 @FUZZ
-@given(header=st.text(max_size=60), path=st.sampled_from(
-    ["/v1/me", "/v1/purposes", "/v1/submissions", "/v1/submissions/1", "/v1/audit/verify",
-     "/v1/submissions/abc", "/v1/nowhere"]))
+@given(
+    header=st.text(max_size=60),
+    path=st.sampled_from(
+        [
+            "/v1/me",
+            "/v1/purposes",
+            "/v1/submissions",
+            "/v1/submissions/1",
+            "/v1/audit/verify",
+            "/v1/submissions/abc",
+            "/v1/nowhere",
+        ]
+    ),
+)
 def test_auth_and_paths_never_fail(client, header, path):
     try:
         response = client.get(path, headers={"Authorization": header})

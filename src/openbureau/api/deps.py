@@ -65,3 +65,4 @@ def require(role: Role):
 FurnisherDep = Annotated[Member, Depends(require(Role.FURNISHER))]
 SubscriberDep = Annotated[Member, Depends(require(Role.SUBSCRIBER))]
 RegulatorDep = Annotated[Member, Depends(require(Role.REGULATOR))]
+OperatorDep = Annotated[Member, Depends(require(Role.OPERATOR))]

@@ -28,6 +28,8 @@ class Role(StrEnum):
     FURNISHER = "furnisher"
     SUBSCRIBER = "subscriber"
     REGULATOR = "regulator"
+    # The bureau's own staff (identity review); every staff lookup is audited.
+    OPERATOR = "operator"
 
 
 class MemberError(ValueError):
