@@ -144,3 +144,28 @@ def test_a_correction_changes_the_cached_score(env_settings, tmp_path):
             )
         ).scalar_one()
     assert status == "past_due_120"
+
+
+def test_batch_scores_equal_online_scores(env_settings):
+    from openbureau.files.tables import tradelines
+    from openbureau.scoring.precompute import score_all
+    from openbureau.scoring.service import score_for_report
+    from openbureau.scoring.tables import subject_scores
+
+    bureau = Bureau.from_settings(env_settings)
+    run_demo(bureau, Console(quiet=True), limit=600)
+    with bureau.sessions() as session, session.begin():
+        assert score_all(session) > 400
+        stored = dict(
+            session.execute(select(subject_scores.c.subject_id, subject_scores.c.block)).all()
+        )
+        subject_ids = sorted(
+            set(session.execute(select(tradelines.c.subject_id).distinct()).scalars())
+        )[:40]
+    assert set(subject_ids) <= set(stored)
+    with bureau.sessions() as session:
+        session.execute(subject_scores.delete())  # force the online path, same inputs
+        for subject_id in subject_ids:
+            online = score_for_report(Bureau.from_settings(env_settings), session, subject_id)
+            assert online == json.loads(stored[subject_id]), subject_id
+        session.rollback()

@@ -87,6 +87,7 @@ def _subject_labels(session, data: DemoData) -> pl.DataFrame:
 
 def _train_and_promote(bureau: Bureau, data: DemoData) -> dict:
     """Trains on the furnished history with the dataset's label, once, and promotes it."""
+    from openbureau.scoring.precompute import score_all
     from openbureau.scoring.registry import list_models, promote
     from openbureau.scoring.service import train_from_bureau
 
@@ -109,7 +110,10 @@ def _train_and_promote(bureau: Bureau, data: DemoData) -> dict:
             labels=_subject_labels(session, data),
         )
         promote(session, trained.version, ACTOR)
+    with bureau.sessions() as session, session.begin():
+        scored = score_all(session)
     return {
+        "scored_subjects": scored,
         "version": trained.version,
         "report": str(trained.report_path),
         "subjects": trained.subjects,

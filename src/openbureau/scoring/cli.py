@@ -116,3 +116,24 @@ def monitor_cmd(json_out: JsonOpt = False) -> None:
     for row in wide.iter_rows():
         table.add_row(row[0], *[f"{v:.3f}" if v is not None else "" for v in row[1:]])
     console.print(table)
+
+
+@model_app.command("score-all")
+def score_all_cmd(json_out: JsonOpt = False) -> None:
+    """Score every subject with the active model in batch and store the scores for reports.
+
+    Run it after promoting a model and after loads; a report whose file changed since is
+    scored online instead, so a stored score is never served stale.
+    """
+    from openbureau.scoring.precompute import score_all
+
+    bureau = bureau_from_env()
+    try:
+        with bureau.sessions() as session, session.begin(), console.status("scoring"):
+            count = score_all(session)
+    except ScoringError as exc:
+        fail(str(exc))
+    if json_out:
+        print_json({"scored_subjects": count})
+    else:
+        console.print(f"scored {count:,} subjects")

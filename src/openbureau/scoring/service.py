@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import orjson
 import polars as pl
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -20,8 +21,9 @@ from openbureau.scoring.attributes import compute_attributes_batch, compute_attr
 from openbureau.scoring.errors import ScoringError
 from openbureau.scoring.frames import all_frames, subject_frames
 from openbureau.scoring.labels import build_labels
-from openbureau.scoring.model import ScoreModel
+from openbureau.scoring.model import ScoreModel, ScoreResult
 from openbureau.scoring.registry import active_model, register
+from openbureau.scoring.tables import subject_scores
 
 # Bands shown on reports, by the model's calibrated probability of going bad (upper bound,
 # name): a band then means the same risk whatever the model's point scaling.
@@ -115,17 +117,31 @@ def band(probability_of_bad: float) -> str:
 _TRADELINE_STATE = select(
     func.count(), func.max(tradelines.c.loaded_at), func.max(tradelines.c.reporting_date)
 ).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
-_INQUIRY_STATE = select(func.count(), func.max(inquiries.c.created_at)).where(
+_INQUIRY_STATE = select(func.count(), func.max(inquiries.c.id)).where(
     inquiries.c.subject_id.in_(SUBJECT_FAMILY), inquiries.c.created_at <= bindparam("until")
 )
+_STORED = select(subject_scores.c.state_key, subject_scores.c.block).where(
+    subject_scores.c.subject_id == bindparam("subject"),
+    subject_scores.c.model_version == bindparam("version"),
+)
+
+
+def state_key(lines_n: int, last_loaded, asks_n: int, last_ask_id: int | None) -> str:
+    """Names every input of a score: the file's tradelines and its inquiries up to the as-of
+    date. A changed, added or corrected record, or a new inquiry, gives a new key."""
+    return f"{lines_n}|{last_loaded}|{asks_n}|{last_ask_id}"
+
+
+def until_of(as_of: date) -> datetime:
+    return datetime.combine(as_of, datetime.max.time())
 
 
 def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
     """The active model's score for one subject, as of its file's latest month, with reasons.
 
-    Scores are cached per process under a key made of the model version and the state of
-    every input (the subject's tradelines, and its inquiries up to the as-of date), so a
-    cached score is never stale.
+    Served, in order, from this process's cache, from the batch scores (`model score-all`),
+    or computed online; the first two only under a key naming the model version and the
+    state of every input, so a served score is never stale.
     """
     model: ScoreModel | None = active_model(session)
     if model is None:
@@ -141,19 +157,25 @@ def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
             "model_version": model.version,
         }
     as_of = month_end(last_reported.strftime("%Y-%m"))
-    until = datetime.combine(as_of, datetime.max.time())
-    asks_n, last_ask = conn.execute(_INQUIRY_STATE, {"subject": subject_id, "until": until}).one()
-    key = (subject_id, model.version, lines_n, last_loaded, asks_n, last_ask)
-    block = bureau.score_cache.get(key)
+    asks_n, last_ask = conn.execute(
+        _INQUIRY_STATE, {"subject": subject_id, "until": until_of(as_of)}
+    ).one()
+    key = state_key(lines_n, last_loaded, asks_n, last_ask)
+    block = bureau.score_cache.get((subject_id, model.version, key))
     if block is None:
-        block = _score_block(model, session, subject_id, as_of)
-        bureau.score_cache.put(key, block)
+        stored = conn.execute(_STORED, {"subject": subject_id, "version": model.version}).first()
+        if stored is not None and stored.state_key == key:
+            block = orjson.loads(stored.block)
+        else:
+            lines, asks = subject_frames(session, subject_id)
+            result = model.score_one(compute_attributes_online(lines, asks, as_of))
+            block = score_block(result, as_of)
+        bureau.score_cache.put((subject_id, model.version, key), block)
     return block
 
 
-def _score_block(model: ScoreModel, session: Session, subject_id: int, as_of: date) -> dict:
-    lines, asks = subject_frames(session, subject_id)
-    result = model.score_one(compute_attributes_online(lines, asks, as_of))
+def score_block(result: ScoreResult, as_of: date) -> dict:
+    """What a report shows of a score (the same for batch and online scores)."""
     if not result.scored:
         return {
             "available": False,
@@ -178,8 +200,6 @@ def _score_block(model: ScoreModel, session: Session, subject_id: int, as_of: da
 
 def monitor_active(session: Session) -> pl.DataFrame:
     """PSI by month of the active model's score and attributes against its training month."""
-    import orjson
-
     from openbureau.scoring.report import monitor
     from openbureau.scoring.tables import score_models
 
