@@ -24,6 +24,8 @@ class Bureau:
     keys: BureauKeys
     profile: JurisdictionProfile
     score_cache: ScoreCache = field(default_factory=ScoreCache)
+    # Scoring models by version, parsed once per process (versions are immutable).
+    models: dict = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Bureau:

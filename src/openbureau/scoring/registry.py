@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 
 import orjson
 from sqlalchemy import select, update
@@ -60,21 +59,25 @@ def active_version(session: Session) -> str | None:
     return session.connection().execute(_ACTIVE).scalar_one_or_none()
 
 
-def active_model(session: Session) -> ScoreModel | None:
+def active_model(
+    session: Session, loaded: dict[str, ScoreModel] | None = None
+) -> ScoreModel | None:
+    """The active model. With `loaded` (version -> model, e.g. the Bureau's), a version's
+    document is read and checked once: a registered version's document never changes."""
     version = active_version(session)
     if version is None:
         return None
+    if loaded is not None and version in loaded:
+        return loaded[version]
     document = (
         session.connection()
         .execute(select(score_models.c.document).where(score_models.c.version == version))
         .scalar_one()
     )
-    return _parsed(version, document)
-
-
-@lru_cache(maxsize=8)
-def _parsed(version: str, document: str) -> ScoreModel:
-    return ScoreModel.from_dict(orjson.loads(document), source=f"registry:{version}")
+    model = ScoreModel.from_dict(orjson.loads(document), source=f"registry:{version}")
+    if loaded is not None:
+        loaded[version] = model
+    return model
 
 
 def list_models(session: Session) -> list[dict]:

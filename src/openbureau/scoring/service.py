@@ -143,7 +143,7 @@ def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
     or computed online; the first two only under a key naming the model version and the
     state of every input, so a served score is never stale.
     """
-    model: ScoreModel | None = active_model(session)
+    model: ScoreModel | None = active_model(session, bureau.models)
     if model is None:
         return {"available": False, "reason": "no scoring model is active"}
     conn = session.connection()
