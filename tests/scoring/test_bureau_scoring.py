@@ -37,7 +37,7 @@ def test_models_train_promote_and_score_reports(env_settings):
         assert score["model_version"] == outcome.model["version"]
         if score["available"]:
             assert 300 <= score["score"] <= 850
-            assert 1 <= len(score["reasons"]) <= 5
+            assert len(score["reasons"]) in range(1, 6)
             assert all(r["text"] and r["text_zh"] for r in score["reasons"])
         else:
             assert score["reason"]

@@ -49,25 +49,11 @@ def _merge_sql() -> str:
 def stage_frame(
     records: pl.DataFrame, member_id: int, submission_id: int, now: datetime
 ) -> pl.DataFrame:
-    return records.select(
+    """Resolved records as tradeline rows, columns in table order."""
+    return records.with_columns(
         pl.lit(member_id, pl.Int32).alias("member_id"),
-        "account_ref",
-        "period",
-        pl.col("subject_id").cast(pl.Int64),
         pl.lit(submission_id, pl.Int32).alias("submission_id"),
-        "reporting_date",
-        "account_type",
-        "date_opened",
-        "credit_limit",
-        "original_amount",
-        "current_balance",
-        "amount_past_due",
-        "account_status",
-        "payment_history",
-        "date_first_delinquency",
-        "date_closed",
-        "currency",
-        "identity_hash",
+        pl.col("subject_id").cast(pl.Int64),
         pl.lit(now).alias("loaded_at"),
     ).select(COLUMNS)
 
