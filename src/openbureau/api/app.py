@@ -10,6 +10,7 @@ from openbureau.api.problems import install_problem_handlers, problem_response
 from openbureau.context import Bureau
 from openbureau.furnishing.api import router as furnishing_router
 from openbureau.governance.api import router as governance_router
+from openbureau.identity.blind import name_key
 from openbureau.identity.api import router as identity_router
 from openbureau.reports.api import router as reports_router
 from openbureau.settings import Settings
@@ -57,6 +58,8 @@ class _TooLarge(Exception):
 
 
 def create_app(bureau: Bureau) -> FastAPI:
+    # Load the romanization tables now, not inside the first inquiry a worker serves.
+    name_key("张伟")
     app = FastAPI(
         title="openbureau",
         version=__version__,
