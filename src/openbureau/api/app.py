@@ -10,8 +10,8 @@ from openbureau.api.problems import install_problem_handlers, problem_response
 from openbureau.context import Bureau
 from openbureau.furnishing.api import router as furnishing_router
 from openbureau.governance.api import router as governance_router
-from openbureau.identity.blind import name_key
 from openbureau.identity.api import router as identity_router
+from openbureau.identity.blind import name_key
 from openbureau.reports.api import router as reports_router
 from openbureau.settings import Settings
 
