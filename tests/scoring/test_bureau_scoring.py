@@ -169,3 +169,24 @@ def test_batch_scores_equal_online_scores(env_settings):
             online = score_for_report(Bureau.from_settings(env_settings), session, subject_id)
             assert online == json.loads(stored[subject_id]), subject_id
         session.rollback()
+
+
+def test_a_damaged_active_model_gives_reports_without_a_score(env_settings):
+    from sqlalchemy import update
+
+    from openbureau.scoring.service import score_for_report
+    from openbureau.scoring.tables import score_models
+
+    bureau = Bureau.from_settings(env_settings)
+    outcome = run_demo(bureau, Console(quiet=True), limit=500)
+    with bureau.sessions() as session, session.begin():
+        session.execute(
+            update(score_models)
+            .where(score_models.c.active.is_(True))
+            .values(document='{"format": "openbureau.scorecard", "checksum": "sha256:00"}')
+        )
+    subject_id = next(r for r in outcome.inquiries if r["result"] == "hit")["subject"]["subject_id"]
+    fresh = Bureau.from_settings(env_settings)  # no model parsed yet in this process
+    with fresh.sessions() as session:
+        block = score_for_report(fresh, session, subject_id)
+    assert block["available"] is False and "unusable" in block["reason"]

@@ -18,7 +18,7 @@ from openbureau.files.credit_file import SUBJECT_FAMILY
 from openbureau.files.tables import tradelines
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.attributes import compute_attributes_batch, compute_attributes_online
-from openbureau.scoring.errors import ScoringError
+from openbureau.scoring.errors import ModelFileError, ScoringError
 from openbureau.scoring.frames import all_frames, subject_frames
 from openbureau.scoring.labels import build_labels
 from openbureau.scoring.model import ScoreModel, ScoreResult
@@ -143,7 +143,11 @@ def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
     or computed online; the first two only under a key naming the model version and the
     state of every input, so a served score is never stale.
     """
-    model: ScoreModel | None = active_model(session, bureau.models)
+    try:
+        model: ScoreModel | None = active_model(session, bureau.models)
+    except ModelFileError as exc:
+        # A damaged registry entry must not take reports down: report without a score.
+        return {"available": False, "reason": f"the active model is unusable: {exc}"}
     if model is None:
         return {"available": False, "reason": "no scoring model is active"}
     conn = session.connection()
