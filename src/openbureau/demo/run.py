@@ -220,28 +220,25 @@ def print_report(report: dict, console: Console) -> None:
             title=f"credit report · subject {subject['subject_id']}",
         )
     )
-    table = Table(
-        "furnisher",
-        "type",
-        "opened",
-        "limit",
-        "balance",
-        "past due",
-        "status",
-        "history (newest first)",
-    )
-    for account in report["accounts"]:
+    table = Table("#", "from", "type", "opened", "limit", "balance", "past due", "status")
+    for n, account in enumerate(report["accounts"], 1):
         table.add_row(
-            account["furnisher"],
+            str(n),
+            "you" if account["furnisher"] == "you" else "other",
             account["account_type"],
             account["date_opened"],
             f"{account['credit_limit'] or account['original_amount'] or 0:,}",
             f"{account['current_balance']:,}",
             f"{account['amount_past_due']:,}",
             account["account_status"],
-            "".join(m["code"] for m in account["history"]),
         )
     console.print(table)
+    for n, account in enumerate(report["accounts"], 1):
+        months = account["history"]
+        codes = "".join(m["code"] for m in months)
+        console.print(
+            f"  #{n} history {months[0]['period']} back to {months[-1]['period']}: {codes}"
+        )
     score = report.get("score") or {}
     if score.get("available"):
         reasons = "; ".join(f"{r['code']} {r['text']}" for r in score["reasons"])
@@ -265,15 +262,13 @@ def print_outcome(outcome: DemoOutcome, console: Console) -> None:
     table = Table(
         "period",
         "member",
-        "format",
+        "fmt",
         "records",
-        "accepted",
         "rejected",
-        "new subjects",
+        "new",
         "matched",
         "review",
-        "note",
-        title="submissions",
+        title="submissions (new/matched subjects, held for identity review)",
     )
     for r in outcome.submissions:
         table.add_row(
@@ -281,14 +276,14 @@ def print_outcome(outcome: DemoOutcome, console: Console) -> None:
             r["member"],
             r["format"],
             f"{r['records']:,}",
-            f"{r['accepted']:,}",
             f"{r['rejected']:,}",
             f"{r['new_subjects']:,}",
             f"{r['matched_existing_subjects']:,}",
             f"{r['held_for_identity_review']:,}",
-            "replay: unchanged" if r["replay"] else "",
         )
     console.print(table)
+    if all(r["replay"] for r in outcome.submissions):
+        console.print("[yellow]every file was loaded before: nothing changed[/yellow]")
     model = outcome.model
     console.print(
         f"bureau score: model {model['version']} trained on {model.get('subjects', 0):,} "
