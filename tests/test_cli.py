@@ -64,3 +64,14 @@ def test_every_command_has_help():
     ):
         result = _run(*args)
         assert result.exit_code == 0 and "Usage" in result.output, args
+
+
+def test_bad_settings_end_cleanly(monkeypatch):
+    monkeypatch.setenv("OPENBUREAU_JURISDICTION", "XX")
+    result = _run("members", "list")
+    assert result.exit_code == 3 and "OPENBUREAU_JURISDICTION" in result.output
+    monkeypatch.setenv("OPENBUREAU_JURISDICTION", "CN")
+    monkeypatch.setenv("OPENBUREAU_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    monkeypatch.delenv("OPENBUREAU_ENCRYPTION_KEY", raising=False)
+    result = _run("members", "list")
+    assert result.exit_code == 3 and "OPENBUREAU_ENCRYPTION_KEY" in result.output

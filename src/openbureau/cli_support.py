@@ -25,7 +25,21 @@ EXIT_FAILED = 3
 
 
 def bureau_from_env() -> Bureau:
-    return Bureau.from_settings(Settings())
+    """The Bureau from OPENBUREAU_* settings; bad settings or keys end the command cleanly."""
+    from pydantic import ValidationError
+
+    from openbureau.governance.crypto import KeyConfigurationError
+
+    try:
+        return Bureau.from_settings(Settings())
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"OPENBUREAU_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        fail(f"bad settings: {problems}")
+    except KeyConfigurationError as exc:
+        fail(str(exc))
 
 
 def operator_actor() -> str:
