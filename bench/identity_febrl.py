@@ -42,43 +42,9 @@ import splink  # noqa: E402,F401
 import splink.comparison_library  # noqa: E402,F401
 
 from openbureau.identity.batch import resolve  # noqa: E402
+from openbureau.identity.febrl import read_febrl, to_canonical  # noqa: E402
 
 THRESHOLD = 0.99
-
-
-def read_febrl(path: Path) -> pl.DataFrame:
-    df = pl.read_csv(path, infer_schema=False)
-    df = df.rename({c: c.strip() for c in df.columns})
-    return df.with_columns(
-        [
-            pl.when(pl.col(c).str.strip_chars() == "")
-            .then(None)
-            .otherwise(pl.col(c).str.strip_chars())
-            .alias(c)
-            for c in df.columns
-        ]
-    )
-
-
-def to_canonical(df: pl.DataFrame, source: str | None = None) -> pl.DataFrame:
-    """FEBRL columns → openbureau's canonical record columns (no label columns)."""
-    out = df.select(
-        record_id=pl.col("rec_id"),
-        given_name=pl.col("given_name"),
-        surname=pl.col("surname"),
-        dob=pl.col("date_of_birth"),
-        national_id=pl.col("soc_sec_id"),
-        id_country=pl.lit("AU"),
-        address=pl.concat_str(
-            ["street_number", "address_1", "address_2", "suburb", "state"],
-            separator=" ",
-            ignore_nulls=True,
-        ),
-        postcode=pl.col("postcode"),
-    )
-    if source is not None:
-        out = out.with_columns(source=pl.lit(source))
-    return out
 
 
 def cluster_pairs(clusters: pl.DataFrame, cross: dict[str, str] | None = None) -> set:

@@ -6,30 +6,10 @@ import datetime as dt
 
 import polars as pl
 
-TL_SCHEMA = {
-    "subject_id": pl.Int64,
-    "member_id": pl.Int64,
-    "account_ref": pl.String,
-    "period": pl.String,
-    "reporting_date": pl.Date,
-    "account_type": pl.String,
-    "date_opened": pl.Date,
-    "credit_limit": pl.Int64,
-    "original_amount": pl.Int64,
-    "current_balance": pl.Int64,
-    "amount_past_due": pl.Int64,
-    "account_status": pl.String,
-    "payment_history": pl.String,
-    "date_first_delinquency": pl.Date,
-    "date_closed": pl.Date,
-}
-INQ_SCHEMA = {
-    "subject_id": pl.Int64,
-    "member_id": pl.Int64,
-    "purpose": pl.String,
-    "hard": pl.Boolean,
-    "created_at": pl.Datetime("us"),
-}
+from openbureau.scoring.history import INQUIRY_SCHEMA, TRADELINE_SCHEMA
+
+TL_SCHEMA = TRADELINE_SCHEMA | {"period": pl.String()}
+INQ_SCHEMA = INQUIRY_SCHEMA
 
 
 def tl(
@@ -67,8 +47,13 @@ def tl(
 
 
 def inq(subject_id: int, created_at: dt.datetime, hard: bool = True) -> dict:
-    return {"subject_id": subject_id, "member_id": 3, "purpose": "credit_card", "hard": hard,
-            "created_at": created_at}
+    return {
+        "subject_id": subject_id,
+        "member_id": 3,
+        "purpose": "credit_card",
+        "hard": hard,
+        "created_at": created_at,
+    }
 
 
 def tl_frame(rows: list[dict]) -> pl.DataFrame:

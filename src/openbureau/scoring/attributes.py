@@ -24,6 +24,8 @@ import polars as pl
 
 from openbureau.scoring.errors import InputFrameError
 from openbureau.scoring.history import (
+    INQUIRY_SCHEMA,
+    TRADELINE_SCHEMA,
     _as_date,
     account_frame,
     account_lazy,
@@ -760,35 +762,10 @@ def _empty_values(source: Source) -> dict[str, Any]:
     """Each attribute's value for a subject with no rows in a frame: same definition,
     evaluated over an empty frame."""
     if source == "accounts":
-        frame = account_frame(pl.DataFrame(schema=_TRADELINE_SCHEMA), dt.date(2000, 1, 1))
+        frame = account_frame(pl.DataFrame(schema=TRADELINE_SCHEMA), dt.date(2000, 1, 1))
     else:
-        frame = inquiry_frame(pl.DataFrame(schema=_INQUIRY_SCHEMA), dt.date(2000, 1, 1))
+        frame = inquiry_frame(pl.DataFrame(schema=INQUIRY_SCHEMA), dt.date(2000, 1, 1))
     return frame.select(_exprs(source)).row(0, named=True)
-
-
-_TRADELINE_SCHEMA = {
-    "subject_id": pl.Int64,
-    "member_id": pl.Int64,
-    "account_ref": pl.String,
-    "reporting_date": pl.Date,
-    "account_type": pl.String,
-    "date_opened": pl.Date,
-    "credit_limit": pl.Int64,
-    "original_amount": pl.Int64,
-    "current_balance": pl.Int64,
-    "amount_past_due": pl.Int64,
-    "account_status": pl.String,
-    "payment_history": pl.String,
-    "date_first_delinquency": pl.Date,
-    "date_closed": pl.Date,
-}
-_INQUIRY_SCHEMA = {
-    "subject_id": pl.Int64,
-    "member_id": pl.Int64,
-    "purpose": pl.String,
-    "hard": pl.Boolean,
-    "created_at": pl.Datetime("us"),
-}
 
 
 def compute_attributes_batch(

@@ -58,6 +58,31 @@ TRADELINE_COLUMNS = (
 )
 INQUIRY_COLUMNS = ("subject_id", "member_id", "purpose", "hard", "created_at")
 
+# The polars types of those columns, for empty frames and for reading the bureau's tables.
+TRADELINE_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.Int64(),
+    "member_id": pl.Int64(),
+    "account_ref": pl.String(),
+    "reporting_date": pl.Date(),
+    "account_type": pl.String(),
+    "date_opened": pl.Date(),
+    "credit_limit": pl.Int64(),
+    "original_amount": pl.Int64(),
+    "current_balance": pl.Int64(),
+    "amount_past_due": pl.Int64(),
+    "account_status": pl.String(),
+    "payment_history": pl.String(),
+    "date_first_delinquency": pl.Date(),
+    "date_closed": pl.Date(),
+}
+INQUIRY_SCHEMA: dict[str, pl.DataType] = {
+    "subject_id": pl.Int64(),
+    "member_id": pl.Int64(),
+    "purpose": pl.String(),
+    "hard": pl.Boolean(),
+    "created_at": pl.Datetime("us"),
+}
+
 PROFILE_SEVERITY: dict[str, int] = {
     "0": 0,
     "E": 0,  # zero balance, current
