@@ -31,7 +31,3 @@ class FileRejected(Exception):
 
 def errors_frame(errors: list[RecordError]) -> pl.DataFrame:
     return pl.DataFrame([e.as_dict() for e in errors], schema=ERROR_SCHEMA)
-
-
-def empty_errors() -> pl.DataFrame:
-    return pl.DataFrame(schema=ERROR_SCHEMA)
