@@ -1,13 +1,18 @@
 """The bureau attribute engine.
 
-Each attribute has exactly one definition: a polars aggregation expression over one of the two
-as-of views built in :mod:`openbureau.scoring.history` - the *account frame* (one row per
-account, current state plus monthly history grid) or the *inquiry frame* (hard inquiries).
-The batch entry point evaluates the expressions in a ``group_by("subject_id")`` context, the
-online entry point evaluates the very same expressions in a ``select`` context over one
-subject's rows; the value a subject gets when it has no rows in a frame is obtained by
-evaluating the same expression on an empty frame, so both paths agree by construction
-(tests/scoring/test_attributes.py checks it on generated data).
+Each attribute has exactly one definition: an aggregation expression, written in the
+two-engine expression language of :mod:`openbureau.scoring.expr`, over one of two as-of views -
+the *account frame* (one row per account, current state plus monthly history summaries) or the
+*inquiry frame* (hard inquiries).
+
+* Batch: the definitions' polars form runs in a ``group_by("subject_id")`` over the views
+  built by :mod:`openbureau.scoring.history`. The value a subject gets when it has no rows in a
+  frame is the same expression evaluated on an empty frame.
+* Online (one subject): the definitions' NumPy form runs over the same views built for one
+  subject by :mod:`openbureau.scoring.subject`, in about a millisecond instead of polars'
+  fixed ~20 ms per query.
+
+tests/scoring/test_attributes.py checks the two paths give identical values on generated data.
 
 Every attribute is catalogued in docs/attributes.md (a test fails if one is missing).
 """
@@ -23,6 +28,7 @@ from typing import Any, Literal
 import polars as pl
 
 from openbureau.scoring.errors import InputFrameError
+from openbureau.scoring.expr import Expr, col, length, sum_horizontal, when
 from openbureau.scoring.history import (
     INQUIRY_SCHEMA,
     TRADELINE_SCHEMA,
@@ -32,6 +38,7 @@ from openbureau.scoring.history import (
     inquiry_frame,
     inquiry_lazy,
 )
+from openbureau.scoring.subject import account_columns, inquiry_columns
 
 Source = Literal["accounts", "inquiries"]
 
@@ -41,7 +48,7 @@ class Attribute:
     code: str  # stable attribute code, e.g. "UTL01"
     name: str
     source: Source
-    build: Callable[[], pl.Expr]  # -> aggregation expression over the source frame
+    build: Callable[[], Expr]  # -> aggregation expression over the source frame
     dtype: pl.DataType
     unit: str
     missing: str  # what a null value means
@@ -53,20 +60,20 @@ class Attribute:
 
 # ---------------------------------------------------------------- expression helpers
 # Column names refer to the account frame / inquiry frame built in history.py.
-def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
-    return pl.when(den > 0).then(num.cast(pl.Float64) / den.cast(pl.Float64)).otherwise(None)
+def _ratio(num: Expr, den: Expr) -> Expr:
+    return when(den > 0).then(num.cast(pl.Float64) / den.cast(pl.Float64)).otherwise(None)
 
 
-def _open() -> pl.Expr:
-    return pl.col("is_open")
+def _open() -> Expr:
+    return col("is_open")
 
 
-def _count(pred: pl.Expr) -> pl.Expr:
+def _count(pred: Expr) -> Expr:
     return pred.fill_null(False).cast(pl.Int64).sum()
 
 
-def _sum(col: str, where: pl.Expr | None = None) -> pl.Expr:
-    e = pl.col(col).fill_null(0)
+def _sum(name: str, where: Expr | None = None) -> Expr:
+    e = col(name).fill_null(0)
     return (e.filter(where) if where is not None else e).sum()
 
 
@@ -87,7 +94,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD01",
         "Total trades",
         "accounts",
-        lambda: pl.len().cast(pl.Int64),
+        lambda: length().cast(pl.Int64),
         I64,
         "count",
         "never null (0 = no trade)",
@@ -113,7 +120,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD03",
         "Open revolving trades",
         "accounts",
-        lambda: _count(_open() & pl.col("is_rev")),
+        lambda: _count(_open() & col("is_rev")),
         I64,
         "count",
         "never null",
@@ -126,7 +133,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD04",
         "Open installment trades",
         "accounts",
-        lambda: _count(_open() & (pl.col("account_type") == "installment")),
+        lambda: _count(_open() & (col("account_type") == "installment")),
         I64,
         "count",
         "never null",
@@ -139,7 +146,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD05",
         "Open mortgage trades",
         "accounts",
-        lambda: _count(_open() & (pl.col("account_type") == "mortgage")),
+        lambda: _count(_open() & (col("account_type") == "mortgage")),
         I64,
         "count",
         "never null",
@@ -152,7 +159,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD06",
         "Trades opened in last 12 months",
         "accounts",
-        lambda: _count(pl.col("mob") < 12),
+        lambda: _count(col("mob") < 12),
         I64,
         "count",
         "never null",
@@ -165,7 +172,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD07",
         "Trades currently delinquent",
         "accounts",
-        lambda: _count(pl.col("sev_now") >= 1),
+        lambda: _count(col("sev_now") >= 1),
         I64,
         "count",
         "never null",
@@ -178,7 +185,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "TRD08",
         "Derogatory trades",
         "accounts",
-        lambda: _count((pl.col("sev_now") >= 7) | (pl.col("w_24") >= 7)),
+        lambda: _count((col("sev_now") >= 7) | (col("w_24") >= 7)),
         I64,
         "count",
         "never null",
@@ -205,7 +212,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "AGE01",
         "Months since oldest trade opened",
         "accounts",
-        lambda: pl.col("mob").max().cast(pl.Int64),
+        lambda: col("mob").max().cast(pl.Int64),
         I64,
         "months",
         NEVER,
@@ -218,7 +225,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "AGE02",
         "Months since newest trade opened",
         "accounts",
-        lambda: pl.col("mob").min().cast(pl.Int64),
+        lambda: col("mob").min().cast(pl.Int64),
         I64,
         "months",
         NEVER,
@@ -231,7 +238,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "AGE03",
         "Average age of open trades",
         "accounts",
-        lambda: pl.col("mob").filter(_open()).mean(),
+        lambda: col("mob").filter(_open()).mean(),
         F64,
         "months",
         "no open trade",
@@ -245,7 +252,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "BAL01",
         "Total balance of open trades",
         "accounts",
-        lambda: pl.col("current_balance").filter(_open()).sum().cast(pl.Int64),
+        lambda: col("current_balance").filter(_open()).sum().cast(pl.Int64),
         I64,
         "currency units",
         "never null (0 = none)",
@@ -258,7 +265,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "BAL02",
         "Revolving balance",
         "accounts",
-        lambda: pl.col("current_balance").filter(_open() & pl.col("is_rev")).sum().cast(pl.Int64),
+        lambda: col("current_balance").filter(_open() & col("is_rev")).sum().cast(pl.Int64),
         I64,
         "currency units",
         "never null",
@@ -271,7 +278,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "BAL03",
         "Installment and mortgage balance",
         "accounts",
-        lambda: pl.col("current_balance").filter(_open() & pl.col("is_inst")).sum().cast(pl.Int64),
+        lambda: col("current_balance").filter(_open() & col("is_inst")).sum().cast(pl.Int64),
         I64,
         "currency units",
         "never null",
@@ -284,7 +291,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "BAL04",
         "Total amount past due",
         "accounts",
-        lambda: pl.col("amount_past_due").sum().cast(pl.Int64),
+        lambda: col("amount_past_due").sum().cast(pl.Int64),
         I64,
         "currency units",
         "never null",
@@ -311,8 +318,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "Installment balance remaining",
         "accounts",
         lambda: _ratio(
-            pl.col("current_balance").filter(_open() & pl.col("is_inst")).sum(),
-            pl.col("original_amount").filter(_open() & pl.col("is_inst")).sum(),
+            col("current_balance").filter(_open() & col("is_inst")).sum(),
+            col("original_amount").filter(_open() & col("is_inst")).sum(),
         ),
         F64,
         "ratio",
@@ -327,8 +334,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "Revolving utilisation",
         "accounts",
         lambda: _ratio(
-            pl.col("current_balance").filter(_open() & pl.col("is_rev")).sum(),
-            pl.col("rev_limit").filter(_open()).sum(),
+            col("current_balance").filter(_open() & col("is_rev")).sum(),
+            col("rev_limit").filter(_open()).sum(),
         ),
         F64,
         "ratio",
@@ -342,7 +349,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "UTL02",
         "Maximum revolving utilisation of a trade",
         "accounts",
-        lambda: (pl.col("current_balance") / pl.col("rev_limit")).filter(_open()).max(),
+        lambda: (col("current_balance") / col("rev_limit")).filter(_open()).max(),
         F64,
         "ratio",
         NOREV,
@@ -356,7 +363,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "Average revolving utilisation, last 6 months",
         "accounts",
         lambda: _ratio(
-            _sum("bal6_sum", pl.col("is_rev")), (pl.col("rev_limit") * pl.col("bal6_known")).sum()
+            _sum("bal6_sum", col("is_rev")), (col("rev_limit") * col("bal6_known")).sum()
         ),
         F64,
         "ratio",
@@ -371,7 +378,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "UTL04",
         "Revolving trades at 75%+ utilisation",
         "accounts",
-        lambda: _count(_open() & (pl.col("current_balance") >= 0.75 * pl.col("rev_limit"))),
+        lambda: _count(_open() & (col("current_balance") >= 0.75 * col("rev_limit"))),
         I64,
         "count",
         "never null",
@@ -385,9 +392,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "PAY01",
         "Payment-to-balance ratio, 3 months",
         "accounts",
-        lambda: _ratio(
-            _sum("pay3"), pl.sum_horizontal(_sum("bal_1"), _sum("bal_2"), _sum("bal_3"))
-        ),
+        lambda: _ratio(_sum("pay3"), sum_horizontal(_sum("bal_1"), _sum("bal_2"), _sum("bal_3"))),
         F64,
         "ratio",
         "no balance reported in months 1..3 before as_of (or all 0)",
@@ -414,7 +419,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "PAY03",
         "Months with a balance reduction, last 6",
         "accounts",
-        lambda: pl.col("pay_months6").max().cast(pl.Int64),
+        lambda: col("pay_months6").max().cast(pl.Int64),
         I64,
         "months",
         NEVER,
@@ -427,7 +432,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "PAY04",
         "Derived payment to limit ratio, 3 months",
         "accounts",
-        lambda: _ratio(_sum("pay3", pl.col("is_rev")), pl.col("rev_limit").sum()),
+        lambda: _ratio(_sum("pay3", col("is_rev")), col("rev_limit").sum()),
         F64,
         "ratio",
         NOREV,
@@ -441,7 +446,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ01",
         "Worst current status",
         "accounts",
-        lambda: pl.col("sev_now").max().cast(pl.Int64),
+        lambda: col("sev_now").max().cast(pl.Int64),
         I64,
         "severity 0-8",
         NEVER,
@@ -455,7 +460,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ02",
         "Worst delinquency, last 6 months",
         "accounts",
-        lambda: pl.col("w_6").max().cast(pl.Int64),
+        lambda: col("w_6").max().cast(pl.Int64),
         I64,
         "severity 0-8",
         "no known month in the window",
@@ -468,7 +473,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ03",
         "Worst delinquency, last 12 months",
         "accounts",
-        lambda: pl.col("w_12").max().cast(pl.Int64),
+        lambda: col("w_12").max().cast(pl.Int64),
         I64,
         "severity 0-8",
         "no known month in the window",
@@ -481,7 +486,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ04",
         "Worst delinquency, last 24 months",
         "accounts",
-        lambda: pl.col("w_24").max().cast(pl.Int64),
+        lambda: col("w_24").max().cast(pl.Int64),
         I64,
         "severity 0-8",
         "no known month in the window",
@@ -533,7 +538,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ08",
         "Months since most recent 30+ delinquency",
         "accounts",
-        lambda: pl.col("ms_30").min(),
+        lambda: col("ms_30").min(),
         I64,
         "months",
         "no 30+ delinquency in the last 24 months",
@@ -546,7 +551,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ09",
         "Months since most recent 60+ delinquency",
         "accounts",
-        lambda: pl.col("ms_60").min(),
+        lambda: col("ms_60").min(),
         I64,
         "months",
         "no 60+ delinquency in the last 24 months",
@@ -559,7 +564,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ10",
         "Months since most recent 90+ delinquency",
         "accounts",
-        lambda: pl.col("ms_90").min(),
+        lambda: col("ms_90").min(),
         I64,
         "months",
         "no 90+ delinquency in the last 24 months",
@@ -572,7 +577,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ11",
         "Trades 30+ days late in 24 months",
         "accounts",
-        lambda: _count(pl.col("w_24") >= 1),
+        lambda: _count(col("w_24") >= 1),
         I64,
         "count",
         "never null",
@@ -585,7 +590,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ12",
         "Share of trades never delinquent in 24 months",
         "accounts",
-        lambda: _ratio(_count(pl.col("w_24").fill_null(0) == 0), pl.len()),
+        lambda: _ratio(_count(col("w_24").fill_null(0) == 0), length()),
         F64,
         "ratio",
         NEVER,
@@ -612,8 +617,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "Delinquency trend",
         "accounts",
         lambda: (
-            pl.col("w_0").max().cast(pl.Int64).fill_null(0)
-            - pl.col("w_1_5").max().cast(pl.Int64).fill_null(0)
+            col("w_0").max().cast(pl.Int64).fill_null(0)
+            - col("w_1_5").max().cast(pl.Int64).fill_null(0)
         ),
         I64,
         "severity steps",
@@ -627,7 +632,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "DLQ15",
         "Worst delinquency last month",
         "accounts",
-        lambda: pl.col("w_1").max().cast(pl.Int64),
+        lambda: col("w_1").max().cast(pl.Int64),
         I64,
         "severity 0-8",
         "no account with a known status for the month before the as-of month",
@@ -641,7 +646,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "LIM01",
         "Total revolving credit limit",
         "accounts",
-        lambda: pl.col("rev_limit").filter(_open()).sum().cast(pl.Int64),
+        lambda: col("rev_limit").filter(_open()).sum().cast(pl.Int64),
         I64,
         "currency units",
         "never null (0 = no open revolving trade with a limit)",
@@ -654,7 +659,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "UTL05",
         "Peak revolving utilisation, last 6 months",
         "accounts",
-        lambda: (pl.col("bal6_max") / pl.col("rev_limit")).filter(_open()).max(),
+        lambda: (col("bal6_max") / col("rev_limit")).filter(_open()).max(),
         F64,
         "ratio",
         NOREV + " or no balance reported in the last 6 months",
@@ -681,7 +686,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "PAY06",
         "Largest monthly derived payment to limit, 6 months",
         "accounts",
-        lambda: (pl.col("pay6_max") / pl.col("rev_limit")).filter(_open()).max(),
+        lambda: (col("pay6_max") / col("rev_limit")).filter(_open()).max(),
         F64,
         "ratio",
         NOREV + " or fewer than two consecutive balances reported in the last 7 months",
@@ -709,7 +714,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "INQ01",
         "Hard inquiries, last 6 months",
         "inquiries",
-        lambda: _count(pl.col("inq_mago") < 6),
+        lambda: _count(col("inq_mago") < 6),
         I64,
         "count",
         "never null",
@@ -722,7 +727,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "INQ02",
         "Hard inquiries, last 12 months",
         "inquiries",
-        lambda: _count(pl.col("inq_mago") < 12),
+        lambda: _count(col("inq_mago") < 12),
         I64,
         "count",
         "never null",
@@ -735,7 +740,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "INQ03",
         "Months since most recent hard inquiry",
         "inquiries",
-        lambda: pl.col("inq_mago").min().cast(pl.Int64),
+        lambda: col("inq_mago").min().cast(pl.Int64),
         I64,
         "months",
         "no hard inquiry on file as of the date",
@@ -754,7 +759,15 @@ INQUIRY_COUNT_ATTRIBUTES: tuple[str, ...] = ("INQ01", "INQ02")
 
 @functools.cache
 def _exprs(source: Source) -> list[pl.Expr]:
-    return [a.build().cast(a.dtype).alias(a.code) for a in ATTRIBUTES if a.source == source]
+    return [a.build().polars.cast(a.dtype).alias(a.code) for a in ATTRIBUTES if a.source == source]
+
+
+@functools.cache
+def _online_definitions() -> tuple[tuple[str, Source, bool, Expr], ...]:
+    """(code, source, integer-valued, expression) of every attribute, built once."""
+    return tuple(
+        (a.code, a.source, a.dtype.is_integer(), a.build().cast(a.dtype)) for a in ATTRIBUTES
+    )
 
 
 @functools.cache
@@ -822,10 +835,11 @@ def compute_attributes_online(
         and tradelines["subject_id"][0] != inquiries["subject_id"][0]
     ):
         raise InputFrameError("online frames must hold one subject, got 2")
-    a_row, i_row = pl.collect_all(
-        [
-            account_lazy(tradelines, as_of).select(_exprs("accounts")),
-            inquiry_lazy(inquiries, as_of).select(_exprs("inquiries")),
-        ]
-    )
-    return a_row.row(0, named=True) | i_row.row(0, named=True)
+    frames = {
+        "accounts": account_columns(tradelines, as_of),
+        "inquiries": inquiry_columns(inquiries, as_of),
+    }
+    return {
+        code: expr.evaluate(frames[source]).scalar(integer)
+        for code, source, integer, expr in _online_definitions()
+    }

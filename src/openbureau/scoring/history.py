@@ -134,11 +134,12 @@ def add_months(d: dt.date, months: int) -> dt.date:
 def _check_columns(frame: pl.DataFrame, required: tuple[str, ...], what: str) -> None:
     if not isinstance(frame, pl.DataFrame):
         raise InputFrameError(f"{what} must be a polars DataFrame, got {type(frame).__name__}")
-    missing = [c for c in required if c not in frame.columns]
+    schema = frame.schema
+    missing = [c for c in required if c not in schema]
     if missing:
         raise InputFrameError(f"{what} frame lacks required columns: {', '.join(missing)}")
     for col in ("reporting_date", "date_opened", "created_at"):
-        if col in required and not frame.schema[col].is_temporal():
+        if col in required and not schema[col].is_temporal():
             raise InputFrameError(
                 f"{what} column {col} must be a date/datetime, got {frame.schema[col]}"
             )
