@@ -161,11 +161,14 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # two workers import the stack; slow on a busy host
+        while True:
             try:
                 if httpx.get(f"{base}/v1/health").status_code == 200:
                     break
             except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not come up; see its output above") from None
                 time.sleep(0.2)
         _wrk(f"{base}/v1/health", 2)  # warm-up
         trivial = _wrk(f"{base}/v1/health", args.seconds)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from openbureau.api.deps import BureauDep, SessionDep, SubscriberDep
 from openbureau.api.problems import Problem
+from openbureau.api.responses import FastJSON
 from openbureau.furnishing.schema import NationalIdType
 from openbureau.reports.inquiry import InquiryIdentity, InquiryRefused, make_inquiry
 
@@ -37,10 +38,10 @@ class InquiryIn(BaseModel):
     )
 
 
-@router.post("")
+@router.post("", response_model=dict, response_class=FastJSON)
 def create_inquiry(
     body: InquiryIn, bureau: BureauDep, member: SubscriberDep, session: SessionDep
-) -> dict:
+) -> FastJSON:
     """Request a consumer's credit report; every request is recorded and audited."""
     identity = InquiryIdentity(
         full_name=body.identity.full_name,
@@ -55,4 +56,4 @@ def create_inquiry(
     except InquiryRefused as exc:
         raise Problem(exc.status, exc.title, exc.detail) from None
     session.commit()
-    return report
+    return FastJSON(report)
