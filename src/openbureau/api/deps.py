@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.api.problems import Problem
 from openbureau.context import Bureau
+from openbureau.db import is_postgres
 from openbureau.governance.members import Member, Role, authenticate
 
 
@@ -41,7 +42,12 @@ def get_member(
     member = authenticate(session, key.strip())
     if member is None:
         raise Problem(401, "Unauthorized", "the API key is unknown, malformed or revoked")
-    session.rollback()  # end the read so the endpoint starts its own transaction
+    if not is_postgres(session.get_bind()):
+        # SQLite transactions take the database's write lock up front (BEGIN IMMEDIATE): end
+        # the key lookup's so that work in another session (a submission) is not blocked by
+        # it. PostgreSQL readers lock nothing; the endpoint's work continues this
+        # transaction, saving a ROLLBACK and a BEGIN per request.
+        session.rollback()
     return member
 
 
