@@ -67,9 +67,9 @@ _K1, _K2, _K3 = _U(2561), _U(6553601), _U(42949672960001)
 _S8, _S16, _S32 = _U(8), _U(16), _U(32)
 
 
-def _swar8(m8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eight ASCII digits per row → (value, ok), SWAR on one uint64 per row."""
-    x = m8.view("<u8")[:, 0]
+def swar8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eight ASCII digits per little-endian uint64 (first digit in the low byte) →
+    (value, ok), SWAR arithmetic instead of eight column operations."""
     ok = ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
     v = x - _THREES
     v = ((v & _M1) * _K1) >> _S8
@@ -104,7 +104,7 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m8 = mat[:, j:j + 8]
         if m8.strides[1] != 1:
             m8 = np.ascontiguousarray(m8)
-        v, ok = _swar8(m8)
+        v, ok = swar8_words(m8.view("<u8")[:, 0])
         bad |= ~ok
         val *= 100_000_000
         val += v

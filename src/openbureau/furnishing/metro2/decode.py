@@ -1,17 +1,20 @@
-"""Fixed-width matrix → typed arrow columns, plus field-level problems (parse, charset, required).
+"""Fields at byte positions → typed arrow columns, numpy values for the rules, and field-level
+problems (parse, charset, required).
 
-Everything here works on an ``(n, record_length)`` uint8 matrix: one numpy slice per field.
+Records are addressed by the byte position of their first byte in a :class:`ChunkBytes`; each
+field is read at ``rows + offset`` (see :mod:`bytecols`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
 from . import columns as col
 from . import packed
+from .bytecols import ChunkBytes
 from .layouts import FieldSpec
 
 # fields whose blanks are meaningful and must not be trimmed
@@ -26,85 +29,111 @@ class Problem:
     mask: np.ndarray  # bool over rows
 
 
-_TEXT_COLS: dict = {}
+@dataclass
+class Decoded:
+    """One layout decoded for ``n`` records; the numpy side feeds the record rules."""
 
+    src: ChunkBytes
+    rows: np.ndarray  # byte position of each record's first byte in src
+    specs: dict[str, FieldSpec]
+    arrays: dict[str, pa.Array] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)  # text: length in the column
+    # numbers, dates (days) and timestamps (microseconds): value and "not null"
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
-def _text_columns(layout: tuple[FieldSpec, ...], skip: frozenset[str]) -> np.ndarray:
-    key = (id(layout), skip)
-    if key not in _TEXT_COLS:
-        _TEXT_COLS[key] = np.concatenate([
-            np.arange(f.offset, f.end) for f in layout if f.kind == "AN" and f.name not in skip])
-    return _TEXT_COLS[key]
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def pos(self, name: str) -> np.ndarray:
+        return self.rows + self.specs[name].offset
 
 
 def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
     return col.prim_array(days.astype(np.int32), pa.date32(), null)
 
 
-def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
-                  text_clean: bool | None = None,
-                  skip: frozenset[str] = frozenset()) -> tuple[dict[str, pa.Array], list[Problem]]:
-    """Decode every field of `layout` from `mat`. Returns arrow columns and problems."""
-    n = mat.shape[0]
-    cols: dict[str, pa.Array] = {}
-    probs: list[Problem] = []
-    text_fields = [f for f in layout if f.kind == "AN" and f.name not in skip]
-    if not text_clean and text_fields:
-        # one check over all text columns at once; per-field checks only if it fails
-        text_clean = col.all_allowed(mat[:, _text_columns(layout, skip)])
+def _text(d: Decoded, f: FieldSpec, p: np.ndarray, clean: bool) -> None:
+    src = d.src
+    bad = None if clean else src.charset_bad(p, f.length)
+    trimmed = src.text_length(p, f.length)
+    length = np.full(len(p), f.length, np.int64) if f.name in UNTRIMMED else trimmed
+    if bad is not None and bad.any():
+        d.problems.append(Problem(f.name, "charset", "characters outside the Metro 2 "
+                                  "alphanumeric set", bad))
+        # rare: bad bytes are shown as '?', so this column gets its own copy of the bytes
+        d.arrays[f.name] = col.text_array(src.matrix(p, f.length), sanitize=True,
+                                          trim=f.name not in UNTRIMMED)
+    else:
+        d.arrays[f.name] = src.text(p, length)
+    d.lengths[f.name] = length
+    if f.required:
+        blank = trimmed == 0
+        if blank.any():
+            d.problems.append(Problem(f.name, "required", "required field is blank", blank))
+
+
+def _number(d: Decoded, f: FieldSpec, p: np.ndarray, encoding: str) -> None:
+    if f.kind == "N":
+        val, ok = d.src.digits(p, f.length)
+        msg = "not a zero-filled number"
+    else:
+        val, ok = packed.decode_number(d.src.matrix(p, f.length), encoding)
+        msg = f"not a valid packed ({encoding}) number"
+    if not ok.all():
+        d.problems.append(Problem(f.name, "numeric", msg, ~ok))
+    if f.required:
+        z = ok & (val == 0)
+        if z.any():
+            d.problems.append(Problem(f.name, "required", "required number is zero", z))
+    val = val.astype(np.int64)
+    d.values[f.name] = (val, ok)
+    d.arrays[f.name] = col.prim_array(val, pa.int64(), ~ok)
+
+
+def _moment(d: Decoded, f: FieldSpec, p: np.ndarray) -> None:
+    if f.kind in ("D8", "TS14"):
+        val, ok = d.src.digits(p, f.length)
+        ok &= val >= 0
+        empty = ok & (val == 0)
+    else:  # PD5 / PTS8
+        val, empty, ok = packed.decode_tagged(d.src.matrix(p, f.length))
+    is_date = f.kind in ("D8", "PD5")
+    out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
+    good = ok & vok
+    if not good.all():
+        kind = "date" if is_date else "timestamp"
+        d.problems.append(Problem(f.name, kind, f"not a valid {kind} (or all zeros)", ~good))
+    if f.required:
+        miss = good & empty
+        if miss.any():
+            d.problems.append(Problem(f.name, "required", "required date is empty", miss))
+    null = ~good | empty
+    d.values[f.name] = (out, ~null)
+    if is_date:
+        d.arrays[f.name] = _date_col(out, null)
+    else:
+        d.arrays[f.name] = col.prim_array(out.astype(np.int64), pa.timestamp("us"), null)
+
+
+def decode_fields(src: ChunkBytes, rows: np.ndarray, layout: tuple[FieldSpec, ...],
+                  encoding: str, clean: bool = False,
+                  skip: frozenset[str] = frozenset()) -> Decoded:
+    """Decode every field of `layout` for the records starting at `rows`.
+
+    ``clean`` says the caller already knows every byte of these records is in the
+    alphanumeric set (character layouts), so per-field charset checks are skipped.
+    """
+    d = Decoded(src, rows, {f.name: f for f in layout})
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
-        m = mat[:, f.offset:f.end]
+        p = rows + f.offset
         if f.kind == "AN":
-            bad = None if text_clean else col.charset_bad(m)
-            if bad is not None and bad.any():
-                probs.append(Problem(f.name, "charset", "characters outside the Metro 2 "
-                                     "alphanumeric set", bad))
-            cols[f.name] = col.text_array(m, sanitize=bad is not None and bool(bad.any()),
-                                          trim=f.name not in UNTRIMMED)
-            if f.required:
-                blank = (m == 0x20).all(axis=1)
-                if blank.any():
-                    probs.append(Problem(f.name, "required", "required field is blank", blank))
-            continue
-        if f.kind in ("N", "PN"):
-            if f.kind == "N":
-                val, ok = col.decode_digits(m)
-                msg = "not a zero-filled number"
-            else:
-                val, ok = packed.decode_number(m, encoding)
-                msg = f"not a valid packed ({encoding}) number"
-            if not ok.all():
-                probs.append(Problem(f.name, "numeric", msg, ~ok))
-            if f.required:
-                z = ok & (val == 0)
-                if z.any():
-                    probs.append(Problem(f.name, "required", "required number is zero", z))
-            cols[f.name] = col.prim_array(val.astype(np.int64), pa.int64(), ~ok)
-            continue
-        if f.kind in ("D8", "TS14"):
-            val, ok = col.decode_digits(m)
-            ok &= val >= 0
-            empty = ok & (val == 0)
-        else:  # PD5 / PTS8
-            val, empty, ok = packed.decode_tagged(m)
-        if f.kind in ("D8", "PD5"):
-            out, vok = col.date_from_value(val, empty)
+            _text(d, f, p, clean)
+        elif f.kind in ("N", "PN"):
+            _number(d, f, p, encoding)
         else:
-            out, vok = col.ts_from_value(val, empty)
-        good = ok & vok
-        if not good.all():
-            kind = "date" if f.kind in ("D8", "PD5") else "timestamp"
-            probs.append(Problem(f.name, kind, f"not a valid {kind} (or all zeros)", ~good))
-        if f.required:
-            miss = good & empty
-            if miss.any():
-                probs.append(Problem(f.name, "required", "required date is empty", miss))
-        null = ~good | empty
-        if f.kind in ("D8", "PD5"):
-            cols[f.name] = _date_col(out, null)
-        else:
-            cols[f.name] = col.prim_array(out.astype(np.int64), pa.timestamp("us"), null)
-    del n
-    return cols, probs
+            _moment(d, f, p)
+    return d

@@ -21,7 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import columns as col
 from . import packed
-from .decode import Problem, decode_matrix
+from .bytecols import ChunkBytes
+from .decode import Decoded, Problem, decode_fields
 from .errors import FileRejected, RejectionReport, empty_rejections
 from .framing import DEFAULT_CHUNK_BYTES, FramedChunk, Framer, Layout
 from .layouts import (
@@ -33,7 +34,14 @@ from .layouts import (
     header_layout,
     trailer_layout,
 )
-from .validate import TrailerTotals, check_header, reconcile, validate_records
+from .validate import (
+    BASE_RULES,
+    SEGMENT_RULES,
+    TrailerTotals,
+    check_header,
+    reconcile,
+    rule_problems,
+)
 
 _SEG_INDEX = np.full(65536, -1, dtype=np.int16)
 for _i, _name in enumerate(SEGMENT_ORDER):
@@ -100,10 +108,10 @@ def _problem_rows(probs: list[Problem], record_nos: np.ndarray, offsets: np.ndar
 
 
 def _decode_single(rec: bytes, layout, encoding: str, what: str) -> dict:
-    mat = np.frombuffer(rec, dtype=np.uint8)[None, : layout[-1].end]
-    cols, probs = decode_matrix(mat, layout, encoding)
-    row = _to_frame(cols, {}).row(0, named=True)
-    row["_problems"] = [f"{what} {p.field}: {p.message}" for p in probs]
+    src = ChunkBytes(np.frombuffer(rec, dtype=np.uint8))
+    d = decode_fields(src, np.zeros(1, np.int64), layout, encoding)
+    row = _to_frame(d.arrays, {}).row(0, named=True)
+    row["_problems"] = [f"{what} {p.field}: {p.message}" for p in d.problems]
     return row
 
 
@@ -116,43 +124,33 @@ class _ChunkParser:
 
     def parse(self, fc: FramedChunk, header: dict) -> Chunk:
         lay = self.layout
-        blen = lay.base_length
         n = len(fc.starts)
-        data = fc.data
-        if n:
-            uniform = n > 1 and bool((np.diff(fc.starts) == fc.starts[1] - fc.starts[0]).all())
-            if uniform and fc.starts[1] - fc.starts[0] >= blen:
-                stride = int(fc.starts[1] - fc.starts[0])
-                s0 = int(fc.starts[0])
-                view = np.lib.stride_tricks.as_strided(
-                    data[s0:], shape=(n, blen), strides=(stride, 1), writeable=False)
-                mat = view
-            else:
-                mat = sliding_window_view(data, blen)[fc.starts]
-        else:
-            mat = np.zeros((0, blen), dtype=np.uint8)
-        clean = None
-        if not lay.packed and n:
-            # character layout: one whole-matrix charset check instead of one per field
-            clean = col.all_allowed(mat)
-        cols, probs = decode_matrix(mat, self.base_fields, self.encoding, text_clean=clean)
-        base = _to_frame(cols, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
-                                "rdw": fc.lengths})
-        rej = _problem_rows(probs, fc.record_nos, fc.offsets, "BASE")
-        segments, seg_rej = self._segments(fc, data)
+        ends = fc.starts + fc.lengths
+        src = ChunkBytes(fc.data, int(ends.max()) if n else 0)
+        # character layout: one check over the whole span of records instead of one per field
+        clean = bool(n) and not lay.packed and src.clean(int(fc.starts.min()), int(ends.max()))
+        d = decode_fields(src, fc.starts, self.base_fields, self.encoding, clean)
+        base = _to_frame(d.arrays, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
+                                    "rdw": fc.lengths})
+        rej = _problem_rows(d.problems, fc.record_nos, fc.offsets, "BASE")
+        segments, decoded, seg_rej = self._segments(fc, src, clean)
         rej += seg_rej
-        rej.append(validate_records(base, segments))
+        rej += _problem_rows(rule_problems(d, BASE_RULES), fc.record_nos, fc.offsets, "BASE")
+        for name, (sd, nos, offs) in decoded.items():
+            rej += _problem_rows(rule_problems(sd, SEGMENT_RULES.get(name, [])), nos, offs, name)
         rejections = pl.concat(rej) if rej else empty_rejections()
         return Chunk(lay, header, base, segments, rejections, None,
                      self.encoding if lay.packed else None)
 
-    def _segments(self, fc: FramedChunk, data: np.ndarray):
+    def _segments(self, fc: FramedChunk, src: ChunkBytes, clean: bool):
+        data = src.data
         blen = self.layout.base_length
         starts, lengths = fc.starts, fc.lengths
         pos = np.full(len(starts), blen, dtype=np.int64)
         active = lengths > blen
         found_rec, found_kind, found_pos, found_seq = [], [], [], []
         rej: list[pl.DataFrame] = []
+        decoded: dict[str, tuple[Decoded, np.ndarray, np.ndarray]] = {}
         seq = 0
         while active.any():
             idx = np.nonzero(active)[0]
@@ -204,7 +202,7 @@ class _ChunkParser:
             seq += 1
         segments: dict[str, pl.DataFrame] = {}
         if not found_rec:
-            return segments, rej
+            return segments, decoded, rej
         rec = np.concatenate(found_rec)
         kind = np.concatenate(found_kind)
         spos = np.concatenate(found_pos)
@@ -215,16 +213,14 @@ class _ChunkParser:
                 continue
             sel = sel[np.lexsort((sseq[sel], rec[sel]))]  # order by record, then position
             r, p, q = rec[sel], spos[sel], sseq[sel]
-            slen = SEGMENT_LENGTHS[name]
-            at = starts[r] + p
-            mat = sliding_window_view(data, slen)[at]
-            cols, probs = decode_matrix(mat, SEGMENTS[name], self.encoding,
-                                        skip=frozenset({"segment_identifier"}))
+            sd = decode_fields(src, starts[r] + p, SEGMENTS[name], self.encoding, clean,
+                               skip=frozenset({"segment_identifier"}))
             nos = fc.record_nos[r]
             offs = fc.offsets[r] + self.wl + p
-            df = _to_frame(cols, {"record_no": nos, "seq": q, "byte_offset": offs})
+            df = _to_frame(sd.arrays, {"record_no": nos, "seq": q, "byte_offset": offs})
             segments[name] = df
-            rej += _problem_rows(probs, nos, offs, name)
+            decoded[name] = (sd, nos, offs)
+            rej += _problem_rows(sd.problems, nos, offs, name)
             if name in SINGLE_SEGMENTS:
                 dup = df.filter(pl.col("record_no").is_duplicated() & (
                     pl.col("seq") > pl.col("seq").min().over("record_no")))
@@ -233,7 +229,7 @@ class _ChunkParser:
                         "record_no", "byte_offset", segment=pl.lit(name),
                         field=pl.lit(None, pl.Utf8), rule=pl.lit("duplicate_segment"),
                         message=pl.lit(f"more than one {name} segment in the record")))
-        return segments, rej
+        return segments, decoded, rej
 
 
 @contextlib.contextmanager
