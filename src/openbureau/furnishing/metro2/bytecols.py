@@ -1,15 +1,15 @@
-"""Field access by absolute byte position in a chunk buffer (the reader's hot path).
+"""Fixed-width field access over a block of equally spaced records (the reader's hot path).
 
-A field of ``n`` records is addressed by an int64 array of byte positions (record start +
-field offset), so base records, segments at varying offsets and single records all go through
-the same code without first gathering an ``(n, width)`` matrix. Reads are word gathers from
-overlapping little-endian views of the buffer; the buffer is padded so an 8-byte read at the
-last field never runs off its end.
+A :class:`Block` is ``n`` records of the same layout, ``stride`` bytes apart in one byte
+buffer. Equally spaced records (the usual case: fixed-length records, or the same segment at
+the same place in every record) are used in place; anything else is first gathered into a
+contiguous copy. Every field is then a strided numpy view, so decoding never pays for fancy
+indexing, and a layout is decoded field by field with a handful of whole-column operations.
 
-Text columns become Arrow ``string_view`` arrays that point into the chunk buffer: no bytes are
-copied, only 16-byte views are built (with numpy, vectorised). Trailing blanks are trimmed by
-giving each view the trimmed length, taken from a bitmap of non-blank bytes built once per
-chunk. polars imports string views without copying the character data.
+Text columns become Arrow ``string_view`` arrays that point into the block's buffer: no
+character data is copied, only the 16-byte views are built. Trailing blanks are trimmed by
+giving each view the trimmed length, read from a per-record bitmap of non-blank bytes.
+polars imports string views without copying the character data.
 """
 
 from __future__ import annotations
@@ -19,130 +19,175 @@ import pyarrow as pa
 
 from . import columns as col
 
-_PAD = 16
 _U = np.uint64
+_PAD = 16  # an 8-byte read at any field stays inside the buffer
 # MASKS[k] keeps the low k bytes of a little-endian word
 MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _ZEROS = _U(0x3030303030303030)
-_MAX_BITS = 56  # a bitmap read is one 8-byte word shifted by up to 7 bits
+_MAX_BITS = 48  # bitmap pieces stay below 2**53, where float64 is exact
 _INLINE = 12  # string views hold up to 12 bytes inline
+# string-view word 0 = length | first four bytes << 32; words 1 holds bytes 4..12 inline
+_LO_MASK = np.array([MASKS[min(k, 4)] for k in range(_INLINE + 1)], dtype=np.uint64)
+_HI_MASK = np.array([MASKS[max(k - 4, 0)] for k in range(_INLINE + 1)], dtype=np.uint64)
 
 
-class ChunkBytes:
-    """One chunk's bytes with lazily built per-byte bitmaps (non-blank, outside charset)."""
+def _short_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
+    """For 1- and 2-byte fields: raw code → (trimmed length, string-view word 0)."""
+    code = np.arange(1 << (8 * width), dtype=np.uint64)
+    length = np.zeros(len(code), dtype=np.int64)
+    for j in range(width):
+        byte = (code >> _U(8 * j)) & _U(0xFF)
+        length = np.where(byte != 0x20, j + 1, length)
+    word = length.astype(np.uint64) | ((code & MASKS[length]) << _U(32))
+    return length, word
 
-    def __init__(self, data: np.ndarray, used_end: int | None = None) -> None:
-        end = len(data) if used_end is None else used_end
-        if len(data) - end < _PAD:
-            data = np.concatenate([data, np.zeros(_PAD, np.uint8)])
+
+_SHORT = {w: _short_tables(w) for w in (1, 2)}
+
+
+def _bit_length(x: np.ndarray) -> np.ndarray:
+    """Bit length of uint64 values below 2**53 (the float exponent, no per-bit loop)."""
+    e = (x.astype(np.float64).view(np.int64) >> 52) - 1022
+    return np.maximum(e, 0)
+
+
+class Block:
+    """``n`` records of ``width`` bytes, ``stride`` apart from ``start`` in ``data``."""
+
+    def __init__(self, data: np.ndarray, start: int, stride: int, n: int, width: int) -> None:
+        if len(data) < start + max(n - 1, 0) * stride + width + _PAD:
+            data = np.concatenate([data, np.zeros(_PAD + width, np.uint8)])
         self.data = data
-        self.buffer = pa.py_buffer(data)
-        self._u64 = _overlapping(data, np.uint64)
-        self._u32 = _overlapping(data, np.uint32)
+        self.start, self.stride, self.n, self.width = start, stride, n, width
+        self._buffer: pa.Buffer | None = None
         self._nonblank: np.ndarray | None = None
         self._bad: np.ndarray | None = None
 
-    # -- raw reads -----------------------------------------------------------------------
-    def u8(self, pos: np.ndarray) -> np.ndarray:
-        return self.data[pos]
+    @classmethod
+    def at(cls, data: np.ndarray, pos: np.ndarray, width: int) -> Block:
+        """Records of `width` bytes starting at byte positions `pos` of `data`."""
+        n = len(pos)
+        if n == 0:
+            return cls(np.zeros(_PAD + width, np.uint8), 0, width, 0, width)
+        stride = int(pos[1] - pos[0]) if n > 1 else width
+        if stride > 0 and (n < 3 or bool((np.diff(pos) == stride).all())):
+            return cls(data, int(pos[0]), stride, n, width)
+        rows = np.lib.stride_tricks.sliding_window_view(data, width)[pos]
+        buf = np.zeros(n * width + _PAD, np.uint8)
+        buf[: n * width] = rows.reshape(-1)
+        return cls(buf, 0, width, n, width)
 
-    def u32(self, pos: np.ndarray) -> np.ndarray:
-        return self._u32[pos]
+    # -- raw views ---------------------------------------------------------------------
+    def view(self, dtype: str, off: int) -> np.ndarray:
+        """One value per record read at `off` (little-endian, unaligned, no copy)."""
+        return np.ndarray((self.n,), dtype=dtype, buffer=self.data,
+                          offset=self.start + off, strides=(self.stride,))
 
-    def u64(self, pos: np.ndarray) -> np.ndarray:
-        return self._u64[pos]
+    def matrix(self, off: int, width: int) -> np.ndarray:
+        """``(n, width)`` view of a field's bytes."""
+        return np.ndarray((self.n, width), dtype=np.uint8, buffer=self.data,
+                          offset=self.start + off, strides=(self.stride, 1))
 
-    def code(self, pos: np.ndarray, width: int) -> np.ndarray:
-        """Up to 8 bytes as one little-endian integer (short code lookups)."""
-        return self._u64[pos] & MASKS[width]
+    def code(self, off: int, width: int) -> np.ndarray:
+        """A field of up to 8 bytes as one little-endian integer (code lookups)."""
+        if width == 1:
+            return self.view("u1", off)
+        if width == 2:
+            return self.view("<u2", off)
+        return self.view("<u8", off) & MASKS[width]
 
-    def matrix(self, pos: np.ndarray, width: int) -> np.ndarray:
-        """``(n, width)`` copy of the field bytes (packed decoding, rare paths)."""
-        if not len(pos):
-            return np.zeros((0, width), np.uint8)
-        return np.lib.stride_tricks.sliding_window_view(self.data, width)[pos]
+    def all_allowed(self) -> bool:
+        """Every byte of the records is in the alphanumeric set (whole-block reductions)."""
+        return col.all_allowed(self.matrix(0, self.width))
 
-    # -- bitmaps ---------------------------------------------------------------------------
+    # -- per-record bitmaps --------------------------------------------------------------
     def _bitmap(self, flags: np.ndarray) -> np.ndarray:
-        bits = np.packbits(flags, bitorder="little")
-        return _overlapping(np.concatenate([bits, np.zeros(8, np.uint8)]), np.uint64)
-
-    def _bits(self, words: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
-        """`width` (<= 56) bits of a bitmap starting at byte position `pos`."""
-        got = words[pos >> 3] >> (pos & 7).astype(np.uint64)
-        return got & _U((1 << width) - 1)
-
-    def text_length(self, pos: np.ndarray, width: int) -> np.ndarray:
-        """Length of each field with trailing blanks removed (int64)."""
-        if self._nonblank is None:
-            self._nonblank = self._bitmap(self.data != 0x20)
-        out = np.zeros(len(pos), dtype=np.int64)
-        for start in range(0, width, _MAX_BITS):  # wide header fields: piece by piece
-            w = min(_MAX_BITS, width - start)
-            bits = self._bits(self._nonblank, pos + start, w)
-            # the exponent of a float is the bit length: index of the last non-blank + 1
-            top = np.frexp(bits.astype(np.float64))[1].astype(np.int64)
-            out = np.where(top > 0, top + start, out)
+        bits = np.packbits(flags, axis=1, bitorder="little")
+        out = np.zeros((self.n, bits.shape[1] + 8), np.uint8)
+        out[:, : bits.shape[1]] = bits
         return out
 
-    def charset_bad(self, pos: np.ndarray, width: int) -> np.ndarray:
-        """Rows whose field holds a byte outside the Metro 2 alphanumeric set."""
+    @staticmethod
+    def _bits(bitmap: np.ndarray, off: int, width: int) -> np.ndarray:
+        """`width` (<= 48) bits of every record's bitmap row, from byte `off` of the record."""
+        if bitmap.shape[0] == 0:
+            return np.zeros(0, np.uint64)
+        words = np.ndarray((bitmap.shape[0],), dtype="<u8", buffer=bitmap, offset=off >> 3,
+                           strides=(bitmap.shape[1],))
+        return (words >> _U(off & 7)) & _U((1 << width) - 1)
+
+    def text_length(self, off: int, width: int) -> np.ndarray:
+        """Length of each field with trailing blanks removed (int64)."""
+        if width <= 2:
+            return _SHORT[width][0][self.code(off, width)]
+        if self._nonblank is None:
+            self._nonblank = self._bitmap(self.matrix(0, self.width) != 0x20)
+        out = None
+        for start in range(0, width, _MAX_BITS):  # wide header fields: piece by piece
+            top = _bit_length(self._bits(self._nonblank, off + start,
+                                         min(_MAX_BITS, width - start)))
+            out = top if out is None else np.where(top > 0, top + start, out)
+        return out
+
+    def charset_bad(self, off: int, width: int) -> np.ndarray:
+        """Records whose field holds a byte outside the Metro 2 alphanumeric set."""
         if self._bad is None:
-            d = self.data
-            self._bad = self._bitmap((d < 0x20) | (d > 0x7E) | (d == 0x60))
-        bad = np.zeros(len(pos), dtype=bool)
+            m = self.matrix(0, self.width)
+            self._bad = self._bitmap((m < 0x20) | (m > 0x7E) | (m == 0x60))
+        bad = np.zeros(self.n, dtype=bool)
         for start in range(0, width, _MAX_BITS):
-            bad |= self._bits(self._bad, pos + start, min(_MAX_BITS, width - start)) != 0
+            bad |= self._bits(self._bad, off + start, min(_MAX_BITS, width - start)) != 0
         return bad
 
-    def clean(self, lo: int, hi: int) -> bool:
-        """Every byte of data[lo:hi] is in the alphanumeric set (three SIMD reductions)."""
-        return col.all_allowed(self.data[lo:hi])
-
-    # -- typed reads -----------------------------------------------------------------------
-    def digits(self, pos: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    # -- typed reads -------------------------------------------------------------------
+    def digits(self, off: int, width: int) -> tuple[np.ndarray, np.ndarray]:
         """Zero-filled ASCII digits → (int64, ok); same rules as :func:`columns.decode_digits`
         (a leading ``-`` is accepted when the width is not a multiple of eight)."""
         head = width % 8
-        val = np.zeros(len(pos), dtype=np.int64)
-        ok = np.ones(len(pos), dtype=bool)
         neg = None
         if head:
+            # the leading digits, shifted up so the word reads as zero-padded on the left
             shift = _U(8 * (8 - head))
-            x = (self._u64[pos] << shift) | (_ZEROS & MASKS[8 - head])
+            x = (self.view("<u8", off) << shift) | (_ZEROS & MASKS[8 - head])
             if width > 1:
-                neg = self.data[pos] == ord("-")
-                if neg.any():  # '-' becomes '0' for the digit check, the sign comes last
+                neg = self.view("u1", off) == ord("-")
+                if neg.any():  # '-' becomes '0' for the digit check; the sign comes last
                     x = np.where(neg, x + (_U(3) << shift), x)
                 else:
                     neg = None
             val, ok = col.swar8_words(x)
+        else:
+            val, ok = np.zeros(self.n, np.int64), np.ones(self.n, bool)
         for j in range(head, width, 8):
-            v, k = col.swar8_words(self._u64[pos + j])
+            v, k = col.swar8_words(self.view("<u8", off + j))
             ok &= k
             val = val * 100_000_000 + v
         if neg is not None:
             val = np.where(neg, -val, val)
         return val, ok
 
-    def text(self, pos: np.ndarray, length: np.ndarray) -> pa.Array:
-        """Arrow string_view array of data[pos : pos + length] without copying the bytes."""
-        n = len(pos)
+    def text(self, off: int, width: int, length: np.ndarray) -> pa.Array:
+        """Arrow string_view array of each record's field cut to `length`, no bytes copied."""
+        n = self.n
         views = np.empty((n, 2), dtype=np.uint64)
-        ln = length.astype(np.uint64)
-        head = np.minimum(length, 4)
-        views[:, 0] = ln | ((self._u32[pos].astype(np.uint64) & MASKS[head]) << _U(32))
-        inline = self._u64[pos + 4] & MASKS[np.clip(length - 4, 0, 8)]
-        long = length > _INLINE
-        if long.any():  # buffer 0, offset into it
-            inline = np.where(long, pos.astype(np.uint64) << _U(32), inline)
-        views[:, 1] = inline
-        return pa.Array.from_buffers(pa.string_view(), n,
-                                     [None, pa.py_buffer(views), self.buffer])
-
-
-def _overlapping(data: np.ndarray, dtype) -> np.ndarray:
-    """A word starting at every byte of `data` (unaligned little-endian reads)."""
-    size = np.dtype(dtype).itemsize
-    return np.ndarray((max(len(data) - size + 1, 0),), dtype=np.dtype(dtype).newbyteorder("<"),
-                      buffer=data, strides=(1,))
+        if width <= 2 and n:
+            views[:, 0] = _SHORT[width][1][self.code(off, width)]
+            views[:, 1] = 0
+        elif n:
+            short = np.minimum(length, _INLINE)
+            lo = self.view("<u4", off).astype(np.uint64)
+            lo &= _LO_MASK[short]
+            lo <<= _U(32)
+            lo |= length.astype(np.uint64)
+            views[:, 0] = lo
+            hi = self.view("<u8", off + 4) & _HI_MASK[short]
+            if width > _INLINE:
+                long = length > _INLINE
+                if long.any():  # buffer 0 at this record's field
+                    at = self.start + off + np.arange(n, dtype=np.uint64) * _U(self.stride)
+                    np.copyto(hi, at << _U(32), where=long)
+            views[:, 1] = hi
+        if self._buffer is None:
+            self._buffer = pa.py_buffer(self.data)
+        return pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views),
+                                                           self._buffer])

@@ -1,8 +1,5 @@
-"""Fields at byte positions → typed arrow columns, numpy values for the rules, and field-level
-problems (parse, charset, required).
-
-Records are addressed by the byte position of their first byte in a :class:`ChunkBytes`; each
-field is read at ``rows + offset`` (see :mod:`bytecols`).
+"""A block of records → typed arrow columns, numpy values for the rules, and field-level
+problems (parse, charset, required). Field access is in :mod:`bytecols`.
 """
 
 from __future__ import annotations
@@ -14,7 +11,7 @@ import pyarrow as pa
 
 from . import columns as col
 from . import packed
-from .bytecols import ChunkBytes
+from .bytecols import Block
 from .layouts import FieldSpec
 
 # fields whose blanks are meaningful and must not be trimmed
@@ -33,8 +30,7 @@ class Problem:
 class Decoded:
     """One layout decoded for ``n`` records; the numpy side feeds the record rules."""
 
-    src: ChunkBytes
-    rows: np.ndarray  # byte position of each record's first byte in src
+    block: Block
     specs: dict[str, FieldSpec]
     arrays: dict[str, pa.Array] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -44,29 +40,26 @@ class Decoded:
 
     @property
     def n(self) -> int:
-        return len(self.rows)
-
-    def pos(self, name: str) -> np.ndarray:
-        return self.rows + self.specs[name].offset
+        return self.block.n
 
 
 def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
     return col.prim_array(days.astype(np.int32), pa.date32(), null)
 
 
-def _text(d: Decoded, f: FieldSpec, p: np.ndarray, clean: bool) -> None:
-    src = d.src
-    bad = None if clean else src.charset_bad(p, f.length)
-    trimmed = src.text_length(p, f.length)
-    length = np.full(len(p), f.length, np.int64) if f.name in UNTRIMMED else trimmed
+def _text(d: Decoded, f: FieldSpec, clean: bool) -> None:
+    b = d.block
+    bad = None if clean else b.charset_bad(f.offset, f.length)
+    trimmed = b.text_length(f.offset, f.length)
+    length = np.full(b.n, f.length, np.int64) if f.name in UNTRIMMED else trimmed
     if bad is not None and bad.any():
         d.problems.append(Problem(f.name, "charset", "characters outside the Metro 2 "
                                   "alphanumeric set", bad))
         # rare: bad bytes are shown as '?', so this column gets its own copy of the bytes
-        d.arrays[f.name] = col.text_array(src.matrix(p, f.length), sanitize=True,
+        d.arrays[f.name] = col.text_array(b.matrix(f.offset, f.length), sanitize=True,
                                           trim=f.name not in UNTRIMMED)
     else:
-        d.arrays[f.name] = src.text(p, length)
+        d.arrays[f.name] = b.text(f.offset, f.length, length)
     d.lengths[f.name] = length
     if f.required:
         blank = trimmed == 0
@@ -74,12 +67,12 @@ def _text(d: Decoded, f: FieldSpec, p: np.ndarray, clean: bool) -> None:
             d.problems.append(Problem(f.name, "required", "required field is blank", blank))
 
 
-def _number(d: Decoded, f: FieldSpec, p: np.ndarray, encoding: str) -> None:
+def _number(d: Decoded, f: FieldSpec, encoding: str) -> None:
     if f.kind == "N":
-        val, ok = d.src.digits(p, f.length)
+        val, ok = d.block.digits(f.offset, f.length)
         msg = "not a zero-filled number"
     else:
-        val, ok = packed.decode_number(d.src.matrix(p, f.length), encoding)
+        val, ok = packed.decode_number(d.block.matrix(f.offset, f.length), encoding)
         msg = f"not a valid packed ({encoding}) number"
     if not ok.all():
         d.problems.append(Problem(f.name, "numeric", msg, ~ok))
@@ -92,13 +85,13 @@ def _number(d: Decoded, f: FieldSpec, p: np.ndarray, encoding: str) -> None:
     d.arrays[f.name] = col.prim_array(val, pa.int64(), ~ok)
 
 
-def _moment(d: Decoded, f: FieldSpec, p: np.ndarray) -> None:
+def _moment(d: Decoded, f: FieldSpec) -> None:
     if f.kind in ("D8", "TS14"):
-        val, ok = d.src.digits(p, f.length)
+        val, ok = d.block.digits(f.offset, f.length)
         ok &= val >= 0
         empty = ok & (val == 0)
     else:  # PD5 / PTS8
-        val, empty, ok = packed.decode_tagged(d.src.matrix(p, f.length))
+        val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length))
     is_date = f.kind in ("D8", "PD5")
     out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
     good = ok & vok
@@ -117,23 +110,21 @@ def _moment(d: Decoded, f: FieldSpec, p: np.ndarray) -> None:
         d.arrays[f.name] = col.prim_array(out.astype(np.int64), pa.timestamp("us"), null)
 
 
-def decode_fields(src: ChunkBytes, rows: np.ndarray, layout: tuple[FieldSpec, ...],
-                  encoding: str, clean: bool = False,
-                  skip: frozenset[str] = frozenset()) -> Decoded:
-    """Decode every field of `layout` for the records starting at `rows`.
+def decode_fields(block: Block, layout: tuple[FieldSpec, ...], encoding: str,
+                  clean: bool = False, skip: frozenset[str] = frozenset()) -> Decoded:
+    """Decode every field of `layout` for the records of `block`.
 
     ``clean`` says the caller already knows every byte of these records is in the
     alphanumeric set (character layouts), so per-field charset checks are skipped.
     """
-    d = Decoded(src, rows, {f.name: f for f in layout})
+    d = Decoded(block, {f.name: f for f in layout})
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
-        p = rows + f.offset
         if f.kind == "AN":
-            _text(d, f, p, clean)
+            _text(d, f, clean)
         elif f.kind in ("N", "PN"):
-            _number(d, f, p, encoding)
+            _number(d, f, encoding)
         else:
-            _moment(d, f, p)
+            _moment(d, f)
     return d

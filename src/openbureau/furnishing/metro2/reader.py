@@ -21,7 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import columns as col
 from . import packed
-from .bytecols import ChunkBytes
+from .bytecols import Block
 from .decode import Decoded, Problem, decode_fields
 from .errors import FileRejected, RejectionReport, empty_rejections
 from .framing import DEFAULT_CHUNK_BYTES, FramedChunk, Framer, Layout
@@ -108,8 +108,8 @@ def _problem_rows(probs: list[Problem], record_nos: np.ndarray, offsets: np.ndar
 
 
 def _decode_single(rec: bytes, layout, encoding: str, what: str) -> dict:
-    src = ChunkBytes(np.frombuffer(rec, dtype=np.uint8))
-    d = decode_fields(src, np.zeros(1, np.int64), layout, encoding)
+    block = Block.at(np.frombuffer(rec, dtype=np.uint8), np.zeros(1, np.int64), layout[-1].end)
+    d = decode_fields(block, layout, encoding)
     row = _to_frame(d.arrays, {}).row(0, named=True)
     row["_problems"] = [f"{what} {p.field}: {p.message}" for p in d.problems]
     return row
@@ -124,16 +124,15 @@ class _ChunkParser:
 
     def parse(self, fc: FramedChunk, header: dict) -> Chunk:
         lay = self.layout
-        n = len(fc.starts)
-        ends = fc.starts + fc.lengths
-        src = ChunkBytes(fc.data, int(ends.max()) if n else 0)
-        # character layout: one check over the whole span of records instead of one per field
-        clean = bool(n) and not lay.packed and src.clean(int(fc.starts.min()), int(ends.max()))
-        d = decode_fields(src, fc.starts, self.base_fields, self.encoding, clean)
+        block = Block.at(fc.data, fc.starts, lay.base_length)
+        # character layout: one check over all base bytes instead of one per field; the
+        # segments are checked field by field (their bytes are not in the block)
+        clean = not lay.packed and block.all_allowed()
+        d = decode_fields(block, self.base_fields, self.encoding, clean)
         base = _to_frame(d.arrays, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
                                     "rdw": fc.lengths})
         rej = _problem_rows(d.problems, fc.record_nos, fc.offsets, "BASE")
-        segments, decoded, seg_rej = self._segments(fc, src, clean)
+        segments, decoded, seg_rej = self._segments(fc)
         rej += seg_rej
         rej += _problem_rows(rule_problems(d, BASE_RULES), fc.record_nos, fc.offsets, "BASE")
         for name, (sd, nos, offs) in decoded.items():
@@ -142,8 +141,8 @@ class _ChunkParser:
         return Chunk(lay, header, base, segments, rejections, None,
                      self.encoding if lay.packed else None)
 
-    def _segments(self, fc: FramedChunk, src: ChunkBytes, clean: bool):
-        data = src.data
+    def _segments(self, fc: FramedChunk):
+        data = fc.data
         blen = self.layout.base_length
         starts, lengths = fc.starts, fc.lengths
         pos = np.full(len(starts), blen, dtype=np.int64)
@@ -213,7 +212,10 @@ class _ChunkParser:
                 continue
             sel = sel[np.lexsort((sseq[sel], rec[sel]))]  # order by record, then position
             r, p, q = rec[sel], spos[sel], sseq[sel]
-            sd = decode_fields(src, starts[r] + p, SEGMENTS[name], self.encoding, clean,
+            slen = SEGMENT_LENGTHS[name]
+            block = Block.at(data, starts[r] + p, slen)
+            clean = not self.layout.packed and block.all_allowed()
+            sd = decode_fields(block, SEGMENTS[name], self.encoding, clean,
                                skip=frozenset({"segment_identifier"}))
             nos = fc.record_nos[r]
             offs = fc.offsets[r] + self.wl + p

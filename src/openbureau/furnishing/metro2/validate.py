@@ -45,8 +45,8 @@ def _code_lut(domain: frozenset[str], width: int) -> np.ndarray:
 
 def is_in(d: Decoded, name: str, domain) -> np.ndarray:
     """Trimmed text is one of `domain` (decided on the raw bytes: bad bytes match nothing)."""
-    width = d.specs[name].length
-    return _code_lut(frozenset(domain), width)[d.src.code(d.pos(name), width)]
+    f = d.specs[name]
+    return _code_lut(frozenset(domain), f.length)[d.block.code(f.offset, f.length)]
 
 
 def blank(d: Decoded, name: str) -> np.ndarray:
@@ -79,9 +79,9 @@ def all_of(d: Decoded, name: str, chars: str) -> np.ndarray:
     """Every character of the (trimmed) text is in `chars`."""
     if chars not in _BYTE_SETS:
         _BYTE_SETS[chars] = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
-    width = d.specs[name].length
-    m = d.src.matrix(d.pos(name), width)
-    past = np.arange(width) >= d.lengths[name][:, None]
+    f = d.specs[name]
+    m = d.block.matrix(f.offset, f.length)
+    past = np.arange(f.length) >= d.lengths[name][:, None]
     return (_BYTE_SETS[chars][m] | past).all(axis=1)
 
 
