@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import columns as col
+from .layouts import FieldSpec
 
 _U = np.uint64
 _PAD = 16  # an 8-byte read at any field stays inside the buffer
@@ -43,6 +44,24 @@ def _short_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 _SHORT = {w: _short_tables(w) for w in (1, 2)}
+
+
+_RUNS: dict[int, list[tuple[int, int]]] = {}
+
+
+def _text_runs(layout: tuple[FieldSpec, ...]) -> list[tuple[int, int]]:
+    """(start, end) of the byte ranges to charset-check: text fields, with neighbours that
+    are character data anyway (digits, reserved filler) bridged so runs stay few."""
+    key = id(layout)
+    if key not in _RUNS:
+        runs: list[list[int]] = []
+        for f in layout:
+            if f.kind in ("AN", "N", "D8", "TS14", "RES") and runs and runs[-1][1] == f.offset:
+                runs[-1][1] = f.end
+            elif f.kind in ("AN", "N", "D8", "TS14", "RES"):
+                runs.append([f.offset, f.end])
+        _RUNS[key] = [(a, b) for a, b in runs]
+    return _RUNS[key]
 
 
 def _bit_length(x: np.ndarray) -> np.ndarray:
@@ -96,9 +115,10 @@ class Block:
             return self.view("<u2", off)
         return self.view("<u8", off) & MASKS[width]
 
-    def all_allowed(self) -> bool:
-        """Every byte of the records is in the alphanumeric set (whole-block reductions)."""
-        return col.all_allowed(self.matrix(0, self.width))
+    def text_allowed(self, layout: tuple[FieldSpec, ...]) -> bool:
+        """Every byte of the layout's text fields is in the alphanumeric set: one check per
+        run of adjacent text fields (the whole record when it is all character data)."""
+        return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _text_runs(layout))
 
     # -- per-record bitmaps --------------------------------------------------------------
     def _bitmap(self, flags: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ UNTRIMMED = frozenset({"payment_history_profile"})
 
 @dataclass
 class Problem:
-    field: str
+    field: str | None
     rule: str
     message: str
     mask: np.ndarray  # bool over rows

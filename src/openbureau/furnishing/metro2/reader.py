@@ -125,9 +125,8 @@ class _ChunkParser:
     def parse(self, fc: FramedChunk, header: dict) -> Chunk:
         lay = self.layout
         block = Block.at(fc.data, fc.starts, lay.base_length)
-        # character layout: one check over all base bytes instead of one per field; the
-        # segments are checked field by field (their bytes are not in the block)
-        clean = not lay.packed and block.all_allowed()
+        # one check over all text bytes instead of one per field (per field only if it fails)
+        clean = block.text_allowed(self.base_fields)
         d = decode_fields(block, self.base_fields, self.encoding, clean)
         base = _to_frame(d.arrays, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
                                     "rdw": fc.lengths})
@@ -214,7 +213,7 @@ class _ChunkParser:
             r, p, q = rec[sel], spos[sel], sseq[sel]
             slen = SEGMENT_LENGTHS[name]
             block = Block.at(data, starts[r] + p, slen)
-            clean = not self.layout.packed and block.all_allowed()
+            clean = block.text_allowed(SEGMENTS[name])
             sd = decode_fields(block, SEGMENTS[name], self.encoding, clean,
                                skip=frozenset({"segment_identifier"}))
             nos = fc.record_nos[r]
@@ -223,14 +222,13 @@ class _ChunkParser:
             segments[name] = df
             decoded[name] = (sd, nos, offs)
             rej += _problem_rows(sd.problems, nos, offs, name)
-            if name in SINGLE_SEGMENTS:
-                dup = df.filter(pl.col("record_no").is_duplicated() & (
-                    pl.col("seq") > pl.col("seq").min().over("record_no")))
-                if dup.height:
-                    rej.append(dup.select(
-                        "record_no", "byte_offset", segment=pl.lit(name),
-                        field=pl.lit(None, pl.Utf8), rule=pl.lit("duplicate_segment"),
-                        message=pl.lit(f"more than one {name} segment in the record")))
+            if name in SINGLE_SEGMENTS and len(r) > 1:
+                # rows are sorted by record then position: a repeat follows its first
+                dup = np.nonzero(r[1:] == r[:-1])[0] + 1
+                if len(dup):
+                    rej += _problem_rows([Problem(
+                        None, "duplicate_segment", f"more than one {name} segment in the record",
+                        np.isin(np.arange(len(r)), dup))], nos, offs, name)
         return segments, decoded, rej
 
 
