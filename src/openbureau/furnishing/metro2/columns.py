@@ -67,12 +67,20 @@ _K1, _K2, _K3 = _U(2561), _U(6553601), _U(42949672960001)
 _S8, _S16, _S32 = _U(8), _U(16), _U(32)
 
 
+def _all_digits(x: np.ndarray) -> np.ndarray:
+    return ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
+
+
+def _digit_pairs(x: np.ndarray) -> np.ndarray:
+    """Each 16-bit lane's low byte becomes the value of its two digits (first one × 10)."""
+    return (((x - _THREES) & _M1) * _K1) >> _S8
+
+
 def swar8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eight ASCII digits per little-endian uint64 (first digit in the low byte) →
     (value, ok), SWAR arithmetic instead of eight column operations."""
-    ok = ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
-    v = x - _THREES
-    v = ((v & _M1) * _K1) >> _S8
+    ok = _all_digits(x)
+    v = _digit_pairs(x)
     v = ((v & _M2) * _K2) >> _S16
     v = ((v & _M3) * _K3) >> _S32
     return v.astype(np.int64), ok
@@ -113,6 +121,17 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return val, ~bad
 
 
+def date8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MMDDYYYY as one uint64 of ASCII digits → (month, day, year, ok) without divisions."""
+    v = _digit_pairs(x)
+    byte = np.uint64(0xFF)
+    m = (v & byte).astype(np.int64)
+    d = ((v >> _S16) & byte).astype(np.int64)
+    y = ((v >> _S32) & byte).astype(np.int64) * 100 + ((v >> np.uint64(48)) & byte).astype(
+        np.int64)
+    return m, d, y, _all_digits(x)
+
+
 def split_date(value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MMDDYYYY integer → (month, day, year)."""
     return value // 1_000_000, (value // 10_000) % 100, value % 10_000
@@ -146,12 +165,35 @@ def days_to_ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return m, d, y
 
 
+_YEARS = (1800, 2199)  # the calendar range ymd_ok accepts
+
+
+def _month_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per (year, month) in range: day number of the 1st and number of days."""
+    y = np.repeat(np.arange(_YEARS[0], _YEARS[1] + 1), 12)
+    m = np.tile(np.arange(1, 13), _YEARS[1] - _YEARS[0] + 1)
+    first = ymd_to_days(m, np.ones_like(m), y)
+    nxt = ymd_to_days(np.where(m == 12, 1, m + 1), np.ones_like(m), np.where(m == 12, y + 1, y))
+    return first, nxt - first
+
+
+_FIRST_DAY, _MONTH_DAYS = _month_tables()
+
+
+def date_from_parts(m: np.ndarray, d: np.ndarray, y: np.ndarray,
+                    empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(month, day, year) → (days since epoch, ok) with two table lookups; same verdicts as
+    :func:`ymd_ok`. Empty rows are ok (null)."""
+    known = (m >= 1) & (m <= 12) & (y >= _YEARS[0]) & (y <= _YEARS[1])
+    month = np.where(known, (y - _YEARS[0]) * 12 + m - 1, 0)
+    ok = (known & (d >= 1) & (d <= _MONTH_DAYS[month])) | empty
+    days = np.where(ok & ~empty, _FIRST_DAY[month] + d - 1, 0)
+    return days, ok
+
+
 def date_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MMDDYYYY ints → (days since epoch, ok). Empty rows are ok (null)."""
-    m, d, y = split_date(value)
-    ok = ymd_ok(m, d, y) | empty
-    days = np.where(ok & ~empty, ymd_to_days(m, d, y), 0)
-    return days, ok
+    return date_from_parts(*split_date(value), empty)
 
 
 def ts_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

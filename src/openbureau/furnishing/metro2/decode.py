@@ -86,14 +86,19 @@ def _number(d: Decoded, f: FieldSpec, encoding: str) -> None:
 
 
 def _moment(d: Decoded, f: FieldSpec) -> None:
-    if f.kind in ("D8", "TS14"):
-        val, ok = d.block.digits(f.offset, f.length)
-        ok &= val >= 0
-        empty = ok & (val == 0)
-    else:  # PD5 / PTS8
-        val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length))
     is_date = f.kind in ("D8", "PD5")
-    out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
+    if f.kind == "D8":
+        m, day, y, ok = col.date8_words(d.block.view("<u8", f.offset))
+        empty = ok & (m == 0) & (day == 0) & (y == 0)
+        out, vok = col.date_from_parts(m, day, y, empty)
+    else:
+        if f.kind == "TS14":
+            val, ok = d.block.digits(f.offset, f.length)
+            ok &= val >= 0
+            empty = ok & (val == 0)
+        else:  # PD5 / PTS8
+            val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length))
+        out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
     good = ok & vok
     if not good.all():
         kind = "date" if is_date else "timestamp"

@@ -56,6 +56,19 @@ def detect_layout(head: bytes) -> Layout:
     return Layout(packed=packed, blocked=blocked)
 
 
+def _matches(buf: bytes, start: int, k: int, stride: int, off: int,
+             pattern: bytes) -> np.ndarray:
+    """Which of the k records at start, start + stride, ... hold `pattern` at byte `off`:
+    one masked integer compare per record when the pattern fits a word."""
+    w = len(pattern)
+    if w > 8 or off + 8 > stride:
+        arr = np.frombuffer(buf, np.uint8, count=k * stride, offset=start).reshape(k, stride)
+        return (arr[:, off:off + w] == np.frombuffer(pattern, np.uint8)).all(axis=1)
+    words = np.ndarray((k,), dtype="<u8", buffer=buf, offset=start + off, strides=(stride,))
+    mask = np.uint64((1 << (8 * w)) - 1)
+    return (words & mask) == np.uint64(int.from_bytes(pattern, "little"))
+
+
 @dataclass
 class FramedChunk:
     data: np.ndarray  # uint8 buffer that all starts index into
@@ -270,15 +283,17 @@ class Framer:
             if buf[q:q + wl] != words:
                 return 0
         arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p).reshape(k, stride)
-        ok = (arr[:, :wl] == np.frombuffer(words, np.uint8)).all(axis=1)
+        ok = _matches(buf, p, k, stride, 0, words)
         if sep:
-            ok &= (arr[:, stride - len(sep):] == np.frombuffer(sep, np.uint8)).all(axis=1)
+            ok &= _matches(buf, p, k, stride, stride - len(sep), sep)
         rid = wl + 4 if self.layout.blocked else 4
-        ok &= ~(arr[:, rid:rid + 6] == np.frombuffer(HEADER_ID, np.uint8)).all(axis=1)
-        ok &= ~(arr[:, 4:11] == np.frombuffer(TRAILER_ID, np.uint8)).all(axis=1)
+        ok &= ~_matches(buf, p, k, stride, rid, HEADER_ID)
+        ok &= ~_matches(buf, p, k, stride, 4, TRAILER_ID)
         if not self.layout.packed and stride - len(sep) > 0:
             body = arr[:, : stride - len(sep)]
-            ok &= ~((body == 10) | (body == 13)).any(axis=1)
+            # character data has no byte below 0x20: one minimum usually rules out CR/LF
+            if body.min() < 0x20:
+                ok &= ~((body == 10) | (body == 13)).any(axis=1)
         m = int(np.argmin(ok)) if not ok.all() else k
         return max(m - 1, 0)
 

@@ -125,13 +125,15 @@ class _ChunkParser:
     def parse(self, fc: FramedChunk, header: dict) -> Chunk:
         lay = self.layout
         block = Block.at(fc.data, fc.starts, lay.base_length)
-        # one check over all text bytes instead of one per field (per field only if it fails)
-        clean = block.text_allowed(self.base_fields)
+        # character records side by side: one check over their whole span covers every
+        # field of the base and its segments; otherwise one per run of text fields
+        span = self._span_clean(fc)
+        clean = span or block.text_allowed(self.base_fields)
         d = decode_fields(block, self.base_fields, self.encoding, clean)
         base = _to_frame(d.arrays, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
                                     "rdw": fc.lengths})
         rej = _problem_rows(d.problems, fc.record_nos, fc.offsets, "BASE")
-        segments, decoded, seg_rej = self._segments(fc)
+        segments, decoded, seg_rej = self._segments(fc, span)
         rej += seg_rej
         rej += _problem_rows(rule_problems(d, BASE_RULES), fc.record_nos, fc.offsets, "BASE")
         for name, (sd, nos, offs) in decoded.items():
@@ -140,7 +142,13 @@ class _ChunkParser:
         return Chunk(lay, header, base, segments, rejections, None,
                      self.encoding if lay.packed else None)
 
-    def _segments(self, fc: FramedChunk):
+    def _span_clean(self, fc: FramedChunk) -> bool:
+        if self.layout.packed or not len(fc.starts):
+            return False
+        end = int((fc.starts + fc.lengths).max())
+        return col.all_allowed(fc.data[int(fc.starts.min()):end])
+
+    def _segments(self, fc: FramedChunk, span_clean: bool):
         data = fc.data
         blen = self.layout.base_length
         starts, lengths = fc.starts, fc.lengths
@@ -213,7 +221,7 @@ class _ChunkParser:
             r, p, q = rec[sel], spos[sel], sseq[sel]
             slen = SEGMENT_LENGTHS[name]
             block = Block.at(data, starts[r] + p, slen)
-            clean = block.text_allowed(SEGMENTS[name])
+            clean = span_clean or block.text_allowed(SEGMENTS[name])
             sd = decode_fields(block, SEGMENTS[name], self.encoding, clean,
                                skip=frozenset({"segment_identifier"}))
             nos = fc.record_nos[r]
