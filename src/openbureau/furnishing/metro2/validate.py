@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from . import codes as C
-from .decode import Decoded, Problem
+from .decode import UNTRIMMED, Decoded, Problem
 from .errors import FileRejected
 from .layouts import TRAILER_COUNT_FIELDS
 
@@ -76,13 +76,41 @@ _BYTE_SETS: dict[str, np.ndarray] = {}
 
 
 def all_of(d: Decoded, name: str, chars: str) -> np.ndarray:
-    """Every character of the (trimmed) text is in `chars`."""
+    """Every character of the text (trimmed, unless the field keeps its blanks) is in
+    `chars`."""
     if chars not in _BYTE_SETS:
         _BYTE_SETS[chars] = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
     f = d.specs[name]
-    m = d.block.matrix(f.offset, f.length)
-    past = np.arange(f.length) >= d.lengths[name][:, None]
-    return (_BYTE_SETS[chars][m] | past).all(axis=1)
+    hit = _BYTE_SETS[chars][d.block.matrix(f.offset, f.length)]
+    if name not in UNTRIMMED:
+        hit |= np.arange(f.length) >= d.lengths[name][:, None]
+    # whole rows at once: eight flags per uint64 word
+    pad = -f.length % 8
+    if pad:
+        hit = np.concatenate([hit, np.ones((d.n, pad), bool)], axis=1)
+    words = np.ascontiguousarray(hit).view(np.uint64)
+    return (words == np.uint64(0x0101010101010101)).all(axis=1)
+
+
+_FILLS: dict[tuple[int, str], tuple[list[int], np.ndarray]] = {}
+
+
+def filled_with(d: Decoded, name: str, char: str) -> np.ndarray:
+    """The trimmed text is `char` repeated (one or more times): the raw field is compared
+    word by word with the expected bytes for its trimmed length. Fields of 8+ bytes."""
+    f = d.specs[name]
+    w = f.length
+    if (w, char) not in _FILLS:
+        starts = sorted({*range(0, w - 7, 8), w - 8})
+        table = np.array([[int.from_bytes((char * k).ljust(w).encode()[s:s + 8], "little")
+                           for s in starts] for k in range(w + 1)], dtype=np.uint64)
+        _FILLS[w, char] = (starts, table)
+    starts, table = _FILLS[w, char]
+    length = d.lengths[name]
+    ok = length > 0
+    for j, s in enumerate(starts):
+        ok &= d.block.view("<u8", f.offset + s) == table[length, j]
+    return ok
 
 
 _DIGITS = "0123456789"
@@ -105,8 +133,8 @@ BASE_RULES: list[Rule] = [
     ("correction_indicator", "domain", "must be 0 or 1",
      lambda d: num(d, "correction_indicator", lambda v: (v != 0) & (v != 1))),
     ("identification_number", "domain", "must not be all zeros or all nines",
-     lambda d: ~blank(d, "identification_number") & (
-         all_of(d, "identification_number", "0") | all_of(d, "identification_number", "9"))),
+     lambda d: filled_with(d, "identification_number", "0")
+     | filled_with(d, "identification_number", "9")),
     ("portfolio_type", "domain", "unknown portfolio type",
      _domain("portfolio_type", C.PORTFOLIO_TYPES, False)),
     ("account_type", "domain", "unknown account type",
