@@ -115,6 +115,9 @@ class Block:
             return self.view("<u2", off)
         return self.view("<u8", off) & MASKS[width]
 
+    def all_allowed(self) -> bool:
+        return self.n == 0 or col.all_allowed(self.matrix(0, self.width))
+
     def text_allowed(self, layout: tuple[FieldSpec, ...]) -> bool:
         """Every byte of the layout's text fields is in the alphanumeric set: one check per
         run of adjacent text fields (the whole record when it is all character data)."""

@@ -72,7 +72,8 @@ def _number(d: Decoded, f: FieldSpec, encoding: str) -> None:
         val, ok = d.block.digits(f.offset, f.length)
         msg = "not a zero-filled number"
     else:
-        val, ok = packed.decode_number(d.block.matrix(f.offset, f.length), encoding)
+        val, ok = packed.decode_number(d.block.matrix(f.offset, f.length), encoding,
+                                       d.block.code(f.offset, f.length))
         msg = f"not a valid packed ({encoding}) number"
     if not ok.all():
         d.problems.append(Problem(f.name, "numeric", msg, ~ok))
@@ -97,7 +98,8 @@ def _moment(d: Decoded, f: FieldSpec) -> None:
             ok &= val >= 0
             empty = ok & (val == 0)
         else:  # PD5 / PTS8
-            val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length))
+            val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),
+                                                  d.block.code(f.offset, f.length))
         out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
     good = ok & vok
     if not good.all():

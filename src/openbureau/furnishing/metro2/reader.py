@@ -128,7 +128,7 @@ class _ChunkParser:
         # character records side by side: one check over their whole span covers every
         # field of the base and its segments; otherwise one per run of text fields
         span = self._span_clean(fc)
-        clean = span or block.text_allowed(self.base_fields)
+        clean = (span and not lay.packed) or block.text_allowed(self.base_fields)
         d = decode_fields(block, self.base_fields, self.encoding, clean)
         base = _to_frame(d.arrays, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
                                     "rdw": fc.lengths})
@@ -143,10 +143,19 @@ class _ChunkParser:
                      self.encoding if lay.packed else None)
 
     def _span_clean(self, fc: FramedChunk) -> bool:
-        if self.layout.packed or not len(fc.starts):
+        """Character data throughout: the whole span of character records, or the bytes after
+        the base of equally long packed records."""
+        n = len(fc.starts)
+        if not n:
             return False
-        end = int((fc.starts + fc.lengths).max())
-        return col.all_allowed(fc.data[int(fc.starts.min()):end])
+        if not self.layout.packed:
+            end = int((fc.starts + fc.lengths).max())
+            return col.all_allowed(fc.data[int(fc.starts.min()):end])
+        rdw = int(fc.lengths[0])
+        if not (fc.lengths == rdw).all():
+            return False
+        blen = self.layout.base_length
+        return Block.at(fc.data, fc.starts + blen, rdw - blen).all_allowed()
 
     def _segments(self, fc: FramedChunk, span_clean: bool):
         data = fc.data
