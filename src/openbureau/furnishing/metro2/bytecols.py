@@ -27,8 +27,9 @@ MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _ZEROS = _U(0x3030303030303030)
 _MAX_BITS = 48  # bitmap pieces stay below 2**53, where float64 is exact
 _INLINE = 12  # string views hold up to 12 bytes inline
-# string-view word 0 = length | first four bytes << 32; words 1 holds bytes 4..12 inline
-_LO_MASK = np.array([MASKS[min(k, 4)] for k in range(_INLINE + 1)], dtype=np.uint64)
+# a string view is the length (uint32), the first four bytes, then either bytes 4..12 inline
+# or (buffer 0, offset) for longer strings
+_LO_MASK32 = np.array([MASKS[min(k, 4)] for k in range(_INLINE + 1)], dtype=np.uint32)
 _HI_MASK = np.array([MASKS[max(k - 4, 0)] for k in range(_INLINE + 1)], dtype=np.uint64)
 
 
@@ -81,6 +82,7 @@ class Block:
         self._buffer: pa.Buffer | None = None
         self._nonblank: np.ndarray | None = None
         self._bad: np.ndarray | None = None
+        self._rows: np.ndarray | None = None
 
     @classmethod
     def at(cls, data: np.ndarray, pos: np.ndarray, width: int) -> Block:
@@ -189,28 +191,34 @@ class Block:
             val = np.where(neg, -val, val)
         return val, ok
 
-    def text(self, off: int, width: int, length: np.ndarray) -> pa.Array:
-        """Arrow string_view array of each record's field cut to `length`, no bytes copied."""
+    def text(self, off: int, width: int, trim: bool = True) -> tuple[pa.Array, np.ndarray]:
+        """Arrow string_view array of each record's field (trailing blanks trimmed unless
+        `trim` is False) and the lengths it holds. No character data is copied."""
         n = self.n
-        views = np.empty((n, 2), dtype=np.uint64)
-        if width <= 2 and n:
+        views = np.zeros((n, 2), dtype=np.uint64)
+        if width <= 2 and trim:
             views[:, 0] = _SHORT[width][1][self.code(off, width)]
-            views[:, 1] = 0
-        elif n:
+            length = views.view(np.uint32)[:, 0]
+        else:
+            length = self.text_length(off, width) if trim else np.full(n, width, np.int64)
             short = np.minimum(length, _INLINE)
-            lo = self.view("<u4", off).astype(np.uint64)
-            lo &= _LO_MASK[short]
-            lo <<= _U(32)
-            lo |= length.astype(np.uint64)
-            views[:, 0] = lo
+            halves = views.view(np.uint32)
+            halves[:, 0] = length
+            halves[:, 1] = self.view("<u4", off) & _LO_MASK32[short]
             hi = self.view("<u8", off + 4) & _HI_MASK[short]
             if width > _INLINE:
                 long = length > _INLINE
                 if long.any():  # buffer 0 at this record's field
-                    at = self.start + off + np.arange(n, dtype=np.uint64) * _U(self.stride)
-                    np.copyto(hi, at << _U(32), where=long)
+                    np.copyto(hi, self._row_offsets() + _U((self.start + off) << 32), where=long)
             views[:, 1] = hi
         if self._buffer is None:
             self._buffer = pa.py_buffer(self.data)
-        return pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views),
-                                                           self._buffer])
+        array = pa.Array.from_buffers(pa.string_view(), n,
+                                      [None, pa.py_buffer(views), self._buffer])
+        return array, length
+
+    def _row_offsets(self) -> np.ndarray:
+        """Each record's offset from the block start, in the high half of a uint64."""
+        if self._rows is None:
+            self._rows = (np.arange(self.n, dtype=np.uint64) * _U(self.stride)) << _U(32)
+        return self._rows

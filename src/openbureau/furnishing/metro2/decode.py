@@ -49,20 +49,19 @@ def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
 
 def _text(d: Decoded, f: FieldSpec, clean: bool) -> None:
     b = d.block
-    bad = None if clean else b.charset_bad(f.offset, f.length)
-    trimmed = b.text_length(f.offset, f.length)
-    length = np.full(b.n, f.length, np.int64) if f.name in UNTRIMMED else trimmed
-    if bad is not None and bad.any():
-        d.problems.append(Problem(f.name, "charset", "characters outside the Metro 2 "
-                                  "alphanumeric set", bad))
-        # rare: bad bytes are shown as '?', so this column gets its own copy of the bytes
-        d.arrays[f.name] = col.text_array(b.matrix(f.offset, f.length), sanitize=True,
-                                          trim=f.name not in UNTRIMMED)
-    else:
-        d.arrays[f.name] = b.text(f.offset, f.length, length)
+    trim = f.name not in UNTRIMMED
+    d.arrays[f.name], length = b.text(f.offset, f.length, trim)
     d.lengths[f.name] = length
+    if not clean:
+        bad = b.charset_bad(f.offset, f.length)
+        if bad.any():
+            d.problems.append(Problem(f.name, "charset", "characters outside the Metro 2 "
+                                      "alphanumeric set", bad))
+            # rare: bad bytes are shown as '?', so this column gets its own copy of the bytes
+            d.arrays[f.name] = col.text_array(b.matrix(f.offset, f.length), sanitize=True,
+                                              trim=trim)
     if f.required:
-        blank = trimmed == 0
+        blank = (length if trim else b.text_length(f.offset, f.length)) == 0
         if blank.any():
             d.problems.append(Problem(f.name, "required", "required field is blank", blank))
 
