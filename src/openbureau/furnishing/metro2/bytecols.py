@@ -47,22 +47,29 @@ def _short_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
 _SHORT = {w: _short_tables(w) for w in (1, 2)}
 
 
-_RUNS: dict[int, list[tuple[int, int]]] = {}
+_RUNS: dict[tuple[int, frozenset[str]], list[tuple[int, int]]] = {}
+_DIGIT_KINDS = frozenset({"N", "D8", "TS14"})
+# text fields, with neighbours that are character data anyway (digits, reserved filler)
+# bridged so runs stay few
+_CHAR_KINDS = frozenset({"AN", "N", "D8", "TS14", "RES"})
 
 
-def _text_runs(layout: tuple[FieldSpec, ...]) -> list[tuple[int, int]]:
-    """(start, end) of the byte ranges to charset-check: text fields, with neighbours that
-    are character data anyway (digits, reserved filler) bridged so runs stay few."""
-    key = id(layout)
+def _runs(layout: tuple[FieldSpec, ...], kinds: frozenset[str]) -> list[tuple[int, int]]:
+    """(start, end) byte ranges of adjacent fields of the given kinds."""
+    key = (id(layout), kinds)
     if key not in _RUNS:
         runs: list[list[int]] = []
         for f in layout:
-            if f.kind in ("AN", "N", "D8", "TS14", "RES") and runs and runs[-1][1] == f.offset:
+            if f.kind in kinds and runs and runs[-1][1] == f.offset:
                 runs[-1][1] = f.end
-            elif f.kind in ("AN", "N", "D8", "TS14", "RES"):
+            elif f.kind in kinds:
                 runs.append([f.offset, f.end])
         _RUNS[key] = [(a, b) for a, b in runs]
     return _RUNS[key]
+
+
+def _within(mat: np.ndarray, lo: int, hi: int) -> bool:
+    return mat.size == 0 or bool(mat.min() >= lo and mat.max() <= hi)
 
 
 def _bit_length(x: np.ndarray) -> np.ndarray:
@@ -83,6 +90,8 @@ class Block:
         self._nonblank: np.ndarray | None = None
         self._bad: np.ndarray | None = None
         self._rows: np.ndarray | None = None
+        # set by the decoder when every numeric byte of the block is known to be a digit
+        self.digits_known = False
 
     @classmethod
     def at(cls, data: np.ndarray, pos: np.ndarray, width: int) -> Block:
@@ -120,10 +129,16 @@ class Block:
     def all_allowed(self) -> bool:
         return self.n == 0 or col.all_allowed(self.matrix(0, self.width))
 
+    def numbers_are_digits(self, layout: tuple[FieldSpec, ...]) -> bool:
+        """Every byte of the layout's character numbers and dates is a digit: two whole-block
+        reductions per run of adjacent numeric fields, so the fields skip their own checks."""
+        return self.n > 0 and all(_within(self.matrix(a, b - a), 0x30, 0x39)
+                                  for a, b in _runs(layout, _DIGIT_KINDS))
+
     def text_allowed(self, layout: tuple[FieldSpec, ...]) -> bool:
         """Every byte of the layout's text fields is in the alphanumeric set: one check per
         run of adjacent text fields (the whole record when it is all character data)."""
-        return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _text_runs(layout))
+        return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _runs(layout, _CHAR_KINDS))
 
     # -- per-record bitmaps --------------------------------------------------------------
     def _bitmap(self, flags: np.ndarray) -> np.ndarray:
@@ -169,27 +184,53 @@ class Block:
         """Zero-filled ASCII digits → (int64, ok); same rules as :func:`columns.decode_digits`
         (a leading ``-`` is accepted when the width is not a multiple of eight)."""
         head = width % 8
+        known = self.digits_known
         neg = None
-        if head:
+        ok = np.ones(self.n, bool)
+        if head == 1:  # one leading digit: plain byte arithmetic
+            first = self.view("u1", off)
+            digit = first - np.uint8(ord("0"))  # wraps for bytes below '0'
+            if width > 1 and not known:
+                neg = first == ord("-")
+                if neg.any():
+                    digit = np.where(neg, np.uint8(0), digit)
+                else:
+                    neg = None
+            if not known:
+                ok = digit <= 9
+            val = digit.astype(np.int64)
+        elif head:
             # the leading digits, shifted up so the word reads as zero-padded on the left
             shift = _U(8 * (8 - head))
             x = (self.view("<u8", off) << shift) | (_ZEROS & MASKS[8 - head])
-            if width > 1:
+            if width > 1 and not known:
                 neg = self.view("u1", off) == ord("-")
                 if neg.any():  # '-' becomes '0' for the digit check; the sign comes last
                     x = np.where(neg, x + (_U(3) << shift), x)
                 else:
                     neg = None
-            val, ok = col.swar8_words(x)
+            val = col.swar8_value(x)
+            if not known:
+                ok = col.all_digits(x)
         else:
-            val, ok = np.zeros(self.n, np.int64), np.ones(self.n, bool)
+            val = np.zeros(self.n, np.int64)
         for j in range(head, width, 8):
-            v, k = col.swar8_words(self.view("<u8", off + j))
-            ok &= k
-            val = val * 100_000_000 + v
+            x = self.view("<u8", off + j)
+            val = val * 100_000_000 + col.swar8_value(x)
+            if not known:
+                ok &= col.all_digits(x)
         if neg is not None:
             val = np.where(neg, -val, val)
         return val, ok
+
+    def digit_words(self, off: int, count: int) -> tuple[list[np.ndarray], np.ndarray]:
+        """`count` 8-byte words from `off`, `off + 8`, … and whether all are ASCII digits."""
+        words = [self.view("<u8", off + 8 * j) for j in range(count)]
+        ok = np.ones(self.n, bool)
+        if not self.digits_known:
+            for w in words:
+                ok &= col.all_digits(w)
+        return words, ok
 
     def text(self, off: int, width: int, trim: bool = True) -> tuple[pa.Array, np.ndarray]:
         """Arrow string_view array of each record's field (trailing blanks trimmed unless

@@ -67,7 +67,8 @@ _K1, _K2, _K3 = _U(2561), _U(6553601), _U(42949672960001)
 _S8, _S16, _S32 = _U(8), _U(16), _U(32)
 
 
-def _all_digits(x: np.ndarray) -> np.ndarray:
+def all_digits(x: np.ndarray) -> np.ndarray:
+    """Each uint64 holds eight ASCII digits."""
     return ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
 
 
@@ -76,14 +77,18 @@ def _digit_pairs(x: np.ndarray) -> np.ndarray:
     return (((x - _THREES) & _M1) * _K1) >> _S8
 
 
-def swar8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eight ASCII digits per little-endian uint64 (first digit in the low byte) →
-    (value, ok), SWAR arithmetic instead of eight column operations."""
-    ok = _all_digits(x)
+def swar8_value(x: np.ndarray) -> np.ndarray:
+    """Eight ASCII digits per little-endian uint64 (first digit in the low byte) → int64,
+    SWAR arithmetic instead of eight column operations (garbage if not all digits)."""
     v = _digit_pairs(x)
     v = ((v & _M2) * _K2) >> _S16
     v = ((v & _M3) * _K3) >> _S32
-    return v.astype(np.int64), ok
+    return v.astype(np.int64)
+
+
+def swar8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value, ok) of eight ASCII digits per uint64."""
+    return swar8_value(x), all_digits(x)
 
 
 def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,15 +126,11 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return val, ~bad
 
 
-def date8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """MMDDYYYY as one uint64 of ASCII digits → (month, day, year, ok) without divisions."""
+def digit_pairs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Eight ASCII digits per uint64 → the four two-digit numbers, without divisions."""
     v = _digit_pairs(x)
     byte = np.uint64(0xFF)
-    m = (v & byte).astype(np.int64)
-    d = ((v >> _S16) & byte).astype(np.int64)
-    y = ((v >> _S32) & byte).astype(np.int64) * 100 + ((v >> np.uint64(48)) & byte).astype(
-        np.int64)
-    return m, d, y, _all_digits(x)
+    return tuple((((v >> np.uint64(16 * k)) & byte).astype(np.int64)) for k in range(4))
 
 
 def split_date(value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -196,14 +197,21 @@ def date_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, n
     return date_from_parts(*split_date(value), empty)
 
 
+def ts_from_parts(date: tuple[np.ndarray, np.ndarray, np.ndarray], hh: np.ndarray,
+                  mi: np.ndarray, ss: np.ndarray,
+                  empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((month, day, year), hour, minute, second) → (microseconds since epoch, ok)."""
+    days, dok = date_from_parts(*date, np.zeros(len(hh), dtype=bool))
+    ok = (dok & (hh < 24) & (mi < 60) & (ss < 60)) | empty
+    secs = days * 86400 + hh * 3600 + mi * 60 + ss
+    return np.where(ok & ~empty, secs * 1_000_000, 0), ok
+
+
 def ts_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MMDDYYYYHHMMSS ints → (microseconds since epoch, ok)."""
     date_part, time_part = value // 1_000_000, value % 1_000_000
     hh, mi, ss = time_part // 10_000, (time_part // 100) % 100, time_part % 100
-    days, dok = date_from_value(date_part, np.zeros(len(value), dtype=bool))
-    ok = (dok & (hh < 24) & (mi < 60) & (ss < 60)) | empty
-    secs = days * 86400 + hh * 3600 + mi * 60 + ss
-    return np.where(ok & ~empty, secs * 1_000_000, 0), ok
+    return ts_from_parts(split_date(date_part), hh, mi, ss, empty)
 
 
 def date_value_from_days(days: np.ndarray) -> np.ndarray:

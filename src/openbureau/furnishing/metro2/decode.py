@@ -85,20 +85,41 @@ def _number(d: Decoded, f: FieldSpec, encoding: str) -> None:
     d.arrays[f.name] = col.prim_array(val, pa.int64(), ~ok)
 
 
+_ZERO_DIGITS = np.uint64(0x3030303030303030)  # "00000000"
+
+
 def _moment(d: Decoded, f: FieldSpec) -> None:
     is_date = f.kind in ("D8", "PD5")
-    if f.kind == "D8":
-        m, day, y, ok = col.date8_words(d.block.view("<u8", f.offset))
-        empty = ok & (m == 0) & (day == 0) & (y == 0)
-        out, vok = col.date_from_parts(m, day, y, empty)
-    else:
-        if f.kind == "TS14":
-            val, ok = d.block.digits(f.offset, f.length)
-            ok &= val >= 0
-            empty = ok & (val == 0)
-        else:  # PD5 / PTS8
-            val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),
-                                                  d.block.code(f.offset, f.length))
+    if f.kind in ("D8", "TS14"):
+        # MMDDYYYY, then for timestamps the word ending in HHMMSS (its first pair is year)
+        (day_word,), ok = d.block.digit_words(f.offset, 1)
+        neg = None
+        if f.kind == "TS14" and not d.block.digits_known:
+            # like any 14-digit number a leading '-' is read as a sign: "-0…0" is zero (empty)
+            # and any other negative timestamp is invalid
+            neg = d.block.view("u1", f.offset) == ord("-")
+            if neg.any():
+                day_word = np.where(neg, day_word + np.uint64(3), day_word)
+                ok = col.all_digits(day_word)
+            else:
+                neg = None
+        empty = day_word == _ZERO_DIGITS
+        mm, dd, cc, yy = col.digit_pairs(day_word)
+        parts = (mm, dd, cc * 100 + yy)
+        if is_date:
+            out, vok = col.date_from_parts(*parts, empty)
+        else:
+            (time_word,), tok = d.block.digit_words(f.offset + 6, 1)
+            ok &= tok
+            empty &= time_word == _ZERO_DIGITS
+            _, hh, mi, ss = col.digit_pairs(time_word)
+            if neg is not None:
+                ok &= ~neg | empty
+            out, vok = col.ts_from_parts(parts, hh, mi, ss, empty)
+        empty &= ok
+    else:  # PD5 / PTS8
+        val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),
+                                              d.block.code(f.offset, f.length))
         out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
     good = ok & vok
     if not good.all():
@@ -124,6 +145,7 @@ def decode_fields(block: Block, layout: tuple[FieldSpec, ...], encoding: str,
     alphanumeric set (character layouts), so per-field charset checks are skipped.
     """
     d = Decoded(block, {f.name: f for f in layout})
+    block.digits_known = block.numbers_are_digits(layout)
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
