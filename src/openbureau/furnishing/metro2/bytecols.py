@@ -14,6 +14,8 @@ polars imports string views without copying the character data.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 
@@ -47,25 +49,22 @@ def _short_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
 _SHORT = {w: _short_tables(w) for w in (1, 2)}
 
 
-_RUNS: dict[tuple[int, frozenset[str]], list[tuple[int, int]]] = {}
 _DIGIT_KINDS = frozenset({"N", "D8", "TS14"})
 # text fields, with neighbours that are character data anyway (digits, reserved filler)
 # bridged so runs stay few
 _CHAR_KINDS = frozenset({"AN", "N", "D8", "TS14", "RES"})
 
 
-def _runs(layout: tuple[FieldSpec, ...], kinds: frozenset[str]) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=64)
+def _runs(layout: tuple[FieldSpec, ...], kinds: frozenset[str]) -> tuple[tuple[int, int], ...]:
     """(start, end) byte ranges of adjacent fields of the given kinds."""
-    key = (id(layout), kinds)
-    if key not in _RUNS:
-        runs: list[list[int]] = []
-        for f in layout:
-            if f.kind in kinds and runs and runs[-1][1] == f.offset:
-                runs[-1][1] = f.end
-            elif f.kind in kinds:
-                runs.append([f.offset, f.end])
-        _RUNS[key] = [(a, b) for a, b in runs]
-    return _RUNS[key]
+    runs: list[list[int]] = []
+    for f in layout:
+        if f.kind in kinds and runs and runs[-1][1] == f.offset:
+            runs[-1][1] = f.end
+        elif f.kind in kinds:
+            runs.append([f.offset, f.end])
+    return tuple((a, b) for a, b in runs)
 
 
 def _within(mat: np.ndarray, lo: int, hi: int) -> bool:
