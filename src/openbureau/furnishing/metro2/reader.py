@@ -149,8 +149,14 @@ class _ChunkParser:
         if not n:
             return False
         if not self.layout.packed:
-            end = int((fc.starts + fc.lengths).max())
-            return col.all_allowed(fc.data[int(fc.starts.min()):end])
+            start, end = int(fc.starts.min()), int((fc.starts + fc.lengths).max())
+            span = fc.data[start:end]
+            if not (span.min() >= 0x20 and span.max() <= 0x7E):
+                return False
+            raw = fc.data.base
+            if isinstance(raw, bytes):  # the backtick: one memchr, no temporary array
+                return raw.find(b"`", start, end) < 0
+            return col.all_allowed(span)
         rdw = int(fc.lengths[0])
         if not (fc.lengths == rdw).all():
             return False

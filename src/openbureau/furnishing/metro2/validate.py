@@ -15,7 +15,9 @@ import numpy as np
 import polars as pl
 
 from . import codes as C
-from .decode import UNTRIMMED, Decoded, Problem
+from . import columns as col
+from .bytecols import MASKS
+from .decode import Decoded, Problem
 from .errors import FileRejected
 from .layouts import TRAILER_COUNT_FIELDS
 
@@ -72,24 +74,31 @@ def both(d: Decoded, a: str, b: str, test) -> np.ndarray:
     return oka & okb & test(va, vb)
 
 
-_BYTE_SETS: dict[str, np.ndarray] = {}
-
-
-def all_of(d: Decoded, name: str, chars: str) -> np.ndarray:
-    """Every character of the text (trimmed, unless the field keeps its blanks) is in
-    `chars`."""
-    if chars not in _BYTE_SETS:
-        _BYTE_SETS[chars] = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
+def digits_only(d: Decoded, name: str) -> np.ndarray:
+    """The trimmed text is one or more ASCII digits (fields of 8 to 16 bytes, or shorter
+    ones read as one word): bytes past the trimmed length are read as '0'."""
     f = d.specs[name]
-    hit = _BYTE_SETS[chars][d.block.matrix(f.offset, f.length)]
-    if name not in UNTRIMMED:
-        hit |= np.arange(f.length) >= d.lengths[name][:, None]
-    # whole rows at once: eight flags per uint64 word
-    pad = -f.length % 8
-    if pad:
-        hit = np.concatenate([hit, np.ones((d.n, pad), bool)], axis=1)
-    words = np.ascontiguousarray(hit).view(np.uint64)
-    return (words == np.uint64(0x0101010101010101)).all(axis=1)
+    length = d.lengths[name].astype(np.int64)
+    ok = length > 0
+    for s in sorted({0, max(f.length - 8, 0)}):
+        keep = MASKS[np.clip(length - s, 0, min(8, f.length - s))]
+        word = d.block.view("<u8", f.offset + s)
+        ok &= col.all_digits((word & keep) | (_ZERO_DIGITS & ~keep))
+    return ok
+
+
+_PAIRS: dict[str, np.ndarray] = {}
+
+
+def pairs_of(d: Decoded, name: str, chars: str) -> np.ndarray:
+    """Every byte of an even-width field is in `chars`: one table lookup per two bytes."""
+    if chars not in _PAIRS:
+        ok = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
+        _PAIRS[chars] = (ok[:, None] & ok[None, :]).reshape(-1)  # index = high byte * 256 + low
+    f = d.specs[name]
+    pairs = np.ndarray((d.n, f.length // 2), dtype=">u2", buffer=d.block.data,
+                       offset=d.block.start + f.offset, strides=(d.block.stride, 2))
+    return _PAIRS[chars][pairs].all(axis=1)
 
 
 _FILLS: dict[tuple[int, str], tuple[list[int], np.ndarray]] = {}
@@ -113,7 +122,7 @@ def filled_with(d: Decoded, name: str, char: str) -> np.ndarray:
     return ok
 
 
-_DIGITS = "0123456789"
+_ZERO_DIGITS = np.uint64(0x3030303030303030)
 
 
 def _status(domain) -> Callable[[Decoded], np.ndarray]:
@@ -140,8 +149,7 @@ BASE_RULES: list[Rule] = [
     ("account_type", "domain", "unknown account type",
      _domain("account_type", C.ACCOUNT_TYPES, False)),
     ("terms_duration", "domain", "must be LOC, REV or a number of payments",
-     lambda d: ~(is_in(d, "terms_duration", ("LOC", "REV")) | (
-         ~blank(d, "terms_duration") & all_of(d, "terms_duration", _DIGITS)))),
+     lambda d: ~(is_in(d, "terms_duration", ("LOC", "REV")) | digits_only(d, "terms_duration"))),
     ("terms_frequency", "domain", "unknown terms frequency",
      _domain("terms_frequency", C.TERMS_FREQUENCIES)),
     ("account_status", "domain", "unknown account status",
@@ -151,7 +159,7 @@ BASE_RULES: list[Rule] = [
     ("payment_rating", "domain", "payment rating must be blank for this account status",
      lambda d: ~_NEEDS_RATING(d) & ~blank(d, "payment_rating")),
     ("payment_history_profile", "domain", "24 characters from 0-6 B D E G H J K L Z or blank",
-     lambda d: ~all_of(d, "payment_history_profile", C.PAYMENT_HISTORY_CHARS)),
+     lambda d: ~pairs_of(d, "payment_history_profile", C.PAYMENT_HISTORY_CHARS)),
     ("special_comment", "domain", "unknown special comment",
      _domain("special_comment", C.SPECIAL_COMMENTS)),
     ("interest_type_indicator", "domain", "must be F, V or blank",
@@ -168,7 +176,7 @@ BASE_RULES: list[Rule] = [
      _domain("generation_code", C.GENERATION_CODES)),
     ("zip_code", "strict_format", "ZIP code must be 5 or 9 digits",
      lambda d: ~(((d.lengths["zip_code"] == 5) | (d.lengths["zip_code"] == 9))
-                 & all_of(d, "zip_code", _DIGITS))),
+                 & digits_only(d, "zip_code"))),
     ("date_first_delinquency", "strict_delinquency",
      "a delinquent account status needs a date of first delinquency",
      lambda d: is_in(d, "account_status", C.DELINQUENT_STATUSES | C.DEROGATORY_NEEDING_DOFD)
