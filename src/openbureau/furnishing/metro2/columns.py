@@ -19,7 +19,11 @@ def all_allowed(mat: np.ndarray) -> bool:
     """Fast check that every byte is in the alphanumeric set (two SIMD reductions)."""
     if mat.size == 0:
         return True
-    return bool(mat.min() >= 0x20 and mat.max() <= 0x7E and not (mat == 0x60).any())
+    top = mat.max()
+    if mat.min() < 0x20 or top > 0x7E:
+        return False
+    # upper-case data never reaches the backtick: skip the compare pass
+    return bool(top < 0x60 or not (mat == 0x60).any())
 
 
 def charset_bad(mat: np.ndarray) -> np.ndarray:

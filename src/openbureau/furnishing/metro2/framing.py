@@ -298,14 +298,31 @@ class Framer:
         return max(m - 1, 0)
 
     # -- main loop -----------------------------------------------------------------------
+    def _read(self, leftover: bytes) -> bytes | bytearray:
+        """`leftover` followed by the next chunk_bytes of the stream, read in place (one copy
+        of the data instead of two) when the stream supports readinto."""
+        if not hasattr(self.stream, "readinto"):
+            return leftover + (self.stream.read(self.chunk_bytes) or b"")
+        buf = bytearray(len(leftover) + self.chunk_bytes)
+        buf[: len(leftover)] = leftover
+        view = memoryview(buf)
+        end = len(leftover)
+        while end < len(buf):  # raw streams may return short reads before the end
+            got = self.stream.readinto(view[end:])
+            if not got:
+                break
+            end += got
+        view.release()
+        del buf[end:]
+        return buf
+
     def __iter__(self) -> Iterator[FramedChunk]:
         leftover = b""
         base_off = 0
         eof = False
         while not eof:
-            data = self.stream.read(self.chunk_bytes)
-            eof = not data
-            buf = leftover + data if leftover else data
+            buf = self._read(leftover)
+            eof = len(buf) == len(leftover)
             if self.layout is None:
                 if not buf:
                     raise FileRejected("empty", "the file is empty", 0, None)

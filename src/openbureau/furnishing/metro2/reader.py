@@ -154,7 +154,7 @@ class _ChunkParser:
             if not (span.min() >= 0x20 and span.max() <= 0x7E):
                 return False
             raw = fc.data.base
-            if isinstance(raw, bytes):  # the backtick: one memchr, no temporary array
+            if isinstance(raw, bytes | bytearray):  # the backtick: one memchr, no temporary
                 return raw.find(b"`", start, end) < 0
             return col.all_allowed(span)
         rdw = int(fc.lengths[0])
