@@ -209,7 +209,7 @@ class Framer:
                     return self._one_clean(buf, p, base_off, eof)
             what = "BDW/RDW" if lay.blocked else "RDW"
             raise self._reject("misframed", f"no valid {what} at this offset "
-                               f"(bytes {buf[p:p + 8]!r})", off)
+                               f"(bytes {bytes(buf[p:p + 8])!r})", off)
         if rdw < minlen:
             raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {minlen}", off)
         if lay.blocked and bdw < rdw + 4:
@@ -329,7 +329,7 @@ class Framer:
                 if len(buf) < 16 and not eof:
                     leftover = buf
                     continue
-                self.layout = detect_layout(buf[:16])
+                self.layout = detect_layout(bytes(buf[:16]))
             chunk, p = self._frame(buf, base_off, eof)
             if self.progress is not None:
                 self.progress(p)
@@ -378,7 +378,7 @@ class Framer:
                     raise FileRejected("second_header", "a second HEADER record", off,
                                        self.record_no)
                 self.seen_header = True
-                header = rec if rec is not None else buf[start:start + rdw]
+                header = rec if rec is not None else bytes(buf[start:start + rdw])
                 header_off = off
                 p = nxt
                 continue
@@ -386,7 +386,7 @@ class Framer:
                 raise FileRejected("not_metro2", "the first record is not a HEADER", off, 1)
             if kind == "trailer":
                 self.seen_trailer = True
-                trailer = rec if rec is not None else buf[start:start + rdw]
+                trailer = rec if rec is not None else bytes(buf[start:start + rdw])
                 trailer_off, trailer_no = off, self.record_no
                 p = nxt
                 continue
