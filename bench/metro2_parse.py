@@ -153,8 +153,6 @@ def main() -> None:
 def write_docs(rows: list[dict]) -> None:
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     lines = [
-        "# Benchmarks",
-        "",
         "## Metro 2 parse",
         "",
         "`PYTHONPATH=src python bench/metro2_parse.py` generates each file with the project's "
@@ -184,7 +182,19 @@ def write_docs(rows: list[dict]) -> None:
             f"{r['ratio']:.1f}x | {r['peak_mb']:.0f}{mem} |")
     lines.append("")
     (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
+    path = ROOT / "docs" / "benchmarks.md"
+    path.write_text(replace_section(path.read_text() if path.exists() else "# Benchmarks\n",
+                                    "## Metro 2 parse", "\n".join(lines)))
+
+
+def replace_section(doc: str, heading: str, section: str) -> str:
+    """`doc` with the section under `heading` (up to the next ``## `` heading) replaced by
+    `section`, or `section` appended; the other benchmarks' sections are kept as they are."""
+    start = doc.find(heading + "\n")
+    if start < 0:
+        return doc.rstrip("\n") + "\n\n" + section
+    end = doc.find("\n## ", start + len(heading))
+    return doc[:start] + section + ("\n" + doc[end + 1:] if end >= 0 else "")
 
 
 if __name__ == "__main__":

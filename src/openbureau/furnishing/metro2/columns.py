@@ -26,10 +26,6 @@ def all_allowed(mat: np.ndarray) -> bool:
     return bool(top < 0x60 or not (mat == 0x60).any())
 
 
-def charset_bad(mat: np.ndarray) -> np.ndarray:
-    return ~ALLOWED[mat].all(axis=1)
-
-
 def text_array(mat: np.ndarray, sanitize: bool, trim: bool = True) -> pa.Array:
     """Fixed-width bytes → arrow string array, trailing blanks trimmed (vectorised).
 
@@ -142,14 +138,6 @@ def split_date(value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return value // 1_000_000, (value // 10_000) % 100, value % 10_000
 
 
-def ymd_ok(m: np.ndarray, d: np.ndarray, y: np.ndarray) -> np.ndarray:
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    dim = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-    mm = np.clip(m, 0, 12)
-    maxd = dim[mm] + ((mm == 2) & leap)
-    return (m >= 1) & (m <= 12) & (d >= 1) & (d <= maxd) & (y >= 1800) & (y <= 2199)
-
-
 def ymd_to_days(m: np.ndarray, d: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Civil date → days since 1970-01-01 (proleptic Gregorian), vectorised."""
     y = y - (m <= 2)
@@ -170,7 +158,7 @@ def days_to_ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return m, d, y
 
 
-_YEARS = (1800, 2199)  # the calendar range ymd_ok accepts
+_YEARS = (1800, 2199)  # dates outside these years are rejected as implausible
 
 
 def _month_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -187,8 +175,8 @@ _FIRST_DAY, _MONTH_DAYS = _month_tables()
 
 def date_from_parts(m: np.ndarray, d: np.ndarray, y: np.ndarray,
                     empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(month, day, year) → (days since epoch, ok) with two table lookups; same verdicts as
-    :func:`ymd_ok`. Empty rows are ok (null)."""
+    """(month, day, year) → (days since epoch, ok) with two table lookups: a real calendar
+    day (leap years included) between 1800 and 2199. Empty rows are ok (null)."""
     known = (m >= 1) & (m <= 12) & (y >= _YEARS[0]) & (y <= _YEARS[1])
     month = np.where(known, (y - _YEARS[0]) * 12 + m - 1, 0)
     ok = (known & (d >= 1) & (d <= _MONTH_DAYS[month])) | empty
