@@ -235,9 +235,10 @@ class Block:
         """Arrow string_view array of each record's field (trailing blanks trimmed unless
         `trim` is False) and the lengths it holds. No character data is copied."""
         n = self.n
-        views = np.zeros((n, 2), dtype=np.uint64)
+        views = np.empty((n, 2), dtype=np.uint64)  # every word is written below
         if width <= 2 and trim:
             views[:, 0] = _SHORT[width][1][self.code(off, width)]
+            views[:, 1] = 0
             length = views.view(np.uint32)[:, 0]
         else:
             length = self.text_length(off, width) if trim else np.full(n, width, np.int64)
