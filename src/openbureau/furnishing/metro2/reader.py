@@ -37,6 +37,7 @@ from .layouts import (
 from .validate import (
     BASE_RULES,
     SEGMENT_RULES,
+    DecodedCounts,
     TrailerTotals,
     check_header,
     reconcile,
@@ -122,7 +123,7 @@ class _ChunkParser:
         self.base_fields = base_layout(layout.packed)
         self.wl = 4 if layout.blocked else 0
 
-    def parse(self, fc: FramedChunk, header: dict) -> Chunk:
+    def parse(self, fc: FramedChunk, header: dict) -> tuple[Chunk, DecodedCounts]:
         lay = self.layout
         block = Block.at(fc.data, fc.starts, lay.base_length)
         # character records side by side: one check over their whole span covers every
@@ -139,8 +140,9 @@ class _ChunkParser:
         for name, (sd, nos, offs) in decoded.items():
             rej += _problem_rows(rule_problems(sd, SEGMENT_RULES.get(name, [])), nos, offs, name)
         rejections = pl.concat(rej) if rej else empty_rejections()
+        counts = DecodedCounts(d, {name: sd for name, (sd, _, _) in decoded.items()})
         return Chunk(lay, header, base, segments, rejections, None,
-                     self.encoding if lay.packed else None)
+                     self.encoding if lay.packed else None), counts
 
     def _span_clean(self, fc: FramedChunk) -> bool:
         """Character data throughout: the whole span of character records, or the bytes after
@@ -298,8 +300,8 @@ def read_chunks(source: str | os.PathLike | BinaryIO | bytes, *,
                                         "header")
                 header["_layout"] = lay.name
                 check_header(header, fc.header_offset)
-            chunk = parser.parse(fc, header or {})
-            totals.add(chunk.base, chunk.segments)
+            chunk, counts = parser.parse(fc, header or {})
+            totals.add_counts(counts)
             if fc.trailer is not None:
                 trailer = _decode_single(fc.trailer, trailer_layout(lay.packed),
                                          parser.encoding, "trailer")

@@ -301,6 +301,98 @@ def check_header(header: dict, offset: int) -> None:
         raise FileRejected("header", "; ".join(problems), offset, 1)
 
 
+class Counts:
+    """What the trailer totals count, over one chunk: rows of the base ("BASE") or a segment,
+    base account statuses (lower-cased), and rows of a segment whose field passes a test:
+    ``between`` (lo, hi) exclusive, hi None = no bound; ``present`` (not null); ``text`` equal
+    to a string; ``nonblank``; ``in`` a tuple of integers. Nulls never pass."""
+
+    def rows(self, name: str) -> int:
+        raise NotImplementedError
+
+    def statuses(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def count(self, name: str, field: str, test: str, arg=None) -> int:
+        raise NotImplementedError
+
+
+class FrameCounts(Counts):
+    """Counts over polars frames of raw fields."""
+
+    def __init__(self, base: pl.DataFrame, segments: dict[str, pl.DataFrame]) -> None:
+        self.frames = {"BASE": base, **segments}
+
+    def rows(self, name: str) -> int:
+        df = self.frames.get(name)
+        return 0 if df is None else df.height
+
+    def statuses(self) -> dict[str, int]:
+        base = self.frames["BASE"]
+        if not base.height:
+            return {}
+        out: dict[str, int] = {}
+        for status, n in base.group_by("account_status").len().iter_rows():
+            key = (status or "").lower()
+            out[key] = out.get(key, 0) + n
+        return out
+
+    def count(self, name: str, field: str, test: str, arg=None) -> int:
+        if not self.rows(name):
+            return 0
+        v = _c(field)
+        expr = {
+            "between": lambda: (v > arg[0]) & (v < arg[1] if arg[1] is not None else True),
+            "present": lambda: v.is_not_null(),
+            "text": lambda: v == arg,
+            "nonblank": lambda: v.fill_null("") != "",
+            "in": lambda: v.is_in(list(arg)),
+        }[test]()
+        return int(self.frames[name].select(expr.fill_null(False).sum()).item())
+
+
+class DecodedCounts(Counts):
+    """Counts straight from the reader's decoded numpy values and raw bytes."""
+
+    def __init__(self, base: Decoded, segments: dict[str, Decoded]) -> None:
+        self.decoded = {"BASE": base, **segments}
+
+    def rows(self, name: str) -> int:
+        d = self.decoded.get(name)
+        return 0 if d is None else d.n
+
+    def statuses(self) -> dict[str, int]:
+        d = self.decoded["BASE"]
+        if not d.n:
+            return {}
+        f = d.specs["account_status"]
+        codes = np.bincount(d.block.code(f.offset, f.length), minlength=1 << 16)
+        out: dict[str, int] = {}
+        for code in np.nonzero(codes)[0]:
+            raw = int(code).to_bytes(2, "little").decode("latin-1").rstrip(" ")
+            if raw.isascii():  # other bytes read as '?' and match no trailer count
+                out[raw.lower()] = out.get(raw.lower(), 0) + int(codes[code])
+        return out
+
+    def count(self, name: str, field: str, test: str, arg=None) -> int:
+        d = self.decoded.get(name)
+        if d is None or not d.n:
+            return 0
+        if test == "nonblank":
+            return int(np.count_nonzero(~blank(d, field)))
+        if test == "text":
+            return int(np.count_nonzero(is_in(d, field, (arg,))))
+        val, ok = d.values[field]
+        if test == "present":
+            return int(np.count_nonzero(ok))
+        if test == "in":
+            return int(np.count_nonzero(ok & np.isin(val, arg)))
+        hit = ok & (val > arg[0])
+        if arg[1] is not None:
+            hit &= val < arg[1]
+        return int(np.count_nonzero(hit))
+
+
 class TrailerTotals:
     """Running trailer totals recomputed from the data (fact sheet §7)."""
 
@@ -309,52 +401,36 @@ class TrailerTotals:
         self.k3_agency_00 = 0
 
     def add(self, base: pl.DataFrame, segments: dict[str, pl.DataFrame]) -> None:
+        """Count frames of raw fields (the writer's side)."""
+        self.add_counts(FrameCounts(base, segments))
+
+    def add_counts(self, c: Counts) -> None:
         t = self.t
-        t["total_base_records"] += base.height
-        if base.height:
-            st = base.group_by("account_status").len()
-            for status, n in st.iter_rows():
-                key = f"total_status_code_{(status or '').lower()}"
-                if key in t:
-                    t[key] += n
-        ssn_ok = (_c("social_security_number") > 0) & (_c("social_security_number") < 999999999)
-        agg = [
-            ssn_ok.sum().alias("ssn"), _c("date_birth").is_not_null().sum().alias("dob"),
-            (_c("telephone_number") > 0).sum().alias("tel"),
-            (_c("ecoa_code") == "Z").sum().alias("z"),
-        ]
-        b = base.select(agg).row(0, named=True) if base.height else dict.fromkeys(
-            ("ssn", "dob", "tel", "z"), 0)
-        t["total_social_numbers_base_segments"] += b["ssn"] or 0
-        t["total_dates_birth_base_segments"] += b["dob"] or 0
-        t["total_telephone_numbers_all_segments"] += b["tel"] or 0
-        t["total_ecoa_code_z"] += b["z"] or 0
-        for name, key in (("J1", "j1"), ("J2", "j2")):
-            df = segments.get(name)
-            if df is None or df.height == 0:
+        t["total_base_records"] += c.rows("BASE")
+        for status, n in c.statuses().items():
+            key = f"total_status_code_{status}"
+            if key in t:
+                t[key] += n
+        for name, key in (("BASE", "base"), ("J1", "j1"), ("J2", "j2")):
+            if not c.rows(name):
                 continue
-            s = df.select(agg).row(0, named=True)
-            t[f"total_consumer_segments_{key}"] += df.height
-            t[f"total_social_numbers_{key}_segments"] += s["ssn"] or 0
-            t[f"total_dates_birth_{key}_segments"] += s["dob"] or 0
-            t["total_telephone_numbers_all_segments"] += s["tel"] or 0
-            t["total_ecoa_code_z"] += s["z"] or 0
-
-        def cnt(name: str, expr: pl.Expr) -> int:
-            df = segments.get(name)
-            if df is None or df.height == 0:
-                return 0
-            return int(df.select(expr.fill_null(False).sum()).item())
-
-        t["total_employment_segments"] += cnt("N1", _c("employer_name").fill_null("") != "")
-        t["total_original_creditor_segments"] += cnt(
-            "K1", _c("original_creditor_name").fill_null("") != "")
-        t["total_purchased_to_segments"] += cnt("K2", _c("purchased_indicator").is_in([1, 2]))
-        t["total_mortgage_information_segments"] += segments["K3"].height if "K3" in segments else 0
-        self.k3_agency_00 += cnt("K3", _c("agency_identifier") == 0)
-        t["total_payment_information_segments"] += cnt(
-            "K4", _c("specialized_payment_indicator").is_in([1, 2]))
-        t["total_change_segments"] += cnt("L1", _c("change_indicator").is_in([1, 2, 3]))
+            if name != "BASE":
+                t[f"total_consumer_segments_{key}"] += c.rows(name)
+            t[f"total_social_numbers_{key}_segments"] += c.count(
+                name, "social_security_number", "between", (0, 999999999))
+            t[f"total_dates_birth_{key}_segments"] += c.count(name, "date_birth", "present")
+            t["total_telephone_numbers_all_segments"] += c.count(
+                name, "telephone_number", "between", (0, None))
+            t["total_ecoa_code_z"] += c.count(name, "ecoa_code", "text", "Z")
+        t["total_employment_segments"] += c.count("N1", "employer_name", "nonblank")
+        t["total_original_creditor_segments"] += c.count(
+            "K1", "original_creditor_name", "nonblank")
+        t["total_purchased_to_segments"] += c.count("K2", "purchased_indicator", "in", (1, 2))
+        t["total_mortgage_information_segments"] += c.rows("K3")
+        self.k3_agency_00 += c.count("K3", "agency_identifier", "in", (0,))
+        t["total_payment_information_segments"] += c.count(
+            "K4", "specialized_payment_indicator", "in", (1, 2))
+        t["total_change_segments"] += c.count("L1", "change_indicator", "in", (1, 2, 3))
 
     def finish(self, blocks: int) -> dict[str, int]:
         t = dict(self.t)
