@@ -234,7 +234,9 @@ class _ChunkParser:
             sel = np.nonzero(kind == k)[0]
             if not len(sel):
                 continue
-            sel = sel[np.lexsort((sseq[sel], rec[sel]))]  # order by record, then position
+            # found position by position, so a stable sort by record keeps each record's
+            # segments in file order (a merge of a few sorted runs)
+            sel = sel[np.argsort(rec[sel], kind="stable")]
             r, p, q = rec[sel], spos[sel], sseq[sel]
             slen = SEGMENT_LENGTHS[name]
             block = Block.at(data, starts[r] + p, slen)
