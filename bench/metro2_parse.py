@@ -172,7 +172,8 @@ def write_docs(rows: list[dict]) -> None:
         "(`taskset -c 0`, `POLARS_MAX_THREADS=1`), a baseline that only reads the file's "
         "bytes and a full parse + validate (`read_chunks`: framing, typed decoding of every "
         "field and segment, all record rules and the trailer reconciliation). Peak memory is "
-        "the measuring subprocess's max RSS (interpreter and libraries included).",
+        "the measuring subprocess's high-water RSS (`VmHWM`; interpreter and libraries "
+        "included). Before/after figures of the reader are in `docs/metro2.md` (Performance).",
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
         f"{platform.machine()} / {os.cpu_count()} CPUs, Python {platform.python_version()}; "
