@@ -307,7 +307,14 @@ class Counts:
     ``between`` (lo, hi) exclusive, hi None = no bound; ``present`` (not null); ``text`` equal
     to a string; ``nonblank``; ``in`` a tuple of integers. Nulls never pass."""
 
+    def __init__(self, base, segments: dict) -> None:
+        self.parts = {"BASE": base, **segments}
+
     def rows(self, name: str) -> int:
+        part = self.parts.get(name)
+        return 0 if part is None else self._size(part)
+
+    def _size(self, part) -> int:
         raise NotImplementedError
 
     def statuses(self) -> dict[str, int]:
@@ -320,15 +327,11 @@ class Counts:
 class FrameCounts(Counts):
     """Counts over polars frames of raw fields."""
 
-    def __init__(self, base: pl.DataFrame, segments: dict[str, pl.DataFrame]) -> None:
-        self.frames = {"BASE": base, **segments}
-
-    def rows(self, name: str) -> int:
-        df = self.frames.get(name)
-        return 0 if df is None else df.height
+    def _size(self, part: pl.DataFrame) -> int:
+        return part.height
 
     def statuses(self) -> dict[str, int]:
-        base = self.frames["BASE"]
+        base = self.parts["BASE"]
         if not base.height:
             return {}
         out: dict[str, int] = {}
@@ -348,21 +351,17 @@ class FrameCounts(Counts):
             "nonblank": lambda: v.fill_null("") != "",
             "in": lambda: v.is_in(list(arg)),
         }[test]()
-        return int(self.frames[name].select(expr.fill_null(False).sum()).item())
+        return int(self.parts[name].select(expr.fill_null(False).sum()).item())
 
 
 class DecodedCounts(Counts):
     """Counts straight from the reader's decoded numpy values and raw bytes."""
 
-    def __init__(self, base: Decoded, segments: dict[str, Decoded]) -> None:
-        self.decoded = {"BASE": base, **segments}
-
-    def rows(self, name: str) -> int:
-        d = self.decoded.get(name)
-        return 0 if d is None else d.n
+    def _size(self, part: Decoded) -> int:
+        return part.n
 
     def statuses(self) -> dict[str, int]:
-        d = self.decoded["BASE"]
+        d = self.parts["BASE"]
         if not d.n:
             return {}
         f = d.specs["account_status"]
@@ -375,9 +374,9 @@ class DecodedCounts(Counts):
         return out
 
     def count(self, name: str, field: str, test: str, arg=None) -> int:
-        d = self.decoded.get(name)
-        if d is None or not d.n:
+        if not self.rows(name):
             return 0
+        d = self.parts[name]
         if test == "nonblank":
             return int(np.count_nonzero(~blank(d, field)))
         if test == "text":
