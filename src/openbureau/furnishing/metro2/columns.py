@@ -19,11 +19,11 @@ def all_allowed(mat: np.ndarray) -> bool:
     """Fast check that every byte is in the alphanumeric set (two SIMD reductions)."""
     if mat.size == 0:
         return True
-    return bool(mat.min() >= 0x20 and mat.max() <= 0x7E and not (mat == 0x60).any())
-
-
-def charset_bad(mat: np.ndarray) -> np.ndarray:
-    return ~ALLOWED[mat].all(axis=1)
+    top = mat.max()
+    if mat.min() < 0x20 or top > 0x7E:
+        return False
+    # upper-case data never reaches the backtick: skip the compare pass
+    return bool(top < 0x60 or not (mat == 0x60).any())
 
 
 def text_array(mat: np.ndarray, sanitize: bool, trim: bool = True) -> pa.Array:
@@ -67,15 +67,28 @@ _K1, _K2, _K3 = _U(2561), _U(6553601), _U(42949672960001)
 _S8, _S16, _S32 = _U(8), _U(16), _U(32)
 
 
-def _swar8(m8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Eight ASCII digits per row → (value, ok), SWAR on one uint64 per row."""
-    x = m8.view("<u8")[:, 0]
-    ok = ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
-    v = x - _THREES
-    v = ((v & _M1) * _K1) >> _S8
+def all_digits(x: np.ndarray) -> np.ndarray:
+    """Each uint64 holds eight ASCII digits."""
+    return ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
+
+
+def _digit_pairs(x: np.ndarray) -> np.ndarray:
+    """Each 16-bit lane's low byte becomes the value of its two digits (first one × 10)."""
+    return (((x - _THREES) & _M1) * _K1) >> _S8
+
+
+def swar8_value(x: np.ndarray) -> np.ndarray:
+    """Eight ASCII digits per little-endian uint64 (first digit in the low byte) → int64,
+    SWAR arithmetic instead of eight column operations (garbage if not all digits)."""
+    v = _digit_pairs(x)
     v = ((v & _M2) * _K2) >> _S16
     v = ((v & _M3) * _K3) >> _S32
-    return v.astype(np.int64), ok
+    return v.astype(np.int64)
+
+
+def swar8_words(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value, ok) of eight ASCII digits per uint64."""
+    return swar8_value(x), all_digits(x)
 
 
 def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +117,7 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m8 = mat[:, j:j + 8]
         if m8.strides[1] != 1:
             m8 = np.ascontiguousarray(m8)
-        v, ok = _swar8(m8)
+        v, ok = swar8_words(m8.view("<u8")[:, 0])
         bad |= ~ok
         val *= 100_000_000
         val += v
@@ -113,17 +126,16 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return val, ~bad
 
 
+def digit_pairs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Eight ASCII digits per uint64 → the four two-digit numbers, without divisions."""
+    v = _digit_pairs(x)
+    byte = np.uint64(0xFF)
+    return tuple((((v >> np.uint64(16 * k)) & byte).astype(np.int64)) for k in range(4))
+
+
 def split_date(value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MMDDYYYY integer → (month, day, year)."""
     return value // 1_000_000, (value // 10_000) % 100, value % 10_000
-
-
-def ymd_ok(m: np.ndarray, d: np.ndarray, y: np.ndarray) -> np.ndarray:
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    dim = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-    mm = np.clip(m, 0, 12)
-    maxd = dim[mm] + ((mm == 2) & leap)
-    return (m >= 1) & (m <= 12) & (d >= 1) & (d <= maxd) & (y >= 1800) & (y <= 2199)
 
 
 def ymd_to_days(m: np.ndarray, d: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -146,22 +158,52 @@ def days_to_ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return m, d, y
 
 
+_YEARS = (1800, 2199)  # dates outside these years are rejected as implausible
+
+
+def _month_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per (year, month) in range: day number of the 1st and number of days."""
+    y = np.repeat(np.arange(_YEARS[0], _YEARS[1] + 1), 12)
+    m = np.tile(np.arange(1, 13), _YEARS[1] - _YEARS[0] + 1)
+    first = ymd_to_days(m, np.ones_like(m), y)
+    nxt = ymd_to_days(np.where(m == 12, 1, m + 1), np.ones_like(m), np.where(m == 12, y + 1, y))
+    return first, nxt - first
+
+
+_FIRST_DAY, _MONTH_DAYS = _month_tables()
+
+
+def date_from_parts(m: np.ndarray, d: np.ndarray, y: np.ndarray,
+                    empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(month, day, year) → (days since epoch, ok) with two table lookups: a real calendar
+    day (leap years included) between 1800 and 2199. Empty rows are ok (null)."""
+    known = (m >= 1) & (m <= 12) & (y >= _YEARS[0]) & (y <= _YEARS[1])
+    month = np.where(known, (y - _YEARS[0]) * 12 + m - 1, 0)
+    ok = (known & (d >= 1) & (d <= _MONTH_DAYS[month])) | empty
+    days = np.where(ok & ~empty, _FIRST_DAY[month] + d - 1, 0)
+    return days, ok
+
+
 def date_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MMDDYYYY ints → (days since epoch, ok). Empty rows are ok (null)."""
-    m, d, y = split_date(value)
-    ok = ymd_ok(m, d, y) | empty
-    days = np.where(ok & ~empty, ymd_to_days(m, d, y), 0)
-    return days, ok
+    return date_from_parts(*split_date(value), empty)
+
+
+def ts_from_parts(date: tuple[np.ndarray, np.ndarray, np.ndarray], hh: np.ndarray,
+                  mi: np.ndarray, ss: np.ndarray,
+                  empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((month, day, year), hour, minute, second) → (microseconds since epoch, ok)."""
+    days, dok = date_from_parts(*date, np.zeros(len(hh), dtype=bool))
+    ok = (dok & (hh < 24) & (mi < 60) & (ss < 60)) | empty
+    secs = days * 86400 + hh * 3600 + mi * 60 + ss
+    return np.where(ok & ~empty, secs * 1_000_000, 0), ok
 
 
 def ts_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """MMDDYYYYHHMMSS ints → (microseconds since epoch, ok)."""
     date_part, time_part = value // 1_000_000, value % 1_000_000
     hh, mi, ss = time_part // 10_000, (time_part // 100) % 100, time_part % 100
-    days, dok = date_from_value(date_part, np.zeros(len(value), dtype=bool))
-    ok = (dok & (hh < 24) & (mi < 60) & (ss < 60)) | empty
-    secs = days * 86400 + hh * 3600 + mi * 60 + ss
-    return np.where(ok & ~empty, secs * 1_000_000, 0), ok
+    return ts_from_parts(split_date(date_part), hh, mi, ss, empty)
 
 
 def date_value_from_days(days: np.ndarray) -> np.ndarray:

@@ -1,17 +1,17 @@
-"""Fixed-width matrix → typed arrow columns, plus field-level problems (parse, charset, required).
-
-Everything here works on an ``(n, record_length)`` uint8 matrix: one numpy slice per field.
+"""A block of records → typed arrow columns, numpy values for the rules, and field-level
+problems (parse, charset, required). Field access is in :mod:`bytecols`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 
 from . import columns as col
 from . import packed
+from .bytecols import Block
 from .layouts import FieldSpec
 
 # fields whose blanks are meaningful and must not be trimmed
@@ -20,91 +20,139 @@ UNTRIMMED = frozenset({"payment_history_profile"})
 
 @dataclass
 class Problem:
-    field: str
+    field: str | None
     rule: str
     message: str
     mask: np.ndarray  # bool over rows
 
 
-_TEXT_COLS: dict = {}
+@dataclass
+class Decoded:
+    """One layout decoded for ``n`` records; the numpy side feeds the record rules."""
 
+    block: Block
+    specs: dict[str, FieldSpec]
+    arrays: dict[str, pa.Array] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    lengths: dict[str, np.ndarray] = field(default_factory=dict)  # text: length in the column
+    # numbers, dates (days) and timestamps (microseconds): value and "not null"
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
-def _text_columns(layout: tuple[FieldSpec, ...], skip: frozenset[str]) -> np.ndarray:
-    key = (id(layout), skip)
-    if key not in _TEXT_COLS:
-        _TEXT_COLS[key] = np.concatenate([
-            np.arange(f.offset, f.end) for f in layout if f.kind == "AN" and f.name not in skip])
-    return _TEXT_COLS[key]
+    @property
+    def n(self) -> int:
+        return self.block.n
 
 
 def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
     return col.prim_array(days.astype(np.int32), pa.date32(), null)
 
 
-def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
-                  text_clean: bool | None = None,
-                  skip: frozenset[str] = frozenset()) -> tuple[dict[str, pa.Array], list[Problem]]:
-    """Decode every field of `layout` from `mat`. Returns arrow columns and problems."""
-    n = mat.shape[0]
-    cols: dict[str, pa.Array] = {}
-    probs: list[Problem] = []
-    text_fields = [f for f in layout if f.kind == "AN" and f.name not in skip]
-    if not text_clean and text_fields:
-        # one check over all text columns at once; per-field checks only if it fails
-        text_clean = col.all_allowed(mat[:, _text_columns(layout, skip)])
+def _text(d: Decoded, f: FieldSpec, clean: bool) -> None:
+    b = d.block
+    trim = f.name not in UNTRIMMED
+    d.arrays[f.name], length = b.text(f.offset, f.length, trim)
+    d.lengths[f.name] = length
+    if not clean:
+        bad = b.charset_bad(f.offset, f.length)
+        if bad.any():
+            d.problems.append(Problem(f.name, "charset", "characters outside the Metro 2 "
+                                      "alphanumeric set", bad))
+            # rare: bad bytes are shown as '?', so this column gets its own copy of the bytes
+            d.arrays[f.name] = col.text_array(b.matrix(f.offset, f.length), sanitize=True,
+                                              trim=trim)
+    if f.required:
+        blank = (length if trim else b.text_length(f.offset, f.length)) == 0
+        if blank.any():
+            d.problems.append(Problem(f.name, "required", "required field is blank", blank))
+
+
+def _number(d: Decoded, f: FieldSpec, encoding: str) -> None:
+    if f.kind == "N":
+        val, ok = d.block.digits(f.offset, f.length)
+        msg = "not a zero-filled number"
+    else:
+        val, ok = packed.decode_number(d.block.matrix(f.offset, f.length), encoding,
+                                       d.block.code(f.offset, f.length))
+        msg = f"not a valid packed ({encoding}) number"
+    if not ok.all():
+        d.problems.append(Problem(f.name, "numeric", msg, ~ok))
+    if f.required:
+        z = ok & (val == 0)
+        if z.any():
+            d.problems.append(Problem(f.name, "required", "required number is zero", z))
+    val = val.astype(np.int64)
+    d.values[f.name] = (val, ok)
+    d.arrays[f.name] = col.prim_array(val, pa.int64(), ~ok)
+
+
+_ZERO_DIGITS = np.uint64(0x3030303030303030)  # "00000000"
+
+
+def _moment(d: Decoded, f: FieldSpec) -> None:
+    is_date = f.kind in ("D8", "PD5")
+    if f.kind in ("D8", "TS14"):
+        # MMDDYYYY, then for timestamps the word ending in HHMMSS (its first pair is year)
+        (day_word,), ok = d.block.digit_words(f.offset, 1)
+        neg = None
+        if f.kind == "TS14" and not d.block.digits_known:
+            # like any 14-digit number a leading '-' is read as a sign: "-0…0" is zero (empty)
+            # and any other negative timestamp is invalid
+            neg = d.block.view("u1", f.offset) == ord("-")
+            if neg.any():
+                day_word = np.where(neg, day_word + np.uint64(3), day_word)
+                ok = col.all_digits(day_word)
+            else:
+                neg = None
+        empty = day_word == _ZERO_DIGITS
+        mm, dd, cc, yy = col.digit_pairs(day_word)
+        parts = (mm, dd, cc * 100 + yy)
+        if is_date:
+            out, vok = col.date_from_parts(*parts, empty)
+        else:
+            (time_word,), tok = d.block.digit_words(f.offset + 6, 1)
+            ok &= tok
+            empty &= time_word == _ZERO_DIGITS
+            _, hh, mi, ss = col.digit_pairs(time_word)
+            if neg is not None:
+                ok &= ~neg | empty
+            out, vok = col.ts_from_parts(parts, hh, mi, ss, empty)
+        empty &= ok
+    else:  # PD5 / PTS8
+        val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),
+                                              d.block.code(f.offset, f.length))
+        out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
+    good = ok & vok
+    if not good.all():
+        kind = "date" if is_date else "timestamp"
+        d.problems.append(Problem(f.name, kind, f"not a valid {kind} (or all zeros)", ~good))
+    if f.required:
+        miss = good & empty
+        if miss.any():
+            d.problems.append(Problem(f.name, "required", "required date is empty", miss))
+    null = ~good | empty
+    d.values[f.name] = (out, ~null)
+    if is_date:
+        d.arrays[f.name] = _date_col(out, null)
+    else:
+        d.arrays[f.name] = col.prim_array(out.astype(np.int64), pa.timestamp("us"), null)
+
+
+def decode_fields(block: Block, layout: tuple[FieldSpec, ...], encoding: str,
+                  clean: bool = False, skip: frozenset[str] = frozenset()) -> Decoded:
+    """Decode every field of `layout` for the records of `block`.
+
+    ``clean`` says the caller already knows every byte of these records is in the
+    alphanumeric set (character layouts), so per-field charset checks are skipped.
+    """
+    d = Decoded(block, {f.name: f for f in layout})
+    block.digits_known = block.numbers_are_digits(layout)
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
-        m = mat[:, f.offset:f.end]
         if f.kind == "AN":
-            bad = None if text_clean else col.charset_bad(m)
-            if bad is not None and bad.any():
-                probs.append(Problem(f.name, "charset", "characters outside the Metro 2 "
-                                     "alphanumeric set", bad))
-            cols[f.name] = col.text_array(m, sanitize=bad is not None and bool(bad.any()),
-                                          trim=f.name not in UNTRIMMED)
-            if f.required:
-                blank = (m == 0x20).all(axis=1)
-                if blank.any():
-                    probs.append(Problem(f.name, "required", "required field is blank", blank))
-            continue
-        if f.kind in ("N", "PN"):
-            if f.kind == "N":
-                val, ok = col.decode_digits(m)
-                msg = "not a zero-filled number"
-            else:
-                val, ok = packed.decode_number(m, encoding)
-                msg = f"not a valid packed ({encoding}) number"
-            if not ok.all():
-                probs.append(Problem(f.name, "numeric", msg, ~ok))
-            if f.required:
-                z = ok & (val == 0)
-                if z.any():
-                    probs.append(Problem(f.name, "required", "required number is zero", z))
-            cols[f.name] = col.prim_array(val.astype(np.int64), pa.int64(), ~ok)
-            continue
-        if f.kind in ("D8", "TS14"):
-            val, ok = col.decode_digits(m)
-            ok &= val >= 0
-            empty = ok & (val == 0)
-        else:  # PD5 / PTS8
-            val, empty, ok = packed.decode_tagged(m)
-        if f.kind in ("D8", "PD5"):
-            out, vok = col.date_from_value(val, empty)
+            _text(d, f, clean)
+        elif f.kind in ("N", "PN"):
+            _number(d, f, encoding)
         else:
-            out, vok = col.ts_from_value(val, empty)
-        good = ok & vok
-        if not good.all():
-            kind = "date" if f.kind in ("D8", "PD5") else "timestamp"
-            probs.append(Problem(f.name, kind, f"not a valid {kind} (or all zeros)", ~good))
-        if f.required:
-            miss = good & empty
-            if miss.any():
-                probs.append(Problem(f.name, "required", "required date is empty", miss))
-        null = ~good | empty
-        if f.kind in ("D8", "PD5"):
-            cols[f.name] = _date_col(out, null)
-        else:
-            cols[f.name] = col.prim_array(out.astype(np.int64), pa.timestamp("us"), null)
-    del n
-    return cols, probs
+            _moment(d, f)
+    return d

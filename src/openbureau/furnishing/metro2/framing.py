@@ -56,6 +56,19 @@ def detect_layout(head: bytes) -> Layout:
     return Layout(packed=packed, blocked=blocked)
 
 
+def _matches(buf: bytes, start: int, k: int, stride: int, off: int,
+             pattern: bytes) -> np.ndarray:
+    """Which of the k records at start, start + stride, ... hold `pattern` at byte `off`:
+    one masked integer compare per record when the pattern fits a word."""
+    w = len(pattern)
+    if w > 8 or off + 8 > stride:
+        arr = np.frombuffer(buf, np.uint8, count=k * stride, offset=start).reshape(k, stride)
+        return (arr[:, off:off + w] == np.frombuffer(pattern, np.uint8)).all(axis=1)
+    words = np.ndarray((k,), dtype="<u8", buffer=buf, offset=start + off, strides=(stride,))
+    mask = np.uint64((1 << (8 * w)) - 1)
+    return (words & mask) == np.uint64(int.from_bytes(pattern, "little"))
+
+
 @dataclass
 class FramedChunk:
     data: np.ndarray  # uint8 buffer that all starts index into
@@ -196,7 +209,7 @@ class Framer:
                     return self._one_clean(buf, p, base_off, eof)
             what = "BDW/RDW" if lay.blocked else "RDW"
             raise self._reject("misframed", f"no valid {what} at this offset "
-                               f"(bytes {buf[p:p + 8]!r})", off)
+                               f"(bytes {bytes(buf[p:p + 8])!r})", off)
         if rdw < minlen:
             raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {minlen}", off)
         if lay.blocked and bdw < rdw + 4:
@@ -270,34 +283,53 @@ class Framer:
             if buf[q:q + wl] != words:
                 return 0
         arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p).reshape(k, stride)
-        ok = (arr[:, :wl] == np.frombuffer(words, np.uint8)).all(axis=1)
+        ok = _matches(buf, p, k, stride, 0, words)
         if sep:
-            ok &= (arr[:, stride - len(sep):] == np.frombuffer(sep, np.uint8)).all(axis=1)
+            ok &= _matches(buf, p, k, stride, stride - len(sep), sep)
         rid = wl + 4 if self.layout.blocked else 4
-        ok &= ~(arr[:, rid:rid + 6] == np.frombuffer(HEADER_ID, np.uint8)).all(axis=1)
-        ok &= ~(arr[:, 4:11] == np.frombuffer(TRAILER_ID, np.uint8)).all(axis=1)
+        ok &= ~_matches(buf, p, k, stride, rid, HEADER_ID)
+        ok &= ~_matches(buf, p, k, stride, 4, TRAILER_ID)
         if not self.layout.packed and stride - len(sep) > 0:
             body = arr[:, : stride - len(sep)]
-            ok &= ~((body == 10) | (body == 13)).any(axis=1)
+            # character data has no byte below 0x20: one minimum usually rules out CR/LF
+            if body.min() < 0x20:
+                ok &= ~((body == 10) | (body == 13)).any(axis=1)
         m = int(np.argmin(ok)) if not ok.all() else k
         return max(m - 1, 0)
 
     # -- main loop -----------------------------------------------------------------------
+    def _read(self, leftover: bytes) -> bytes | bytearray:
+        """`leftover` followed by the next chunk_bytes of the stream, read in place (one copy
+        of the data instead of two) when the stream supports readinto."""
+        if not hasattr(self.stream, "readinto"):
+            return leftover + (self.stream.read(self.chunk_bytes) or b"")
+        buf = bytearray(len(leftover) + self.chunk_bytes)
+        buf[: len(leftover)] = leftover
+        view = memoryview(buf)
+        end = len(leftover)
+        while end < len(buf):  # raw streams may return short reads before the end
+            got = self.stream.readinto(view[end:])
+            if not got:
+                break
+            end += got
+        view.release()
+        del buf[end:]
+        return buf
+
     def __iter__(self) -> Iterator[FramedChunk]:
         leftover = b""
         base_off = 0
         eof = False
         while not eof:
-            data = self.stream.read(self.chunk_bytes)
-            eof = not data
-            buf = leftover + data if leftover else data
+            buf = self._read(leftover)
+            eof = len(buf) == len(leftover)
             if self.layout is None:
                 if not buf:
                     raise FileRejected("empty", "the file is empty", 0, None)
                 if len(buf) < 16 and not eof:
                     leftover = buf
                     continue
-                self.layout = detect_layout(buf[:16])
+                self.layout = detect_layout(bytes(buf[:16]))
             chunk, p = self._frame(buf, base_off, eof)
             if self.progress is not None:
                 self.progress(p)
@@ -346,7 +378,7 @@ class Framer:
                     raise FileRejected("second_header", "a second HEADER record", off,
                                        self.record_no)
                 self.seen_header = True
-                header = rec if rec is not None else buf[start:start + rdw]
+                header = rec if rec is not None else bytes(buf[start:start + rdw])
                 header_off = off
                 p = nxt
                 continue
@@ -354,7 +386,7 @@ class Framer:
                 raise FileRejected("not_metro2", "the first record is not a HEADER", off, 1)
             if kind == "trailer":
                 self.seen_trailer = True
-                trailer = rec if rec is not None else buf[start:start + rdw]
+                trailer = rec if rec is not None else bytes(buf[start:start + rdw])
                 trailer_off, trailer_no = off, self.record_no
                 p = nxt
                 continue

@@ -21,7 +21,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import columns as col
 from . import packed
-from .decode import Problem, decode_matrix
+from .bytecols import Block
+from .decode import Decoded, Problem, decode_fields
 from .errors import FileRejected, RejectionReport, empty_rejections
 from .framing import DEFAULT_CHUNK_BYTES, FramedChunk, Framer, Layout
 from .layouts import (
@@ -33,7 +34,15 @@ from .layouts import (
     header_layout,
     trailer_layout,
 )
-from .validate import TrailerTotals, check_header, reconcile, validate_records
+from .validate import (
+    BASE_RULES,
+    SEGMENT_RULES,
+    DecodedCounts,
+    TrailerTotals,
+    check_header,
+    reconcile,
+    rule_problems,
+)
 
 _SEG_INDEX = np.full(65536, -1, dtype=np.int16)
 for _i, _name in enumerate(SEGMENT_ORDER):
@@ -100,10 +109,10 @@ def _problem_rows(probs: list[Problem], record_nos: np.ndarray, offsets: np.ndar
 
 
 def _decode_single(rec: bytes, layout, encoding: str, what: str) -> dict:
-    mat = np.frombuffer(rec, dtype=np.uint8)[None, : layout[-1].end]
-    cols, probs = decode_matrix(mat, layout, encoding)
-    row = _to_frame(cols, {}).row(0, named=True)
-    row["_problems"] = [f"{what} {p.field}: {p.message}" for p in probs]
+    block = Block.at(np.frombuffer(rec, dtype=np.uint8), np.zeros(1, np.int64), layout[-1].end)
+    d = decode_fields(block, layout, encoding)
+    row = _to_frame(d.arrays, {}).row(0, named=True)
+    row["_problems"] = [f"{what} {p.field}: {p.message}" for p in d.problems]
     return row
 
 
@@ -114,45 +123,57 @@ class _ChunkParser:
         self.base_fields = base_layout(layout.packed)
         self.wl = 4 if layout.blocked else 0
 
-    def parse(self, fc: FramedChunk, header: dict) -> Chunk:
+    def parse(self, fc: FramedChunk, header: dict) -> tuple[Chunk, DecodedCounts]:
         lay = self.layout
-        blen = lay.base_length
-        n = len(fc.starts)
-        data = fc.data
-        if n:
-            uniform = n > 1 and bool((np.diff(fc.starts) == fc.starts[1] - fc.starts[0]).all())
-            if uniform and fc.starts[1] - fc.starts[0] >= blen:
-                stride = int(fc.starts[1] - fc.starts[0])
-                s0 = int(fc.starts[0])
-                view = np.lib.stride_tricks.as_strided(
-                    data[s0:], shape=(n, blen), strides=(stride, 1), writeable=False)
-                mat = view
-            else:
-                mat = sliding_window_view(data, blen)[fc.starts]
-        else:
-            mat = np.zeros((0, blen), dtype=np.uint8)
-        clean = None
-        if not lay.packed and n:
-            # character layout: one whole-matrix charset check instead of one per field
-            clean = col.all_allowed(mat)
-        cols, probs = decode_matrix(mat, self.base_fields, self.encoding, text_clean=clean)
-        base = _to_frame(cols, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
-                                "rdw": fc.lengths})
-        rej = _problem_rows(probs, fc.record_nos, fc.offsets, "BASE")
-        segments, seg_rej = self._segments(fc, data)
+        block = Block.at(fc.data, fc.starts, lay.base_length)
+        # character records side by side: one check over their whole span covers every
+        # field of the base and its segments; otherwise one per run of text fields
+        span = self._span_clean(fc)
+        clean = (span and not lay.packed) or block.text_allowed(self.base_fields)
+        d = decode_fields(block, self.base_fields, self.encoding, clean)
+        base = _to_frame(d.arrays, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
+                                    "rdw": fc.lengths})
+        rej = _problem_rows(d.problems, fc.record_nos, fc.offsets, "BASE")
+        segments, decoded, seg_rej = self._segments(fc, span)
         rej += seg_rej
-        rej.append(validate_records(base, segments))
+        rej += _problem_rows(rule_problems(d, BASE_RULES), fc.record_nos, fc.offsets, "BASE")
+        for name, (sd, nos, offs) in decoded.items():
+            rej += _problem_rows(rule_problems(sd, SEGMENT_RULES.get(name, [])), nos, offs, name)
         rejections = pl.concat(rej) if rej else empty_rejections()
+        counts = DecodedCounts(d, {name: sd for name, (sd, _, _) in decoded.items()})
         return Chunk(lay, header, base, segments, rejections, None,
-                     self.encoding if lay.packed else None)
+                     self.encoding if lay.packed else None), counts
 
-    def _segments(self, fc: FramedChunk, data: np.ndarray):
+    def _span_clean(self, fc: FramedChunk) -> bool:
+        """Character data throughout: the whole span of character records, or the bytes after
+        the base of equally long packed records."""
+        n = len(fc.starts)
+        if not n:
+            return False
+        if not self.layout.packed:
+            start, end = int(fc.starts.min()), int((fc.starts + fc.lengths).max())
+            span = fc.data[start:end]
+            if not (span.min() >= 0x20 and span.max() <= 0x7E):
+                return False
+            raw = fc.data.base
+            if isinstance(raw, bytes | bytearray):  # the backtick: one memchr, no temporary
+                return raw.find(b"`", start, end) < 0
+            return col.all_allowed(span)
+        rdw = int(fc.lengths[0])
+        if not (fc.lengths == rdw).all():
+            return False
+        blen = self.layout.base_length
+        return Block.at(fc.data, fc.starts + blen, rdw - blen).all_allowed()
+
+    def _segments(self, fc: FramedChunk, span_clean: bool):
+        data = fc.data
         blen = self.layout.base_length
         starts, lengths = fc.starts, fc.lengths
         pos = np.full(len(starts), blen, dtype=np.int64)
         active = lengths > blen
         found_rec, found_kind, found_pos, found_seq = [], [], [], []
         rej: list[pl.DataFrame] = []
+        decoded: dict[str, tuple[Decoded, np.ndarray, np.ndarray]] = {}
         seq = 0
         while active.any():
             idx = np.nonzero(active)[0]
@@ -204,7 +225,7 @@ class _ChunkParser:
             seq += 1
         segments: dict[str, pl.DataFrame] = {}
         if not found_rec:
-            return segments, rej
+            return segments, decoded, rej
         rec = np.concatenate(found_rec)
         kind = np.concatenate(found_kind)
         spos = np.concatenate(found_pos)
@@ -213,27 +234,29 @@ class _ChunkParser:
             sel = np.nonzero(kind == k)[0]
             if not len(sel):
                 continue
-            sel = sel[np.lexsort((sseq[sel], rec[sel]))]  # order by record, then position
+            # found position by position, so a stable sort by record keeps each record's
+            # segments in file order (a merge of a few sorted runs)
+            sel = sel[np.argsort(rec[sel], kind="stable")]
             r, p, q = rec[sel], spos[sel], sseq[sel]
             slen = SEGMENT_LENGTHS[name]
-            at = starts[r] + p
-            mat = sliding_window_view(data, slen)[at]
-            cols, probs = decode_matrix(mat, SEGMENTS[name], self.encoding,
-                                        skip=frozenset({"segment_identifier"}))
+            block = Block.at(data, starts[r] + p, slen)
+            clean = span_clean or block.text_allowed(SEGMENTS[name])
+            sd = decode_fields(block, SEGMENTS[name], self.encoding, clean,
+                               skip=frozenset({"segment_identifier"}))
             nos = fc.record_nos[r]
             offs = fc.offsets[r] + self.wl + p
-            df = _to_frame(cols, {"record_no": nos, "seq": q, "byte_offset": offs})
+            df = _to_frame(sd.arrays, {"record_no": nos, "seq": q, "byte_offset": offs})
             segments[name] = df
-            rej += _problem_rows(probs, nos, offs, name)
-            if name in SINGLE_SEGMENTS:
-                dup = df.filter(pl.col("record_no").is_duplicated() & (
-                    pl.col("seq") > pl.col("seq").min().over("record_no")))
-                if dup.height:
-                    rej.append(dup.select(
-                        "record_no", "byte_offset", segment=pl.lit(name),
-                        field=pl.lit(None, pl.Utf8), rule=pl.lit("duplicate_segment"),
-                        message=pl.lit(f"more than one {name} segment in the record")))
-        return segments, rej
+            decoded[name] = (sd, nos, offs)
+            rej += _problem_rows(sd.problems, nos, offs, name)
+            if name in SINGLE_SEGMENTS and len(r) > 1:
+                # rows are sorted by record then position: a repeat follows its first
+                dup = np.nonzero(r[1:] == r[:-1])[0] + 1
+                if len(dup):
+                    rej += _problem_rows([Problem(
+                        None, "duplicate_segment", f"more than one {name} segment in the record",
+                        np.isin(np.arange(len(r)), dup))], nos, offs, name)
+        return segments, decoded, rej
 
 
 @contextlib.contextmanager
@@ -279,8 +302,8 @@ def read_chunks(source: str | os.PathLike | BinaryIO | bytes, *,
                                         "header")
                 header["_layout"] = lay.name
                 check_header(header, fc.header_offset)
-            chunk = parser.parse(fc, header or {})
-            totals.add(chunk.base, chunk.segments)
+            chunk, counts = parser.parse(fc, header or {})
+            totals.add_counts(counts)
             if fc.trailer is not None:
                 trailer = _decode_single(fc.trailer, trailer_layout(lay.packed),
                                          parser.encoding, "trailer")

@@ -1,183 +1,284 @@
-"""Record- and file-level validation, vectorised with polars expressions (fact sheet §7, §8).
+"""Record- and file-level validation (fact sheet §7, §8).
 
 Field-level parse checks (numbers, dates, charset, required) happen in :mod:`decode`; this
-module adds code domains, cross-field rules, header checks and trailer reconciliation. Rules
+module adds code domains, cross-field rules, header checks and trailer reconciliation. Record
+rules are numpy masks over a :class:`Decoded` chunk: code domains are table lookups on the raw
+field bytes, so no text is materialised to validate it. Rules
 that go beyond moov-io's are named ``strict_*`` so results stay comparable with moov's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import polars as pl
 
 from . import codes as C
+from . import columns as col
+from .bytecols import MASKS
+from .decode import Decoded, Problem
 from .errors import FileRejected
 from .layouts import TRAILER_COUNT_FIELDS
 
 _c = pl.col
+Rule = tuple[str, str, str, Callable[[Decoded], np.ndarray]]  # field, rule, message, violated
 
 
-def _blank(name: str) -> pl.Expr:
-    return _c(name).fill_null("") == ""
+# -- rule atoms -------------------------------------------------------------------------------
+# Each atom is "definitely true" for a row: a null number or date makes it False, which is what
+# the polars rules these replace did (Kleene AND of the atoms, nulls filled with False).
+
+_LUTS: dict[tuple[frozenset[str], int], np.ndarray] = {}
 
 
-def _not_in(name: str, domain, allow_blank: bool = True) -> pl.Expr:
-    e = ~_c(name).is_in(sorted(domain))
-    if allow_blank:
-        e = e & ~_blank(name)
-    return e.fill_null(False)
+def _code_lut(domain: frozenset[str], width: int) -> np.ndarray:
+    """Membership table indexed by the field's raw bytes read as a little-endian integer."""
+    key = (domain, width)
+    if key not in _LUTS:
+        lut = np.zeros(1 << (8 * width), dtype=bool)
+        for code in domain:
+            raw = code.ljust(width).encode()
+            if len(raw) == width:
+                lut[int.from_bytes(raw, "little")] = True
+        _LUTS[key] = lut
+    return _LUTS[key]
 
 
-# (field, rule, message, violated-expression)
-BASE_RULES: list[tuple[str, str, str, pl.Expr]] = [
+def is_in(d: Decoded, name: str, domain) -> np.ndarray:
+    """Trimmed text is one of `domain` (decided on the raw bytes: bad bytes match nothing)."""
+    f = d.specs[name]
+    return _code_lut(frozenset(domain), f.length)[d.block.code(f.offset, f.length)]
+
+
+def blank(d: Decoded, name: str) -> np.ndarray:
+    return d.lengths[name] == 0
+
+
+def not_in(d: Decoded, name: str, domain, allow_blank: bool = True) -> np.ndarray:
+    bad = ~is_in(d, name, domain)
+    return bad & ~blank(d, name) if allow_blank else bad
+
+
+def num(d: Decoded, name: str, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    val, ok = d.values[name]
+    return ok & test(val)
+
+
+def null(d: Decoded, name: str) -> np.ndarray:
+    return ~d.values[name][1]
+
+
+def both(d: Decoded, a: str, b: str, test) -> np.ndarray:
+    (va, oka), (vb, okb) = d.values[a], d.values[b]
+    return oka & okb & test(va, vb)
+
+
+def digits_only(d: Decoded, name: str) -> np.ndarray:
+    """The trimmed text is one or more ASCII digits (fields of 8 to 16 bytes, or shorter
+    ones read as one word): bytes past the trimmed length are read as '0'."""
+    f = d.specs[name]
+    length = d.lengths[name].astype(np.int64)
+    ok = length > 0
+    for s in sorted({0, max(f.length - 8, 0)}):
+        keep = MASKS[np.clip(length - s, 0, min(8, f.length - s))]
+        word = d.block.view("<u8", f.offset + s)
+        ok &= col.all_digits((word & keep) | (_ZERO_DIGITS & ~keep))
+    return ok
+
+
+_PAIRS: dict[str, np.ndarray] = {}
+
+
+def pairs_of(d: Decoded, name: str, chars: str) -> np.ndarray:
+    """Every byte of an even-width field is in `chars`: one table lookup per two bytes."""
+    if chars not in _PAIRS:
+        ok = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
+        _PAIRS[chars] = (ok[:, None] & ok[None, :]).reshape(-1)  # index = high byte * 256 + low
+    f = d.specs[name]
+    pairs = np.ndarray((d.n, f.length // 2), dtype=">u2", buffer=d.block.data,
+                       offset=d.block.start + f.offset, strides=(d.block.stride, 2))
+    return _PAIRS[chars][pairs].all(axis=1)
+
+
+_FILLS: dict[tuple[int, str], tuple[list[int], np.ndarray]] = {}
+
+
+def filled_with(d: Decoded, name: str, char: str) -> np.ndarray:
+    """The trimmed text is `char` repeated (one or more times): the raw field is compared
+    word by word with the expected bytes for its trimmed length. Fields of 8+ bytes."""
+    f = d.specs[name]
+    w = f.length
+    if (w, char) not in _FILLS:
+        starts = sorted({*range(0, w - 7, 8), w - 8})
+        table = np.array([[int.from_bytes((char * k).ljust(w).encode()[s:s + 8], "little")
+                           for s in starts] for k in range(w + 1)], dtype=np.uint64)
+        _FILLS[w, char] = (starts, table)
+    starts, table = _FILLS[w, char]
+    length = d.lengths[name]
+    ok = length > 0
+    for j, s in enumerate(starts):
+        ok &= d.block.view("<u8", f.offset + s) == table[length, j]
+    return ok
+
+
+_ZERO_DIGITS = np.uint64(0x3030303030303030)
+
+
+def _status(domain) -> Callable[[Decoded], np.ndarray]:
+    return lambda d: is_in(d, "account_status", domain)
+
+
+def _domain(name: str, domain, allow_blank: bool = True) -> Callable[[Decoded], np.ndarray]:
+    return lambda d: not_in(d, name, domain, allow_blank)
+
+
+_NEEDS_RATING = _status(C.STATUSES_NEEDING_RATING)
+_DELINQUENT = _status(C.DELINQUENT_STATUSES)
+_CLOSED = _status(C.CLOSED_STATUSES)
+_CHARGED_OFF = _status(C.CHARGE_OFF_STATUSES)
+
+BASE_RULES: list[Rule] = [
     ("correction_indicator", "domain", "must be 0 or 1",
-     ~_c("correction_indicator").is_in([0, 1])),
+     lambda d: num(d, "correction_indicator", lambda v: (v != 0) & (v != 1))),
     ("identification_number", "domain", "must not be all zeros or all nines",
-     _c("identification_number").str.contains(r"^(0+|9+)$")),
+     lambda d: filled_with(d, "identification_number", "0")
+     | filled_with(d, "identification_number", "9")),
     ("portfolio_type", "domain", "unknown portfolio type",
-     _not_in("portfolio_type", C.PORTFOLIO_TYPES, False)),
+     _domain("portfolio_type", C.PORTFOLIO_TYPES, False)),
     ("account_type", "domain", "unknown account type",
-     _not_in("account_type", C.ACCOUNT_TYPES, False)),
+     _domain("account_type", C.ACCOUNT_TYPES, False)),
     ("terms_duration", "domain", "must be LOC, REV or a number of payments",
-     ~_c("terms_duration").str.contains(r"^(LOC|REV|[0-9]{1,3})$")),
+     lambda d: ~(is_in(d, "terms_duration", ("LOC", "REV")) | digits_only(d, "terms_duration"))),
     ("terms_frequency", "domain", "unknown terms frequency",
-     _not_in("terms_frequency", C.TERMS_FREQUENCIES)),
+     _domain("terms_frequency", C.TERMS_FREQUENCIES)),
     ("account_status", "domain", "unknown account status",
-     _not_in("account_status", C.ACCOUNT_STATUSES, False)),
+     _domain("account_status", C.ACCOUNT_STATUSES, False)),
     ("payment_rating", "domain", "payment rating is required for this account status",
-     _c("account_status").is_in(sorted(C.STATUSES_NEEDING_RATING))
-     & ~_c("payment_rating").is_in(sorted(C.PAYMENT_RATINGS))),
+     lambda d: _NEEDS_RATING(d) & ~is_in(d, "payment_rating", C.PAYMENT_RATINGS)),
     ("payment_rating", "domain", "payment rating must be blank for this account status",
-     ~_c("account_status").is_in(sorted(C.STATUSES_NEEDING_RATING)) & ~_blank("payment_rating")),
+     lambda d: ~_NEEDS_RATING(d) & ~blank(d, "payment_rating")),
     ("payment_history_profile", "domain", "24 characters from 0-6 B D E G H J K L Z or blank",
-     ~_c("payment_history_profile").str.contains(r"^[0-6BDEGHJKLZ ]{24}$")),
+     lambda d: ~pairs_of(d, "payment_history_profile", C.PAYMENT_HISTORY_CHARS)),
     ("special_comment", "domain", "unknown special comment",
-     _not_in("special_comment", C.SPECIAL_COMMENTS)),
+     _domain("special_comment", C.SPECIAL_COMMENTS)),
     ("interest_type_indicator", "domain", "must be F, V or blank",
-     _not_in("interest_type_indicator", C.INTEREST_TYPES)),
+     _domain("interest_type_indicator", C.INTEREST_TYPES)),
     ("social_security_number", "ssn_or_dob",
      "SSN and date of birth are both missing (allowed only with ECOA 2 or 5)",
-     (_c("social_security_number") == 0) & _c("date_birth").is_null()
-     & ~_c("ecoa_code").is_in(["2", "5"])),
+     lambda d: num(d, "social_security_number", lambda v: v == 0) & null(d, "date_birth")
+     & ~is_in(d, "ecoa_code", ("2", "5"))),
     # --- stricter than moov ---------------------------------------------------------
-    ("ecoa_code", "strict_domain", "unknown ECOA code", _not_in("ecoa_code", C.ECOA_CODES, False)),
+    ("ecoa_code", "strict_domain", "unknown ECOA code", _domain("ecoa_code", C.ECOA_CODES, False)),
     ("compliance_condition_code", "strict_domain", "unknown compliance condition code",
-     _not_in("compliance_condition_code", C.COMPLIANCE_CONDITION_CODES)),
+     _domain("compliance_condition_code", C.COMPLIANCE_CONDITION_CODES)),
     ("generation_code", "strict_domain", "must be J, S, 2-9 or blank",
-     _not_in("generation_code", C.GENERATION_CODES)),
+     _domain("generation_code", C.GENERATION_CODES)),
     ("zip_code", "strict_format", "ZIP code must be 5 or 9 digits",
-     ~_c("zip_code").str.contains(r"^([0-9]{5}|[0-9]{9})$")),
+     lambda d: ~(((d.lengths["zip_code"] == 5) | (d.lengths["zip_code"] == 9))
+                 & digits_only(d, "zip_code"))),
     ("date_first_delinquency", "strict_delinquency",
      "a delinquent account status needs a date of first delinquency",
-     _c("account_status").is_in(sorted(C.DELINQUENT_STATUSES | C.DEROGATORY_NEEDING_DOFD))
-     & _c("date_first_delinquency").is_null()),
+     lambda d: is_in(d, "account_status", C.DELINQUENT_STATUSES | C.DEROGATORY_NEEDING_DOFD)
+     & null(d, "date_first_delinquency")),
     ("amount_past_due", "strict_delinquency", "a past-due account status needs an amount past due",
-     _c("account_status").is_in(sorted(C.DELINQUENT_STATUSES)) & (_c("amount_past_due") <= 0)),
+     lambda d: _DELINQUENT(d) & num(d, "amount_past_due", lambda v: v <= 0)),
     ("date_closed", "strict_closed", "a closed or paid account status needs a date closed",
-     _c("account_status").is_in(sorted(C.CLOSED_STATUSES)) & _c("date_closed").is_null()),
+     lambda d: _CLOSED(d) & null(d, "date_closed")),
     ("current_balance", "strict_closed", "a closed or paid account must have a zero balance",
-     _c("account_status").is_in(sorted(C.CLOSED_STATUSES)) & (_c("current_balance") != 0)),
+     lambda d: _CLOSED(d) & num(d, "current_balance", lambda v: v != 0)),
     ("original_charge_off_amount", "strict_charge_off",
      "a charge-off status needs an original charge-off amount",
-     _c("account_status").is_in(sorted(C.CHARGE_OFF_STATUSES))
-     & (_c("original_charge_off_amount") <= 0)),
+     lambda d: _CHARGED_OFF(d) & num(d, "original_charge_off_amount", lambda v: v <= 0)),
     ("original_charge_off_amount", "strict_charge_off",
      "an original charge-off amount needs a charge-off status or payment rating L",
-     (_c("original_charge_off_amount") > 0)
-     & ~_c("account_status").is_in(sorted(C.CHARGE_OFF_STATUSES))
-     & (_c("payment_rating") != "L")),
+     lambda d: num(d, "original_charge_off_amount", lambda v: v > 0) & ~_CHARGED_OFF(d)
+     & ~is_in(d, "payment_rating", ("L",))),
     ("date_account_information", "strict_date_order",
      "date opened is after the date of account information",
-     _c("date_opened") > _c("date_account_information")),
+     lambda d: both(d, "date_opened", "date_account_information", np.greater)),
     ("date_closed", "strict_date_order", "date closed is before date opened",
-     _c("date_closed") < _c("date_opened")),
+     lambda d: both(d, "date_closed", "date_opened", np.less)),
 ] + [
-    (name, "strict_non_negative", "amount must not be negative", _c(name) < 0)
+    (name, "strict_non_negative", "amount must not be negative",
+     lambda d, name=name: num(d, name, lambda v: v < 0))
     for name in ("credit_limit", "highest_credit", "scheduled_monthly_payment_amount",
                  "actual_payment_amount", "current_balance", "amount_past_due",
                  "original_charge_off_amount", "social_security_number", "telephone_number")
 ]
 
-_J_COMMON: list[tuple[str, str, str, pl.Expr]] = [
+
+def _ssn_and_dob_missing(d: Decoded) -> np.ndarray:
+    return num(d, "social_security_number", lambda v: v == 0) & null(d, "date_birth")
+
+
+_J_COMMON: list[Rule] = [
     ("generation_code", "domain", "must be J, S, 2-9 or blank",
-     _not_in("generation_code", C.GENERATION_CODES)),
-    ("ecoa_code", "strict_domain", "unknown ECOA code", _not_in("ecoa_code", C.ECOA_CODES, False)),
+     _domain("generation_code", C.GENERATION_CODES)),
+    ("ecoa_code", "strict_domain", "unknown ECOA code", _domain("ecoa_code", C.ECOA_CODES, False)),
 ]
 
-SEGMENT_RULES: dict[str, list[tuple[str, str, str, pl.Expr]]] = {
+
+def _one_of(name: str, allowed) -> Callable[[Decoded], np.ndarray]:
+    return lambda d: num(d, name, lambda v: ~np.isin(v, allowed))
+
+
+SEGMENT_RULES: dict[str, list[Rule]] = {
     "J1": _J_COMMON + [
         ("social_security_number", "ssn_or_dob", "SSN and date of birth are both missing",
-         (_c("social_security_number") == 0) & _c("date_birth").is_null()),
+         _ssn_and_dob_missing),
     ],
     "J2": _J_COMMON + [
         ("social_security_number", "ssn_or_dob",
          "SSN and date of birth are both missing (allowed only with ECOA W)",
-         (_c("social_security_number") == 0) & _c("date_birth").is_null()
-         & (_c("ecoa_code") != "W")),
+         lambda d: _ssn_and_dob_missing(d) & ~is_in(d, "ecoa_code", ("W",))),
         ("address_indicator", "domain", "unknown address indicator",
-         _not_in("address_indicator", C.ADDRESS_INDICATORS)),
+         _domain("address_indicator", C.ADDRESS_INDICATORS)),
         ("residence_code", "domain", "must be O, R or blank",
-         _not_in("residence_code", C.RESIDENCE_CODES)),
+         _domain("residence_code", C.RESIDENCE_CODES)),
     ],
     "K1": [("creditor_classification", "domain", "must be 01-15",
-            ~_c("creditor_classification").is_between(1, 15))],
+            lambda d: num(d, "creditor_classification", lambda v: (v < 1) | (v > 15)))],
     "K2": [
         ("purchased_indicator", "domain", "must be 1, 2 or 9",
-         ~_c("purchased_indicator").is_in([1, 2, 9])),
+         _one_of("purchased_indicator", [1, 2, 9])),
         ("purchased_name", "domain", "must be blank when the indicator is 9",
-         (_c("purchased_indicator") == 9) & ~_blank("purchased_name")),
+         lambda d: num(d, "purchased_indicator", lambda v: v == 9) & ~blank(d, "purchased_name")),
         ("purchased_name", "required", "required when the indicator is 1 or 2",
-         _c("purchased_indicator").is_in([1, 2]) & _blank("purchased_name")),
+         lambda d: num(d, "purchased_indicator", lambda v: (v == 1) | (v == 2))
+         & blank(d, "purchased_name")),
     ],
     "K3": [
         ("agency_identifier", "domain", "must be 00, 01 or 02",
-         ~_c("agency_identifier").is_in([0, 1, 2])),
+         _one_of("agency_identifier", [0, 1, 2])),
         ("account_number", "domain", "must be blank when the agency identifier is 00",
-         (_c("agency_identifier") == 0) & ~_blank("account_number")),
+         lambda d: num(d, "agency_identifier", lambda v: v == 0) & ~blank(d, "account_number")),
     ],
     "K4": [("specialized_payment_indicator", "domain", "must be 01 or 02",
-            ~_c("specialized_payment_indicator").is_in([1, 2]))],
+            _one_of("specialized_payment_indicator", [1, 2]))],
     "L1": [
-        ("change_indicator", "domain", "must be 1, 2 or 3",
-         ~_c("change_indicator").is_in([1, 2, 3])),
+        ("change_indicator", "domain", "must be 1, 2 or 3", _one_of("change_indicator", [1, 2, 3])),
         ("new_identification_number", "domain", "must be blank when the indicator is 1",
-         (_c("change_indicator") == 1) & ~_blank("new_identification_number")),
+         lambda d: num(d, "change_indicator", lambda v: v == 1)
+         & ~blank(d, "new_identification_number")),
         ("new_consumer_account_number", "domain", "must be blank when the indicator is 2",
-         (_c("change_indicator") == 2) & ~_blank("new_consumer_account_number")),
+         lambda d: num(d, "change_indicator", lambda v: v == 2)
+         & ~blank(d, "new_consumer_account_number")),
     ],
     "N1": [],
 }
 
 
-def apply_rules(df: pl.DataFrame, rules: list[tuple[str, str, str, pl.Expr]],
-                segment: str) -> pl.DataFrame:
-    """Evaluate every rule over `df` in one pass; one rejection row per (row, rule) hit."""
-    if df.height == 0 or not rules:
-        return _empty()
-    hits = df.select(
-        _c("record_no"), _c("byte_offset"),
-        *[e.fill_null(False).alias(f"r{i}") for i, (_, _, _, e) in enumerate(rules)],
-    )
-    parts = []
-    counts = hits.select(pl.sum(f"r{i}") for i in range(len(rules))).row(0)
-    for i, (fld, rule, msg, _) in enumerate(rules):
-        if counts[i]:
-            parts.append(hits.filter(_c(f"r{i}")).select(
-                "record_no", "byte_offset", segment=pl.lit(segment), field=pl.lit(fld),
-                rule=pl.lit(rule), message=pl.lit(msg)))
-    return pl.concat(parts) if parts else _empty()
-
-
-def _empty() -> pl.DataFrame:
-    from .errors import empty_rejections
-
-    return empty_rejections()
-
-
-def validate_records(base: pl.DataFrame, segments: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    parts = [apply_rules(base, BASE_RULES, "BASE")]
-    for name, df in segments.items():
-        parts.append(apply_rules(df, SEGMENT_RULES.get(name, []), name))
-    return pl.concat(parts)
+def rule_problems(d: Decoded, rules: list[Rule]) -> list[Problem]:
+    """Evaluate every rule over the decoded records; only rules with hits are returned."""
+    if d.n == 0:
+        return []
+    out = []
+    for fld, rule, msg, violated in rules:
+        mask = violated(d)
+        if mask.any():
+            out.append(Problem(fld, rule, msg, mask))
+    return out
 
 
 def check_header(header: dict, offset: int) -> None:
@@ -200,6 +301,97 @@ def check_header(header: dict, offset: int) -> None:
         raise FileRejected("header", "; ".join(problems), offset, 1)
 
 
+class Counts:
+    """What the trailer totals count, over one chunk: rows of the base ("BASE") or a segment,
+    base account statuses (lower-cased), and rows of a segment whose field passes a test:
+    ``between`` (lo, hi) exclusive, hi None = no bound; ``present`` (not null); ``text`` equal
+    to a string; ``nonblank``; ``in`` a tuple of integers. Nulls never pass."""
+
+    def __init__(self, base, segments: dict) -> None:
+        self.parts = {"BASE": base, **segments}
+
+    def rows(self, name: str) -> int:
+        part = self.parts.get(name)
+        return 0 if part is None else self._size(part)
+
+    def _size(self, part) -> int:
+        raise NotImplementedError
+
+    def statuses(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def count(self, name: str, field: str, test: str, arg=None) -> int:
+        raise NotImplementedError
+
+
+class FrameCounts(Counts):
+    """Counts over polars frames of raw fields."""
+
+    def _size(self, part: pl.DataFrame) -> int:
+        return part.height
+
+    def statuses(self) -> dict[str, int]:
+        base = self.parts["BASE"]
+        if not base.height:
+            return {}
+        out: dict[str, int] = {}
+        for status, n in base.group_by("account_status").len().iter_rows():
+            key = (status or "").lower()
+            out[key] = out.get(key, 0) + n
+        return out
+
+    def count(self, name: str, field: str, test: str, arg=None) -> int:
+        if not self.rows(name):
+            return 0
+        v = _c(field)
+        expr = {
+            "between": lambda: (v > arg[0]) & (v < arg[1] if arg[1] is not None else True),
+            "present": lambda: v.is_not_null(),
+            "text": lambda: v == arg,
+            "nonblank": lambda: v.fill_null("") != "",
+            "in": lambda: v.is_in(list(arg)),
+        }[test]()
+        return int(self.parts[name].select(expr.fill_null(False).sum()).item())
+
+
+class DecodedCounts(Counts):
+    """Counts straight from the reader's decoded numpy values and raw bytes."""
+
+    def _size(self, part: Decoded) -> int:
+        return part.n
+
+    def statuses(self) -> dict[str, int]:
+        d = self.parts["BASE"]
+        if not d.n:
+            return {}
+        f = d.specs["account_status"]
+        codes = np.bincount(d.block.code(f.offset, f.length), minlength=1 << 16)
+        out: dict[str, int] = {}
+        for code in np.nonzero(codes)[0]:
+            raw = int(code).to_bytes(2, "little").decode("latin-1").rstrip(" ")
+            if raw.isascii():  # other bytes read as '?' and match no trailer count
+                out[raw.lower()] = out.get(raw.lower(), 0) + int(codes[code])
+        return out
+
+    def count(self, name: str, field: str, test: str, arg=None) -> int:
+        if not self.rows(name):
+            return 0
+        d = self.parts[name]
+        if test == "nonblank":
+            return int(np.count_nonzero(~blank(d, field)))
+        if test == "text":
+            return int(np.count_nonzero(is_in(d, field, (arg,))))
+        val, ok = d.values[field]
+        if test == "present":
+            return int(np.count_nonzero(ok))
+        if test == "in":
+            return int(np.count_nonzero(ok & np.isin(val, arg)))
+        hit = ok & (val > arg[0])
+        if arg[1] is not None:
+            hit &= val < arg[1]
+        return int(np.count_nonzero(hit))
+
+
 class TrailerTotals:
     """Running trailer totals recomputed from the data (fact sheet §7)."""
 
@@ -208,51 +400,36 @@ class TrailerTotals:
         self.k3_agency_00 = 0
 
     def add(self, base: pl.DataFrame, segments: dict[str, pl.DataFrame]) -> None:
+        """Count frames of raw fields (the writer's side)."""
+        self.add_counts(FrameCounts(base, segments))
+
+    def add_counts(self, c: Counts) -> None:
         t = self.t
-        t["total_base_records"] += base.height
-        if base.height:
-            st = base.group_by("account_status").len()
-            for status, n in st.iter_rows():
-                key = f"total_status_code_{(status or '').lower()}"
-                if key in t:
-                    t[key] += n
-        ssn_ok = (_c("social_security_number") > 0) & (_c("social_security_number") < 999999999)
-        agg = [
-            ssn_ok.sum().alias("ssn"), _c("date_birth").is_not_null().sum().alias("dob"),
-            (_c("telephone_number") > 0).sum().alias("tel"),
-            (_c("ecoa_code") == "Z").sum().alias("z"),
-        ]
-        b = base.select(agg).row(0, named=True) if base.height else dict.fromkeys(
-            ("ssn", "dob", "tel", "z"), 0)
-        t["total_social_numbers_base_segments"] += b["ssn"] or 0
-        t["total_dates_birth_base_segments"] += b["dob"] or 0
-        t["total_telephone_numbers_all_segments"] += b["tel"] or 0
-        t["total_ecoa_code_z"] += b["z"] or 0
-        for name, key in (("J1", "j1"), ("J2", "j2")):
-            df = segments.get(name)
-            if df is None or df.height == 0:
+        t["total_base_records"] += c.rows("BASE")
+        for status, n in c.statuses().items():
+            key = f"total_status_code_{status}"
+            if key in t:
+                t[key] += n
+        for name, key in (("BASE", "base"), ("J1", "j1"), ("J2", "j2")):
+            if not c.rows(name):
                 continue
-            s = df.select(agg).row(0, named=True)
-            t[f"total_consumer_segments_{key}"] += df.height
-            t[f"total_social_numbers_{key}_segments"] += s["ssn"] or 0
-            t[f"total_dates_birth_{key}_segments"] += s["dob"] or 0
-            t["total_telephone_numbers_all_segments"] += s["tel"] or 0
-            t["total_ecoa_code_z"] += s["z"] or 0
-
-        def cnt(name: str, expr: pl.Expr) -> int:
-            df = segments.get(name)
-            if df is None or df.height == 0:
-                return 0
-            return int(df.select(expr.fill_null(False).sum()).item())
-
-        t["total_employment_segments"] += cnt("N1", ~_blank("employer_name"))
-        t["total_original_creditor_segments"] += cnt("K1", ~_blank("original_creditor_name"))
-        t["total_purchased_to_segments"] += cnt("K2", _c("purchased_indicator").is_in([1, 2]))
-        t["total_mortgage_information_segments"] += segments["K3"].height if "K3" in segments else 0
-        self.k3_agency_00 += cnt("K3", _c("agency_identifier") == 0)
-        t["total_payment_information_segments"] += cnt(
-            "K4", _c("specialized_payment_indicator").is_in([1, 2]))
-        t["total_change_segments"] += cnt("L1", _c("change_indicator").is_in([1, 2, 3]))
+            if name != "BASE":
+                t[f"total_consumer_segments_{key}"] += c.rows(name)
+            t[f"total_social_numbers_{key}_segments"] += c.count(
+                name, "social_security_number", "between", (0, 999999999))
+            t[f"total_dates_birth_{key}_segments"] += c.count(name, "date_birth", "present")
+            t["total_telephone_numbers_all_segments"] += c.count(
+                name, "telephone_number", "between", (0, None))
+            t["total_ecoa_code_z"] += c.count(name, "ecoa_code", "text", "Z")
+        t["total_employment_segments"] += c.count("N1", "employer_name", "nonblank")
+        t["total_original_creditor_segments"] += c.count(
+            "K1", "original_creditor_name", "nonblank")
+        t["total_purchased_to_segments"] += c.count("K2", "purchased_indicator", "in", (1, 2))
+        t["total_mortgage_information_segments"] += c.rows("K3")
+        self.k3_agency_00 += c.count("K3", "agency_identifier", "in", (0,))
+        t["total_payment_information_segments"] += c.count(
+            "K4", "specialized_payment_indicator", "in", (1, 2))
+        t["total_change_segments"] += c.count("L1", "change_indicator", "in", (1, 2, 3))
 
     def finish(self, blocks: int) -> dict[str, int]:
         t = dict(self.t)
