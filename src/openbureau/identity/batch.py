@@ -33,12 +33,13 @@ from .guards import (
     dobs_compatible,
     ids_corroborate,
     names_differ,
+    suffix_unconfirmed,
     twin_given_names_differ,
 )
 from .model import IdentityModel, Thresholds, fit_model
 from .normalize import NORMALIZED_COLUMNS, normalize_records
 
-__all__ = ["BatchResult", "candidate_pairs", "resolve"]
+__all__ = ["BatchResult", "candidate_pairs", "cluster_edges", "name_frequencies", "resolve"]
 
 
 @dataclass
@@ -146,8 +147,8 @@ class _Clusters:
 
             def differ(x: tuple, y: tuple) -> bool:
                 if same_dob and x[2] and x[2] == y[2]:
-                    return twin_given_names_differ(x[1], y[1])
-                return names_differ(*x, *y)
+                    return twin_given_names_differ(x[1], y[1], x[3], y[3])
+                return names_differ(*x[:3], *y[:3], x[3], y[3])
 
             if all(differ(x, y) for x in ta for y in tb):
                 na, nb = self.nids[ra], self.nids[rb]
@@ -167,6 +168,85 @@ class _Clusters:
         self.names[ra] = self._union_set(self.names[ra], self.names[rb])
         self.ids[rb] = self.suffix[rb] = self.names[rb] = None
         self.dobs[rb] = self.nids[rb] = None
+
+
+def name_frequencies(norm: pl.DataFrame) -> list[pl.Expr]:
+    """Number of records carrying each full given name and each surname (the evidence that a
+    spelling is an established name rather than a typo, see :func:`.guards.distinct_names`)."""
+    return [
+        pl.len().over("given_full").cast(pl.Int32).alias("given_full_freq"),
+        pl.len().over("surname").cast(pl.Int32).alias("surname_freq"),
+    ]
+
+
+def cluster_edges(
+    norm: pl.DataFrame,
+    edges: pl.DataFrame,
+    match_threshold: float,
+    *,
+    max_cluster_size: int = 50,
+    household_guards: bool = True,
+    common_name_years: int = 4,
+) -> tuple[list[int], list[tuple[int, int, float, float, str]]]:
+    """Guarded clustering of scored edges (``_rid_l, _rid_r, match_weight,
+    match_probability``, strongest first) over ``norm`` (row ``i`` is ``_rid`` ``i``).
+    Returns the root of each record and the refused / below-threshold edges with a reason."""
+    n = norm.height
+    valid = norm.select(
+        pl.when(pl.col("nid_valid").fill_null(False)
+                & pl.col("nid_type").is_in(["cn_ric", "us_ssn"]))
+        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
+        .otherwise(None)
+    ).to_series().to_list()
+    suffixes = norm.get_column("suffix").to_list()
+    norm = norm.with_columns(name_frequencies(norm))
+    names = [
+        (g, gf, s, n) if g else None
+        for g, gf, s, n in norm.select(
+            "given", "given_full", "surname", "given_full_freq"
+        ).iter_rows()
+    ]
+    recs = norm.select(
+        "dob", "nid", "phone", "given_full", "surname", "suffix", "addr_tokens",
+        "given_full_freq", "surname_freq",
+    ).to_dicts()
+    # very common full names: carried by people born in >= common_name_years distinct years
+    common = norm.select(
+        (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
+        & pl.col("name_key").is_not_null()
+    ).to_series().to_list()
+    cl = _Clusters(
+        n, valid, suffixes, names, norm.get_column("dob").to_list(),
+        norm.get_column("nid").to_list(), max_cluster_size, household_guards,
+    )
+    review: list[tuple[int, int, float, float, str]] = []
+    ls = edges.get_column("_rid_l").to_list()
+    rs = edges.get_column("_rid_r").to_list()
+    ws = edges.get_column("match_weight").to_list()
+    ps = edges.get_column("match_probability").to_list()
+    for a, b, w, p in zip(ls, rs, ws, ps, strict=True):
+        if p < match_threshold:
+            ra, rb = cl.find(a), cl.find(b)
+            if ra != rb:
+                review.append((a, b, w, p, "below_match_threshold"))
+            continue
+        ra, rb = cl.find(a), cl.find(b)
+        if ra == rb:
+            continue
+        reason = None
+        if household_guards:
+            if not corroborated(recs[a], recs[b]):
+                reason = "insufficient_evidence"
+            elif suffix_unconfirmed(recs[a], recs[b]):
+                reason = "generational_suffix_unconfirmed"
+            elif (common[a] or common[b]) and not common_name_corroborated(recs[a], recs[b]):
+                reason = "common_name_insufficient_evidence"
+        reason = reason or cl.conflict(ra, rb)
+        if reason:
+            review.append((a, b, w, p, reason))
+            continue
+        cl.union(ra, rb)
+    return [cl.find(i) for i in range(n)], review
 
 
 def resolve(
@@ -260,56 +340,10 @@ def resolve(
     stats["scored_edges"] = edges.height
 
     t = time.perf_counter()
-    n = norm.height
-    valid = norm.select(
-        pl.when(pl.col("nid_valid").fill_null(False)
-                & pl.col("nid_type").is_in(["cn_ric", "us_ssn"]))
-        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
-        .otherwise(None)
-    ).to_series().to_list()
-    suffixes = norm.get_column("suffix").to_list()
-    names = [
-        (g, gf, s) if g else None
-        for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
-    ]
-    recs = norm.select(
-        "dob", "nid", "phone", "given_full", "surname", "addr_tokens"
-    ).to_dicts()
-    # very common full names: carried by people born in >= common_name_years distinct years
-    common = norm.select(
-        (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
-        & pl.col("name_key").is_not_null()
-    ).to_series().to_list()
-    cl = _Clusters(
-        n, valid, suffixes, names, norm.get_column("dob").to_list(),
-        norm.get_column("nid").to_list(), max_cluster_size, household_guards,
+    roots, review = cluster_edges(
+        norm, edges, th.match, max_cluster_size=max_cluster_size,
+        household_guards=household_guards, common_name_years=common_name_years,
     )
-    review: list[tuple[int, int, float, float, str]] = []
-    ls = edges.get_column("_rid_l").to_list()
-    rs = edges.get_column("_rid_r").to_list()
-    ws = edges.get_column("match_weight").to_list()
-    ps = edges.get_column("match_probability").to_list()
-    for a, b, w, p in zip(ls, rs, ws, ps, strict=True):
-        if p < th.match:
-            ra, rb = cl.find(a), cl.find(b)
-            if ra != rb:
-                review.append((a, b, w, p, "below_match_threshold"))
-            continue
-        ra, rb = cl.find(a), cl.find(b)
-        if ra == rb:
-            continue
-        reason = None
-        if household_guards:
-            if not corroborated(recs[a], recs[b]):
-                reason = "insufficient_evidence"
-            elif (common[a] or common[b]) and not common_name_corroborated(recs[a], recs[b]):
-                reason = "common_name_insufficient_evidence"
-        reason = reason or cl.conflict(ra, rb)
-        if reason:
-            review.append((a, b, w, p, reason))
-            continue
-        cl.union(ra, rb)
-    roots = [cl.find(i) for i in range(n)]
     stats["cluster_s"] = time.perf_counter() - t
 
     rid = norm.get_column("record_id")
