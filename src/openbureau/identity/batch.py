@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from .blocking import blocking_keys_frame
+from .blocking import address_anchor_expr, blocking_keys_frame
 from .compare import COMPARISON_COLUMNS
 from .guards import (
     common_name_corroborated,
@@ -170,6 +170,54 @@ class _Clusters:
         self.dobs[rb] = self.nids[rb] = None
 
 
+# Household guards are switched on automatically when at least this share of the addresses and
+# phones carried by two or more records is provably shared by different people (see
+# household_evidence). Generated bureau data: ~20%; FEBRL: 0 (no households, no valid IDs).
+HOUSEHOLD_EVIDENCE_MIN_SHARE = 0.002
+VALID_ID_TYPES = ("cn_ric", "us_ssn")
+
+
+def _valid_id_expr() -> pl.Expr:
+    return (
+        pl.when(pl.col("nid_valid").fill_null(False) & pl.col("nid_type").is_in(VALID_ID_TYPES))
+        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
+        .otherwise(None)
+    )
+
+
+def household_evidence(norm: pl.DataFrame) -> dict[str, Any]:
+    """Does this data have households? Counts the addresses (postcode + house number) and
+    phones carried by two or more records, and how many of them are *provably* shared by
+    different people: two different checksum-valid national IDs, or two different
+    generational suffixes under one surname. The household guards (twins, DOB / given-name
+    conflicts, corroboration) exist because family members share address, phone and surname;
+    where no shared address or phone ever holds two provably different people, those guards
+    only refuse true duplicates (FEBRL)."""
+    keyed = norm.select(
+        _valid_id_expr().alias("vid"),
+        pl.concat_str(["surname", "suffix"], separator=":").alias("sfx"),
+        pl.concat_str(
+            [pl.lit("a"), pl.col("postcode"), address_anchor_expr()], separator=":"
+        ).alias("addr"),
+        pl.concat_str([pl.lit("p"), pl.col("phone")], separator=":").alias("ph"),
+    )
+    long = keyed.unpivot(index=["vid", "sfx"], on=["addr", "ph"], value_name="key").drop_nulls(
+        "key"
+    )
+    groups = long.group_by("key").agg(
+        pl.len().alias("n"),
+        pl.col("vid").drop_nulls().n_unique().alias("ids"),
+        pl.col("sfx").drop_nulls().n_unique().alias("sfx"),
+    ).filter(pl.col("n") >= 2)
+    multi = groups.filter((pl.col("ids") >= 2) | (pl.col("sfx") >= 2)).height
+    shared = groups.height
+    return {
+        "shared_keys": shared,
+        "multi_person_keys": multi,
+        "households": multi >= 1 and multi >= HOUSEHOLD_EVIDENCE_MIN_SHARE * shared,
+    }
+
+
 def name_frequencies(norm: pl.DataFrame) -> list[pl.Expr]:
     """Number of records carrying each full given name and each surname (the evidence that a
     spelling is an established name rather than a typo, see :func:`.guards.distinct_names`)."""
@@ -192,12 +240,7 @@ def cluster_edges(
     match_probability``, strongest first) over ``norm`` (row ``i`` is ``_rid`` ``i``).
     Returns the root of each record and the refused / below-threshold edges with a reason."""
     n = norm.height
-    valid = norm.select(
-        pl.when(pl.col("nid_valid").fill_null(False)
-                & pl.col("nid_type").is_in(["cn_ric", "us_ssn"]))
-        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
-        .otherwise(None)
-    ).to_series().to_list()
+    valid = norm.select(_valid_id_expr()).to_series().to_list()
     suffixes = norm.get_column("suffix").to_list()
     norm = norm.with_columns(name_frequencies(norm))
     names = [
@@ -262,7 +305,7 @@ def resolve(
     dayfirst: bool = False,
     fit_kwargs: dict[str, Any] | None = None,
     threads: int | None = None,
-    household_guards: bool = True,
+    household_guards: bool | None = None,
     common_name_years: int = 4,
 ) -> BatchResult:
     """Resolve a frame of records into clusters (one cluster = one subject).
@@ -274,9 +317,13 @@ def resolve(
     ``record_id`` of the cluster's first record), review pairs and flagged clusters.
 
     ``household_guards=False`` keeps only the hard guards (different valid national IDs,
-    different generational suffixes, cluster size cap) and drops the DOB-conflict,
-    given-name-conflict and corroboration guards (benchmark comparison only; production
-    should keep them on). Names whose ``name_key`` occurs with at least ``common_name_years``
+    different generational suffixes, cluster size cap) and drops the twin, DOB-conflict,
+    given-name-conflict and corroboration guards; ``True`` forces them on; ``None`` (default)
+    switches them on when the data show households (:func:`household_evidence`, reported in
+    ``stats``). Data without checksum-valid national IDs or generational suffixes can show no
+    such evidence: pass ``True`` when the population is known to contain families.
+
+    Names whose ``name_key`` occurs with at least ``common_name_years``
     distinct birth years in the frame are "very common": for them name + DOB alone never
     merges, the ID, phone or address must agree too.
     """
@@ -293,6 +340,11 @@ def resolve(
         raise ValueError(f"normalised frame lacks columns {missing}")
     norm = norm.with_row_index("_rid")
     stats["normalize_s"] = time.perf_counter() - t0
+    if household_guards is None:
+        evidence = household_evidence(norm)
+        stats["household_evidence"] = evidence
+        household_guards = evidence["households"]
+    stats["household_guards"] = household_guards
 
     t = time.perf_counter()
     if model is None:
