@@ -150,7 +150,11 @@ class _Clusters:
                     return twin_given_names_differ(x[1], y[1], x[3], y[3])
                 return names_differ(*x[:3], *y[:3], x[3], y[3])
 
-            if all(differ(x, y) for x in ta for y in tb):
+            # all names differ, or the clusters' most frequent spellings do: a typo one letter
+            # from both names (mary - lary - larry) must not join the twins mary and larry
+            rep_a = max(ta, key=lambda x: (x[3] or 0, x[1] or ""))
+            rep_b = max(tb, key=lambda x: (x[3] or 0, x[1] or ""))
+            if differ(rep_a, rep_b) or all(differ(x, y) for x in ta for y in tb):
                 na, nb = self.nids[ra], self.nids[rb]
                 if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
                     return "possible_twins" if same_dob else "given_name_conflict"
@@ -218,6 +222,21 @@ def household_evidence(norm: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+def generational_household(norm: pl.DataFrame) -> pl.Expr:
+    """True for records whose phone or address (postcode + house number) is also carried by a
+    record with a generational suffix: a Jr / Sr household, where name + phone or address
+    cannot tell father from son once a furnisher drops the suffix."""
+    has_suffix = pl.col("suffix").is_not_null()
+    addr = pl.concat_str([pl.col("postcode"), address_anchor_expr()], separator=":")
+    by_addr = pl.when(addr.is_not_null()).then(has_suffix.any().over(addr)).otherwise(False)
+    by_phone = (
+        pl.when(pl.col("phone").is_not_null())
+        .then(has_suffix.any().over("phone"))
+        .otherwise(False)
+    )
+    return (by_addr | by_phone).alias("generational_household")
+
+
 def name_frequencies(norm: pl.DataFrame) -> list[pl.Expr]:
     """Number of records carrying each full given name and each surname (the evidence that a
     spelling is an established name rather than a typo, see :func:`.guards.distinct_names`)."""
@@ -242,7 +261,7 @@ def cluster_edges(
     n = norm.height
     valid = norm.select(_valid_id_expr()).to_series().to_list()
     suffixes = norm.get_column("suffix").to_list()
-    norm = norm.with_columns(name_frequencies(norm))
+    norm = norm.with_columns(*name_frequencies(norm), generational_household(norm))
     names = [
         (g, gf, s, n) if g else None
         for g, gf, s, n in norm.select(
@@ -250,8 +269,8 @@ def cluster_edges(
         ).iter_rows()
     ]
     recs = norm.select(
-        "dob", "nid", "phone", "given_full", "surname", "suffix", "addr_tokens",
-        "given_full_freq", "surname_freq",
+        "dob", "nid", "phone", "given_full", "surname", "suffix", "addr_tokens", "postcode",
+        "given_full_freq", "surname_freq", "generational_household",
     ).to_dicts()
     # very common full names: carried by people born in >= common_name_years distinct years
     common = norm.select(

@@ -41,6 +41,7 @@ __all__ = [
     "corroborated",
     "dob_conflict",
     "dobs_compatible",
+    "both_established",
     "distinct_names",
     "names_agree",
     "suffix_unconfirmed",
@@ -64,14 +65,20 @@ NAME_MIN_RECORDS = 3
 NAME_MIN_RATIO = 0.025
 
 
+def both_established(nx: int | None, ny: int | None) -> bool:
+    """Two spellings carried by ``nx`` / ``ny`` records are both established names: neither is
+    rare, neither is a rare variant of the other. ``False`` when the frequencies are unknown."""
+    if not nx or not ny:
+        return False
+    lo, hi = (nx, ny) if nx <= ny else (ny, nx)
+    return lo >= NAME_MIN_RECORDS and lo >= NAME_MIN_RATIO * hi
+
+
 def distinct_names(x: str | None, y: str | None, nx: int | None, ny: int | None) -> bool:
     """``x`` and ``y`` are different spellings that are both established names (given the
     number of records ``nx`` / ``ny`` carrying each), so a one-letter difference is a
     different name, not a typo. ``False`` when the frequencies are unknown."""
-    if not x or not y or x == y or not nx or not ny:
-        return False
-    lo, hi = (nx, ny) if nx <= ny else (ny, nx)
-    return lo >= NAME_MIN_RECORDS and lo >= NAME_MIN_RATIO * hi
+    return bool(x and y and x != y and both_established(nx, ny))
 
 
 def valid_id(rec: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -229,11 +236,17 @@ def names_agree(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 def suffix_unconfirmed(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Exactly one record has a generational suffix and neither the very same birth date (or
-    its day/month swap) nor a national ID confirms the link: the other record may be the
-    father or son (same name, address and phone; birth years one digit apart are common)."""
+    """Exactly one record has a generational suffix, or neither has one but either shares its
+    phone or address with a suffix holder (``generational_household``, set by batch
+    resolution: furnishers drop suffixes), and neither the very same birth date (or its
+    day/month swap) nor a national ID confirms the link: the other record may be the father
+    or son (same name, address and phone; birth years one digit apart are common)."""
     sa, sb = a.get("suffix"), b.get("suffix")
-    if bool(sa) == bool(sb):
+    if sa and sb:
+        return False
+    if not sa and not sb and not (
+        a.get("generational_household") or b.get("generational_household")
+    ):
         return False
     da, db = a.get("dob"), b.get("dob")
     if da and db and (da == db or da == db[:4] + db[6:8] + db[4:6]):
@@ -248,7 +261,8 @@ def _house_numbers(tokens: Any) -> set:
 def common_name_corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """For very common names, name + birth date is not enough: also require the national ID
     (same / one edit), the phone, or the address (token Jaccard >= 0.5 *and* the same house
-    numbers: two flats on one road of one district share all other tokens) to agree."""
+    numbers: two flats on one road of one district share all other tokens; and the same
+    postcode when both have one) to agree."""
     if ids_corroborate(a.get("nid"), b.get("nid")):
         return True
     pa, pb = a.get("phone"), b.get("phone")
@@ -256,6 +270,9 @@ def common_name_corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool
         return True
     ta, tb = set(a.get("addr_tokens") or ()), set(b.get("addr_tokens") or ())
     if _house_numbers(ta) != _house_numbers(tb):
+        return False
+    qa, qb = a.get("postcode"), b.get("postcode")
+    if qa and qb and qa != qb:
         return False
     return bool(ta and tb and 2 * len(ta & tb) >= len(ta | tb))
 
