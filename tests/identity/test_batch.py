@@ -199,15 +199,36 @@ def test_household_guards_prevent_mixed_files(model):
         # born the same day 30 years earlier: one digit of the year apart, a "compatible" DOB
         dict(record_id="s2", full_name="Elizabeth Brown", dob="1955-03-23",
              address="8152 Church Dr, Springfield IL", postcode="62768", phone="292-629-5235"),
+        # the Jr again, suffix dropped: links to the Jr by DOB, never to his father
+        dict(record_id="j3", full_name="Elizabeth Brown", dob="1985-03-23",
+             address="8152 Church Dr, Springfield IL", postcode="62768", phone="292-629-5235"),
     ]
     rows += _established(["Mary", "Mark"])
     res = resolve(_frame(rows), model)
     assert res.stats["household_guards"] is True
     cid = dict(res.clusters.select("record_id", "cluster_id").iter_rows())
-    assert cid["m1"] == cid["m2"] and cid["w1"] == cid["w2"] and cid["j1"] == cid["j2"]
+    assert cid["m1"] == cid["m2"] and cid["w1"] == cid["w2"]
+    assert cid["j1"] == cid["j2"] == cid["j3"]
     for x, y in [("m1", "k1"), ("m1", "k2"), ("w1", "h1"), ("j1", "s1"), ("j1", "s2"),
                  ("m1", "l1")]:
         assert cid[x] != cid[y], (x, y)
+
+
+def test_typo_between_twin_names_does_not_chain_the_twins(model):
+    home = dict(address="4887 Pine Ln, Riverside CA", postcode="92500")
+    rows = [
+        dict(record_id="t1", full_name="Mary Garcia", dob="2002-03-02", **home),
+        # Larry's records; one furnisher typed "Lary", one letter from Mary as well
+        dict(record_id="t2", full_name="Lary Garcia", dob="2002-03-02", national_id="659-48-2003",
+             id_country="US", phone="764-978-1639", **home),
+        dict(record_id="t3", full_name="Larry Garcia", dob="2002-03-02",
+             national_id="659-48-2003", id_country="US", phone="764-978-1639", **home),
+    ]
+    rows += _established(["Mary", "Larry"])
+    res = resolve(_frame(rows), model, household_guards=True)
+    cid = dict(res.clusters.select("record_id", "cluster_id").iter_rows())
+    assert cid["t2"] == cid["t3"]
+    assert cid["t1"] != cid["t2"]
 
 
 def test_common_name_needs_the_same_house_number(model):

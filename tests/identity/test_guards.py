@@ -74,6 +74,12 @@ def test_suffix_on_one_record_needs_the_same_birth_date_or_id():
         rec(full_name="Elizabeth Brown Jr", **with_id), rec(full_name="Elizabeth Brown", **with_id)
     )
     assert not suffix_unconfirmed(son, rec(full_name="Elizabeth Brown Jr"))
+    # neither carries a suffix, but the phone is shared with a suffix holder
+    junior, senior = rec(full_name="Elizabeth Brown", dob="1985-03-23", **HOME), decade
+    assert not suffix_unconfirmed(junior, senior)
+    senior["generational_household"] = True
+    assert suffix_unconfirmed(junior, senior)
+    assert not suffix_unconfirmed(junior, {**senior, "dob": "19850323"})
 
 
 def test_common_name_address_needs_the_same_house_number():
@@ -82,3 +88,7 @@ def test_common_name_address_needs_the_same_house_number():
     assert not common_name_corroborated(a, b)
     c = rec(full_name="张伟", dob="1988-04-10", address="浙江省杭州市西湖区中山路512号")
     assert common_name_corroborated(a, c)
+    # the same address text under two different postcodes is two places
+    elsewhere = rec(full_name="张伟", dob="1988-04-10", address="浙江省杭州市西湖区中山路512号",
+                    postcode="238984")
+    assert not common_name_corroborated({**a, "postcode": "691840"}, elsewhere)
