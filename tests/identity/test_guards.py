@@ -92,3 +92,11 @@ def test_common_name_address_needs_the_same_house_number():
     elsewhere = rec(full_name="张伟", dob="1988-04-10", address="浙江省杭州市西湖区中山路512号",
                     postcode="238984")
     assert not common_name_corroborated({**a, "postcode": "691840"}, elsewhere)
+
+
+def test_name_order_swap_must_move_both_parts():
+    john = rec(full_name="Jhn Thomas", dob="1997-05-08", **HOME)
+    twin = rec(given_name="Thomas", surname="Tholmas", dob="1997-05-08", **HOME)
+    assert given_name_conflict(john, twin)  # his twin Thomas Thomas, surname typo'd
+    swapped = rec(given_name="Thomas", surname="Jhn", dob="1997-05-08", **HOME)
+    assert not given_name_conflict(john, swapped)  # John Thomas in the wrong order

@@ -133,7 +133,15 @@ def names_differ(
     spelled = given_names_differ(ga, gb) and given_names_differ(gfa, gfb)
     if not (spelled or distinct_names(gfa, gfb, na, nb)):
         return False
-    return not ((gfa and gfa == sb) or (gfb and gfb == sa))
+    # a name-order swap moves both parts: "Thomas Tholmas" is not "John Thomas" swapped
+    return not (_swapped(gfa, sb, sa, gfb) or _swapped(gfb, sa, sb, gfa))
+
+
+def _swapped(given: str | None, other_surname: str | None, surname: str | None,
+             other_given: str | None) -> bool:
+    if not (given and surname and other_surname and other_given and given == other_surname):
+        return False
+    return OSA.distance(surname, other_given) <= 1
 
 
 def twin_names_conflict(
