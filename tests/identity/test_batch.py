@@ -214,6 +214,11 @@ def test_household_guards_prevent_mixed_files(model):
         assert cid[x] != cid[y], (x, y)
 
 
+def _cluster_ids(rows: list[dict], model) -> dict[str, str]:
+    res = resolve(_frame(rows), model, household_guards=True)
+    return dict(res.clusters.select("record_id", "cluster_id").iter_rows())
+
+
 def test_typo_between_twin_names_does_not_chain_the_twins(model):
     home = dict(address="4887 Pine Ln, Riverside CA", postcode="92500")
     rows = [
@@ -225,10 +230,8 @@ def test_typo_between_twin_names_does_not_chain_the_twins(model):
              national_id="659-48-2003", id_country="US", phone="764-978-1639", **home),
     ]
     rows += _established(["Mary", "Larry"])
-    res = resolve(_frame(rows), model, household_guards=True)
-    cid = dict(res.clusters.select("record_id", "cluster_id").iter_rows())
-    assert cid["t2"] == cid["t3"]
-    assert cid["t1"] != cid["t2"]
+    cid = _cluster_ids(rows, model)
+    assert cid["t2"] == cid["t3"] != cid["t1"]
 
 
 def test_common_name_needs_the_same_house_number(model):
@@ -242,10 +245,8 @@ def test_common_name_needs_the_same_house_number(model):
     ]
     # 张伟 born in many different years: a very common name
     rows += [dict(record_id=f"c{y}", full_name="张伟", dob=f"{y}-05-06") for y in range(1960, 1966)]
-    res = resolve(_frame(rows), model, household_guards=True)
-    cid = dict(res.clusters.select("record_id", "cluster_id").iter_rows())
-    assert cid["z1"] == cid["z3"]
-    assert cid["z1"] != cid["z2"]
+    cid = _cluster_ids(rows, model)
+    assert cid["z1"] == cid["z3"] != cid["z2"]
 
 
 def test_household_guards_follow_the_evidence(model):

@@ -89,8 +89,12 @@ def test_common_name_address_needs_the_same_house_number():
     c = rec(full_name="张伟", dob="1988-04-10", address="浙江省杭州市西湖区中山路512号")
     assert common_name_corroborated(a, c)
     # the same address text under two different postcodes is two places
-    elsewhere = rec(full_name="张伟", dob="1988-04-10", address="浙江省杭州市西湖区中山路512号",
-                    postcode="238984")
+    elsewhere = rec(
+        full_name="张伟",
+        dob="1988-04-10",
+        address="浙江省杭州市西湖区中山路512号",
+        postcode="238984",
+    )
     assert not common_name_corroborated({**a, "postcode": "691840"}, elsewhere)
 
 
