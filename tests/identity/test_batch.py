@@ -290,3 +290,30 @@ def test_generated_population_issues_each_national_id_once():
     )
     assert people_per_id.height > 5000
     assert people_per_id["people"].max() == 1
+
+
+def _cn_id(body: str) -> str:
+    from stdnum.cn import ric
+
+    return body + ric.calc_check_digit(body + "0")
+
+
+def test_record_fitting_two_homophone_twins_joins_neither(model):
+    # twins 吕晓 and 吕小: different IDs, same DOB, both romanise to "lu xiao"
+    home = dict(address="北京市朝阳区建国路264号", postcode="289834")
+    xiao1, xiao2 = _cn_id("11010519520811961"), _cn_id("11010519520811260")
+    rows = [
+        dict(record_id="a1", full_name="吕晓", dob="1952-08-11", national_id=xiao1,
+             id_country="CN", phone="17035812019", **home),
+        dict(record_id="a2", full_name="LU Xiao", dob="19520811", national_id=xiao1,
+             id_country="CN", address="浙江省杭州市西湖区中山路45号", postcode="282297"),
+        dict(record_id="b1", full_name="吕小", dob="1952-08-11", national_id=xiao2,
+             id_country="CN", phone="17035812019", **home),
+        dict(record_id="b2", full_name="Xiao Lu", dob="1952-08-11", national_id=xiao2,
+             id_country="CN", **home),
+        # no ID, no phone: could be either twin
+        dict(record_id="z", full_name="Xiao Lu", dob="1952-08-11", **home),
+    ]
+    cid = _cluster_ids(rows, model)
+    assert cid["a1"] == cid["a2"] != cid["b1"] == cid["b2"]
+    assert cid["z"] not in (cid["a1"], cid["b1"])

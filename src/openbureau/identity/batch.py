@@ -39,7 +39,15 @@ from .guards import (
 from .model import IdentityModel, Thresholds, fit_model
 from .normalize import NORMALIZED_COLUMNS, normalize_records
 
-__all__ = ["BatchResult", "candidate_pairs", "cluster_edges", "name_frequencies", "resolve"]
+__all__ = [
+    "BatchResult",
+    "candidate_pairs",
+    "cluster_edges",
+    "doppelganger_records",
+    "household_evidence",
+    "name_frequencies",
+    "resolve",
+]
 
 
 @dataclass
@@ -109,6 +117,9 @@ class _Clusters:
         self.suffix: list[set | None] = [({s} if s else None) for s in suffixes]
         self.names: list[set | None] = [({k} if k else None) for k in names]
         self.max_size = max_size
+        # set by cluster_edges: the cluster holds a record whose name and DOB another valid ID
+        # also carries (see doppelganger_records)
+        self.doppelganger = [False] * n
 
     def find(self, x: int) -> int:
         p = self.parent
@@ -168,6 +179,7 @@ class _Clusters:
         self.ids[ra] = self._union_set(self.ids[ra], self.ids[rb])
         self.dobs[ra] = self._union_set(self.dobs[ra], self.dobs[rb])
         self.nids[ra] = self._union_set(self.nids[ra], self.nids[rb])
+        self.doppelganger[ra] = self.doppelganger[ra] or self.doppelganger[rb]
         self.suffix[ra] = self._union_set(self.suffix[ra], self.suffix[rb])
         self.names[ra] = self._union_set(self.names[ra], self.names[rb])
         self.ids[rb] = self.suffix[rb] = self.names[rb] = None
@@ -246,6 +258,33 @@ def name_frequencies(norm: pl.DataFrame) -> list[pl.Expr]:
     ]
 
 
+def doppelganger_records(
+    norm: pl.DataFrame, edges: pl.DataFrame, match_threshold: float
+) -> list[bool]:
+    """Per record: it carries a valid national ID, and a record with a *different* valid ID
+    and the very same name key and birth date matches it at or above the threshold (twins
+    whose names romanise alike: 吕晓 / 吕小 are both "lu xiao"). A record without ID or phone
+    that fits such a file fits the twin's file as well."""
+    v = norm.select("_rid", _valid_id_expr().alias("vid"), "name_key", "dob")
+    strong = edges.filter(pl.col("match_probability") >= match_threshold)
+    pairs = (
+        strong.select("_rid_l", "_rid_r")
+        .join(v.rename(lambda c: f"{c}_l"), on="_rid_l")
+        .join(v.rename(lambda c: f"{c}_r"), on="_rid_r")
+        .filter(
+            (pl.col("vid_l") != pl.col("vid_r"))
+            & (pl.col("name_key_l") == pl.col("name_key_r"))
+            & (pl.col("dob_l") == pl.col("dob_r"))
+        )
+    )
+    ids = pl.concat([pairs.get_column("vid_l"), pairs.get_column("vid_r")]).unique()
+    return norm.select(_valid_id_expr().is_in(ids.implode()).fill_null(False)).to_series().to_list()
+
+
+def id_or_phone(a: dict, b: dict) -> bool:
+    return ids_corroborate(a["nid"], b["nid"]) or bool(a["phone"] and a["phone"] == b["phone"])
+
+
 def cluster_edges(
     norm: pl.DataFrame,
     edges: pl.DataFrame,
@@ -281,6 +320,7 @@ def cluster_edges(
         n, valid, suffixes, names, norm.get_column("dob").to_list(),
         norm.get_column("nid").to_list(), max_cluster_size, household_guards,
     )
+    cl.doppelganger = doppelganger_records(norm, edges, match_threshold)
     review: list[tuple[int, int, float, float, str]] = []
     ls = edges.get_column("_rid_l").to_list()
     rs = edges.get_column("_rid_r").to_list()
@@ -303,6 +343,12 @@ def cluster_edges(
                 reason = "generational_suffix_unconfirmed"
             elif (common[a] or common[b]) and not common_name_corroborated(recs[a], recs[b]):
                 reason = "common_name_insufficient_evidence"
+            elif (
+                cl.doppelganger[ra] != cl.doppelganger[rb]
+                and (cl.ids[ra] is None or cl.ids[rb] is None)
+                and not id_or_phone(recs[a], recs[b])
+            ):
+                reason = "twin_file_needs_id_or_phone"
         reason = reason or cl.conflict(ra, rb)
         if reason:
             review.append((a, b, w, p, reason))
