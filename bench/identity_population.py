@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -132,6 +133,13 @@ def online(
     }
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the normalisation workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=1_000_000)
@@ -152,7 +160,7 @@ def main(argv: list[str] | None = None) -> dict:
     truth = dict(batch_df.select("record_id", "true_id").iter_rows())
     print(f"generated {pop.height:,} records in {out['generate_s']:.1f}s", flush=True)
 
-    t_batch = time.perf_counter()
+    t_batch, c_batch = time.perf_counter(), cpu_seconds()
     t = time.perf_counter()
     norm = normalize_records(batch_df.drop("true_id"), workers=args.workers)
     out["normalize_s"] = time.perf_counter() - t
@@ -165,12 +173,15 @@ def main(argv: list[str] | None = None) -> dict:
     res = resolve(norm, model, normalized=True, max_block_size=args.max_block_size,
                   threads=args.workers)
     out["batch_total_s"] = time.perf_counter() - t_batch
+    out["batch_cpu_s"] = cpu_seconds() - c_batch
+    out["load_average"] = os.getloadavg()
     out["resolve_stats"] = res.stats
     out["review_pairs"] = res.review_pairs.height
     out["review_reasons"] = dict(res.review_pairs.group_by("reason").len().iter_rows())
     out["flagged_clusters"] = res.flagged_clusters["cluster_id"].n_unique()
     out["quality"] = pairwise(res.clusters, batch_df.select("record_id", "true_id"))
-    print(json.dumps({k: out[k] for k in ("batch_total_s", "quality")}, indent=1), flush=True)
+    print(json.dumps({k: out[k] for k in ("batch_total_s", "batch_cpu_s", "quality")}, indent=1),
+          flush=True)
 
     model_json = model.to_json()
     online_model = IdentityModel.load(model_json)  # the stored model, as the online path has it

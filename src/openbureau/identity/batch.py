@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from .blocking import blocking_keys_frame
+from .blocking import address_anchor_expr, blocking_keys_frame
 from .compare import COMPARISON_COLUMNS
 from .guards import (
     common_name_corroborated,
@@ -33,12 +33,21 @@ from .guards import (
     dobs_compatible,
     ids_corroborate,
     names_differ,
+    suffix_unconfirmed,
     twin_given_names_differ,
 )
 from .model import IdentityModel, Thresholds, fit_model
 from .normalize import NORMALIZED_COLUMNS, normalize_records
 
-__all__ = ["BatchResult", "candidate_pairs", "resolve"]
+__all__ = [
+    "BatchResult",
+    "candidate_pairs",
+    "cluster_edges",
+    "doppelganger_records",
+    "household_evidence",
+    "name_frequencies",
+    "resolve",
+]
 
 
 @dataclass
@@ -108,6 +117,9 @@ class _Clusters:
         self.suffix: list[set | None] = [({s} if s else None) for s in suffixes]
         self.names: list[set | None] = [({k} if k else None) for k in names]
         self.max_size = max_size
+        # set by cluster_edges: the cluster holds a record whose name and DOB another valid ID
+        # also carries (see doppelganger_records)
+        self.doppelganger = [False] * n
 
     def find(self, x: int) -> int:
         p = self.parent
@@ -146,10 +158,14 @@ class _Clusters:
 
             def differ(x: tuple, y: tuple) -> bool:
                 if same_dob and x[2] and x[2] == y[2]:
-                    return twin_given_names_differ(x[1], y[1])
-                return names_differ(*x, *y)
+                    return twin_given_names_differ(x[1], y[1], x[3], y[3])
+                return names_differ(*x[:3], *y[:3], x[3], y[3])
 
-            if all(differ(x, y) for x in ta for y in tb):
+            # all names differ, or the clusters' most frequent spellings do: a typo one letter
+            # from both names (mary - lary - larry) must not join the twins mary and larry
+            rep_a = max(ta, key=lambda x: (x[3] or 0, x[1] or ""))
+            rep_b = max(tb, key=lambda x: (x[3] or 0, x[1] or ""))
+            if differ(rep_a, rep_b) or all(differ(x, y) for x in ta for y in tb):
                 na, nb = self.nids[ra], self.nids[rb]
                 if not (na and nb and any(ids_corroborate(x, y) for x in na for y in nb)):
                     return "possible_twins" if same_dob else "given_name_conflict"
@@ -163,10 +179,182 @@ class _Clusters:
         self.ids[ra] = self._union_set(self.ids[ra], self.ids[rb])
         self.dobs[ra] = self._union_set(self.dobs[ra], self.dobs[rb])
         self.nids[ra] = self._union_set(self.nids[ra], self.nids[rb])
+        self.doppelganger[ra] = self.doppelganger[ra] or self.doppelganger[rb]
         self.suffix[ra] = self._union_set(self.suffix[ra], self.suffix[rb])
         self.names[ra] = self._union_set(self.names[ra], self.names[rb])
         self.ids[rb] = self.suffix[rb] = self.names[rb] = None
         self.dobs[rb] = self.nids[rb] = None
+
+
+# Household guards are switched on automatically when at least this share of the addresses and
+# phones carried by two or more records is provably shared by different people (see
+# household_evidence). Generated bureau data: ~20%; FEBRL: 0 (no households, no valid IDs).
+HOUSEHOLD_EVIDENCE_MIN_SHARE = 0.002
+VALID_ID_TYPES = ("cn_ric", "us_ssn")
+
+
+def _valid_id_expr() -> pl.Expr:
+    return (
+        pl.when(pl.col("nid_valid").fill_null(False) & pl.col("nid_type").is_in(VALID_ID_TYPES))
+        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
+        .otherwise(None)
+    )
+
+
+def household_evidence(norm: pl.DataFrame) -> dict[str, Any]:
+    """Does this data have households? Counts the addresses (postcode + house number) and
+    phones carried by two or more records, and how many of them are *provably* shared by
+    different people: two different checksum-valid national IDs, or two different
+    generational suffixes under one surname. The household guards (twins, DOB / given-name
+    conflicts, corroboration) exist because family members share address, phone and surname;
+    where no shared address or phone ever holds two provably different people, those guards
+    only refuse true duplicates (FEBRL)."""
+    keyed = norm.select(
+        _valid_id_expr().alias("vid"),
+        pl.concat_str(["surname", "suffix"], separator=":").alias("sfx"),
+        pl.concat_str(
+            [pl.lit("a"), pl.col("postcode"), address_anchor_expr()], separator=":"
+        ).alias("addr"),
+        pl.concat_str([pl.lit("p"), pl.col("phone")], separator=":").alias("ph"),
+    )
+    long = keyed.unpivot(index=["vid", "sfx"], on=["addr", "ph"], value_name="key").drop_nulls(
+        "key"
+    )
+    groups = long.group_by("key").agg(
+        pl.len().alias("n"),
+        pl.col("vid").drop_nulls().n_unique().alias("ids"),
+        pl.col("sfx").drop_nulls().n_unique().alias("sfx"),
+    ).filter(pl.col("n") >= 2)
+    multi = groups.filter((pl.col("ids") >= 2) | (pl.col("sfx") >= 2)).height
+    shared = groups.height
+    return {
+        "shared_keys": shared,
+        "multi_person_keys": multi,
+        "households": multi >= 1 and multi >= HOUSEHOLD_EVIDENCE_MIN_SHARE * shared,
+    }
+
+
+def generational_household(norm: pl.DataFrame) -> pl.Expr:
+    """True for records whose phone or address (postcode + house number) is also carried by a
+    record with a generational suffix: a Jr / Sr household, where name + phone or address
+    cannot tell father from son once a furnisher drops the suffix."""
+    has_suffix = pl.col("suffix").is_not_null()
+    addr = pl.concat_str([pl.col("postcode"), address_anchor_expr()], separator=":")
+    by_addr = pl.when(addr.is_not_null()).then(has_suffix.any().over(addr)).otherwise(False)
+    by_phone = (
+        pl.when(pl.col("phone").is_not_null())
+        .then(has_suffix.any().over("phone"))
+        .otherwise(False)
+    )
+    return (by_addr | by_phone).alias("generational_household")
+
+
+def name_frequencies(norm: pl.DataFrame) -> list[pl.Expr]:
+    """Number of records carrying each full given name and each surname (the evidence that a
+    spelling is an established name rather than a typo, see :func:`.guards.distinct_names`)."""
+    return [
+        pl.len().over("given_full").cast(pl.Int32).alias("given_full_freq"),
+        pl.len().over("surname").cast(pl.Int32).alias("surname_freq"),
+    ]
+
+
+def doppelganger_records(
+    norm: pl.DataFrame, edges: pl.DataFrame, match_threshold: float
+) -> list[bool]:
+    """Per record: it carries a valid national ID, and a record with a *different* valid ID
+    and the very same name key and birth date matches it at or above the threshold (twins
+    whose names romanise alike: 吕晓 / 吕小 are both "lu xiao"). A record without ID or phone
+    that fits such a file fits the twin's file as well."""
+    v = norm.select("_rid", _valid_id_expr().alias("vid"), "name_key", "dob")
+    strong = edges.filter(pl.col("match_probability") >= match_threshold)
+    pairs = (
+        strong.select("_rid_l", "_rid_r")
+        .join(v.rename(lambda c: f"{c}_l"), on="_rid_l")
+        .join(v.rename(lambda c: f"{c}_r"), on="_rid_r")
+        .filter(
+            (pl.col("vid_l") != pl.col("vid_r"))
+            & (pl.col("name_key_l") == pl.col("name_key_r"))
+            & (pl.col("dob_l") == pl.col("dob_r"))
+        )
+    )
+    ids = pl.concat([pairs.get_column("vid_l"), pairs.get_column("vid_r")]).unique()
+    return norm.select(_valid_id_expr().is_in(ids.implode()).fill_null(False)).to_series().to_list()
+
+
+def id_or_phone(a: dict, b: dict) -> bool:
+    return ids_corroborate(a["nid"], b["nid"]) or bool(a["phone"] and a["phone"] == b["phone"])
+
+
+def cluster_edges(
+    norm: pl.DataFrame,
+    edges: pl.DataFrame,
+    match_threshold: float,
+    *,
+    max_cluster_size: int = 50,
+    household_guards: bool = True,
+    common_name_years: int = 4,
+) -> tuple[list[int], list[tuple[int, int, float, float, str]]]:
+    """Guarded clustering of scored edges (``_rid_l, _rid_r, match_weight,
+    match_probability``, strongest first) over ``norm`` (row ``i`` is ``_rid`` ``i``).
+    Returns the root of each record and the refused / below-threshold edges with a reason."""
+    n = norm.height
+    valid = norm.select(_valid_id_expr()).to_series().to_list()
+    suffixes = norm.get_column("suffix").to_list()
+    norm = norm.with_columns(*name_frequencies(norm), generational_household(norm))
+    names = [
+        (g, gf, s, n) if g else None
+        for g, gf, s, n in norm.select(
+            "given", "given_full", "surname", "given_full_freq"
+        ).iter_rows()
+    ]
+    recs = norm.select(
+        "dob", "nid", "phone", "given_full", "surname", "suffix", "addr_tokens", "postcode",
+        "given_full_freq", "surname_freq", "generational_household",
+    ).to_dicts()
+    # very common full names: carried by people born in >= common_name_years distinct years
+    common = norm.select(
+        (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
+        & pl.col("name_key").is_not_null()
+    ).to_series().to_list()
+    cl = _Clusters(
+        n, valid, suffixes, names, norm.get_column("dob").to_list(),
+        norm.get_column("nid").to_list(), max_cluster_size, household_guards,
+    )
+    cl.doppelganger = doppelganger_records(norm, edges, match_threshold)
+    review: list[tuple[int, int, float, float, str]] = []
+    ls = edges.get_column("_rid_l").to_list()
+    rs = edges.get_column("_rid_r").to_list()
+    ws = edges.get_column("match_weight").to_list()
+    ps = edges.get_column("match_probability").to_list()
+    for a, b, w, p in zip(ls, rs, ws, ps, strict=True):
+        if p < match_threshold:
+            ra, rb = cl.find(a), cl.find(b)
+            if ra != rb:
+                review.append((a, b, w, p, "below_match_threshold"))
+            continue
+        ra, rb = cl.find(a), cl.find(b)
+        if ra == rb:
+            continue
+        reason = None
+        if household_guards:
+            if not corroborated(recs[a], recs[b]):
+                reason = "insufficient_evidence"
+            elif suffix_unconfirmed(recs[a], recs[b]):
+                reason = "generational_suffix_unconfirmed"
+            elif (common[a] or common[b]) and not common_name_corroborated(recs[a], recs[b]):
+                reason = "common_name_insufficient_evidence"
+            elif (
+                cl.doppelganger[ra] != cl.doppelganger[rb]
+                and (cl.ids[ra] is None or cl.ids[rb] is None)
+                and not id_or_phone(recs[a], recs[b])
+            ):
+                reason = "twin_file_needs_id_or_phone"
+        reason = reason or cl.conflict(ra, rb)
+        if reason:
+            review.append((a, b, w, p, reason))
+            continue
+        cl.union(ra, rb)
+    return [cl.find(i) for i in range(n)], review
 
 
 def resolve(
@@ -182,7 +370,7 @@ def resolve(
     dayfirst: bool = False,
     fit_kwargs: dict[str, Any] | None = None,
     threads: int | None = None,
-    household_guards: bool = True,
+    household_guards: bool | None = None,
     common_name_years: int = 4,
 ) -> BatchResult:
     """Resolve a frame of records into clusters (one cluster = one subject).
@@ -194,9 +382,13 @@ def resolve(
     ``record_id`` of the cluster's first record), review pairs and flagged clusters.
 
     ``household_guards=False`` keeps only the hard guards (different valid national IDs,
-    different generational suffixes, cluster size cap) and drops the DOB-conflict,
-    given-name-conflict and corroboration guards (benchmark comparison only; production
-    should keep them on). Names whose ``name_key`` occurs with at least ``common_name_years``
+    different generational suffixes, cluster size cap) and drops the twin, DOB-conflict,
+    given-name-conflict and corroboration guards; ``True`` forces them on; ``None`` (default)
+    switches them on when the data show households (:func:`household_evidence`, reported in
+    ``stats``). Data without checksum-valid national IDs or generational suffixes can show no
+    such evidence: pass ``True`` when the population is known to contain families.
+
+    Names whose ``name_key`` occurs with at least ``common_name_years``
     distinct birth years in the frame are "very common": for them name + DOB alone never
     merges, the ID, phone or address must agree too.
     """
@@ -213,6 +405,11 @@ def resolve(
         raise ValueError(f"normalised frame lacks columns {missing}")
     norm = norm.with_row_index("_rid")
     stats["normalize_s"] = time.perf_counter() - t0
+    if household_guards is None:
+        evidence = household_evidence(norm)
+        stats["household_evidence"] = evidence
+        household_guards = evidence["households"]
+    stats["household_guards"] = household_guards
 
     t = time.perf_counter()
     if model is None:
@@ -260,56 +457,10 @@ def resolve(
     stats["scored_edges"] = edges.height
 
     t = time.perf_counter()
-    n = norm.height
-    valid = norm.select(
-        pl.when(pl.col("nid_valid").fill_null(False)
-                & pl.col("nid_type").is_in(["cn_ric", "us_ssn"]))
-        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
-        .otherwise(None)
-    ).to_series().to_list()
-    suffixes = norm.get_column("suffix").to_list()
-    names = [
-        (g, gf, s) if g else None
-        for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
-    ]
-    recs = norm.select(
-        "dob", "nid", "phone", "given_full", "surname", "addr_tokens"
-    ).to_dicts()
-    # very common full names: carried by people born in >= common_name_years distinct years
-    common = norm.select(
-        (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
-        & pl.col("name_key").is_not_null()
-    ).to_series().to_list()
-    cl = _Clusters(
-        n, valid, suffixes, names, norm.get_column("dob").to_list(),
-        norm.get_column("nid").to_list(), max_cluster_size, household_guards,
+    roots, review = cluster_edges(
+        norm, edges, th.match, max_cluster_size=max_cluster_size,
+        household_guards=household_guards, common_name_years=common_name_years,
     )
-    review: list[tuple[int, int, float, float, str]] = []
-    ls = edges.get_column("_rid_l").to_list()
-    rs = edges.get_column("_rid_r").to_list()
-    ws = edges.get_column("match_weight").to_list()
-    ps = edges.get_column("match_probability").to_list()
-    for a, b, w, p in zip(ls, rs, ws, ps, strict=True):
-        if p < th.match:
-            ra, rb = cl.find(a), cl.find(b)
-            if ra != rb:
-                review.append((a, b, w, p, "below_match_threshold"))
-            continue
-        ra, rb = cl.find(a), cl.find(b)
-        if ra == rb:
-            continue
-        reason = None
-        if household_guards:
-            if not corroborated(recs[a], recs[b]):
-                reason = "insufficient_evidence"
-            elif (common[a] or common[b]) and not common_name_corroborated(recs[a], recs[b]):
-                reason = "common_name_insufficient_evidence"
-        reason = reason or cl.conflict(ra, rb)
-        if reason:
-            review.append((a, b, w, p, reason))
-            continue
-        cl.union(ra, rb)
-    roots = [cl.find(i) for i in range(n)]
     stats["cluster_s"] = time.perf_counter() - t
 
     rid = norm.get_column("record_id")

@@ -32,7 +32,7 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["KEY_KINDS", "blocking_keys", "blocking_keys_frame"]
+__all__ = ["KEY_KINDS", "address_anchor_expr", "blocking_keys", "blocking_keys_frame"]
 
 KEY_KINDS = ("id", "sy", "gd", "nd", "ph", "dp", "ap", "nk")
 
@@ -73,6 +73,16 @@ def blocking_keys(rec: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def address_anchor_expr() -> pl.Expr:
+    """Vectorised :func:`_addr_anchor` of ``addr_tokens``: the first all-digit token (house
+    number), else the first token."""
+    tokens = pl.col("addr_tokens")
+    first_digit = tokens.list.eval(
+        pl.element().filter(pl.element().str.contains(r"^[0-9]+$"))
+    ).list.first()
+    return pl.coalesce(first_digit, tokens.list.first())
+
+
 def blocking_keys_frame(df: pl.DataFrame, id_column: str = "record_id") -> pl.DataFrame:
     """Vectorised :func:`blocking_keys` for a normalised frame → long frame ``(id, key)``.
 
@@ -80,11 +90,7 @@ def blocking_keys_frame(df: pl.DataFrame, id_column: str = "record_id") -> pl.Da
     """
     dob, sur, given = pl.col("dob"), pl.col("surname"), pl.col("given")
     key, post, year = pl.col("name_key"), pl.col("postcode"), pl.col("dob_year")
-    tokens = pl.col("addr_tokens")
-    first_digit = tokens.list.eval(
-        pl.element().filter(pl.element().str.contains(r"^[0-9]+$"))
-    ).list.first()
-    anchor = pl.coalesce(first_digit, tokens.list.first())
+    anchor = address_anchor_expr()
 
     def k(prefix: str, *parts: pl.Expr) -> pl.Expr:
         # concat_str returns null if any part is null

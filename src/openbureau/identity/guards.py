@@ -16,7 +16,16 @@ evidence overrides any match weight:
   error;
 * no personal identifier agrees (neither a typo-compatible birth date, nor a corroborating
   national ID, nor the same phone) → at most review: name + address alone is not enough,
-  especially for very common names (王伟 at a shared address).
+  especially for very common names (王伟 at a shared address);
+* a shared phone or address is household evidence, not personal evidence: it corroborates a
+  link only when the full names agree (spouses, siblings and parents share them);
+* a generational suffix on one record only (Jr vs no suffix) needs the very same birth date or
+  a corroborating national ID (father and son share name, address and phone);
+* two spellings one letter apart that are *both established names* in the data
+  (mary / mark, wei / lei, yang / tang: each carried by many records, neither a rare variant
+  of the other) are different names, not a typo. Batch resolution attaches name frequencies
+  to each record (``given_full_freq`` / ``surname_freq``); without them (online scoring of
+  one pair) only the spelling rules apply.
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rapidfuzz.distance import Hamming, JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, Hamming, JaroWinkler, Levenshtein
 
 __all__ = [
     "TWIN_GIVEN_NAME_JW",
@@ -32,6 +41,10 @@ __all__ = [
     "corroborated",
     "dob_conflict",
     "dobs_compatible",
+    "both_established",
+    "distinct_names",
+    "names_agree",
+    "suffix_unconfirmed",
     "given_name_conflict",
     "names_differ",
     "hard_conflict",
@@ -43,6 +56,29 @@ __all__ = [
 ]
 
 TWIN_GIVEN_NAME_JW = 0.9
+# A spelling is an "established name" when at least NAME_MIN_RECORDS records carry it and the
+# rarer of two spellings is carried by at least NAME_MIN_RATIO times the records of the
+# commoner. One particular keyboard typo of a name reaches about 1% of that name's records (a
+# deletion or transposition inside a 4-letter name); real names one letter apart are far more
+# balanced (wei / lei about 1 : 20 among Chinese given names of the generated population).
+NAME_MIN_RECORDS = 3
+NAME_MIN_RATIO = 0.025
+
+
+def both_established(nx: int | None, ny: int | None) -> bool:
+    """Two spellings carried by ``nx`` / ``ny`` records are both established names: neither is
+    rare, neither is a rare variant of the other. ``False`` when the frequencies are unknown."""
+    if not nx or not ny:
+        return False
+    lo, hi = (nx, ny) if nx <= ny else (ny, nx)
+    return lo >= NAME_MIN_RECORDS and lo >= NAME_MIN_RATIO * hi
+
+
+def distinct_names(x: str | None, y: str | None, nx: int | None, ny: int | None) -> bool:
+    """``x`` and ``y`` are different spellings that are both established names (given the
+    number of records ``nx`` / ``ny`` carrying each), so a one-letter difference is a
+    different name, not a typo. ``False`` when the frequencies are unknown."""
+    return bool(x and y and x != y and both_established(nx, ny))
 
 
 def valid_id(rec: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -71,7 +107,7 @@ def given_names_differ(ga: str | None, gb: str | None) -> bool:
         return False
     if ga.startswith(gb) or gb.startswith(ga):
         return False
-    if Levenshtein.distance(ga, gb) <= 1:
+    if OSA.distance(ga, gb) <= 1:  # one edit or two adjacent letters swapped
         return False
     return JaroWinkler.similarity(ga, gb) < TWIN_GIVEN_NAME_JW or Levenshtein.distance(ga, gb) >= 3
 
@@ -90,11 +126,22 @@ def ids_corroborate(na: str | None, nb: str | None) -> bool:
 def names_differ(
     ga: str | None, gfa: str | None, sa: str | None,
     gb: str | None, gfb: str | None, sb: str | None,
+    na: int | None = None, nb: int | None = None,
 ) -> bool:
-    """Given names clearly different and not explained by a given/surname swap."""
-    if not (given_names_differ(ga, gb) and given_names_differ(gfa, gfb)):
+    """Given names clearly different (or two established names, given the carrier counts
+    ``na`` / ``nb`` of ``gfa`` / ``gfb``) and not explained by a given/surname swap."""
+    spelled = given_names_differ(ga, gb) and given_names_differ(gfa, gfb)
+    if not (spelled or distinct_names(gfa, gfb, na, nb)):
         return False
-    return not ((gfa and gfa == sb) or (gfb and gfb == sa))
+    # a name-order swap moves both parts: "Thomas Tholmas" is not "John Thomas" swapped
+    return not (_swapped(gfa, sb, sa, gfb) or _swapped(gfb, sa, sb, gfa))
+
+
+def _swapped(given: str | None, other_surname: str | None, surname: str | None,
+             other_given: str | None) -> bool:
+    if not (given and surname and other_surname and other_given and given == other_surname):
+        return False
+    return OSA.distance(surname, other_given) <= 1
 
 
 def twin_names_conflict(
@@ -109,10 +156,11 @@ def twin_names_conflict(
 def given_name_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Clearly different given names and no corroborating national ID (spouses, siblings,
     parent/child sharing address and phone)."""
-    return twin_names_conflict(
-        a.get("given"), a.get("given_full"), a.get("surname"), a.get("nid"),
-        b.get("given"), b.get("given_full"), b.get("surname"), b.get("nid"),
-    )
+    return names_differ(
+        a.get("given"), a.get("given_full"), a.get("surname"),
+        b.get("given"), b.get("given_full"), b.get("surname"),
+        a.get("given_full_freq"), b.get("given_full_freq"),
+    ) and not ids_corroborate(a.get("nid"), b.get("nid"))
 
 
 def is_twin_like(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -123,7 +171,10 @@ def is_twin_like(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         and a.get("dob")
         and a.get("surname") == b.get("surname")
         and a.get("dob") == b.get("dob")
-        and twin_given_names_differ(a.get("given_full"), b.get("given_full"))
+        and twin_given_names_differ(
+            a.get("given_full"), b.get("given_full"),
+            a.get("given_full_freq"), b.get("given_full_freq"),
+        )
         and not ids_corroborate(a.get("nid"), b.get("nid"))
     )
 
@@ -165,24 +216,82 @@ def corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     if ids_corroborate(a.get("nid"), b.get("nid")):
         return True
     pa, pb = a.get("phone"), b.get("phone")
-    return bool(pa and pa == pb)
+    return bool(pa and pa == pb) and names_agree(a, b)
+
+
+def _same_or_typo(x: str | None, y: str | None, nx: int | None, ny: int | None) -> bool:
+    if not x or not y:
+        return False
+    if x == y:
+        return True
+    close = Levenshtein.distance(x, y) <= 1 or (
+        len(x) == len(y) and Hamming.distance(x, y) == 2 and sorted(x) == sorted(y)
+    )
+    return close and not distinct_names(x, y, nx, ny)
+
+
+def names_agree(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Surname and full given name equal or a typo apart (not two established names), and the
+    same generational suffix: the names of one person, not of a spouse, sibling or parent
+    sharing the phone or address."""
+    return (
+        _same_or_typo(a.get("surname"), b.get("surname"),
+                      a.get("surname_freq"), b.get("surname_freq"))
+        and _same_or_typo(a.get("given_full"), b.get("given_full"),
+                          a.get("given_full_freq"), b.get("given_full_freq"))
+        and a.get("suffix") == b.get("suffix")
+    )
+
+
+def suffix_unconfirmed(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Exactly one record has a generational suffix, or neither has one but either shares its
+    phone or address with a suffix holder (``generational_household``, set by batch
+    resolution: furnishers drop suffixes), and neither the very same birth date (or its
+    day/month swap) nor a national ID confirms the link: the other record may be the father
+    or son (same name, address and phone; birth years one digit apart are common)."""
+    sa, sb = a.get("suffix"), b.get("suffix")
+    if sa and sb:
+        return False
+    if not sa and not sb and not (
+        a.get("generational_household") or b.get("generational_household")
+    ):
+        return False
+    da, db = a.get("dob"), b.get("dob")
+    if da and db and (da == db or da == db[:4] + db[6:8] + db[4:6]):
+        return False
+    return not ids_corroborate(a.get("nid"), b.get("nid"))
+
+
+def _house_numbers(tokens: Any) -> set:
+    return {t for t in tokens or () if t.isdigit()}
 
 
 def common_name_corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """For very common names, name + birth date is not enough: also require the national ID
-    (same / one edit), the phone, or the address (token Jaccard >= 0.5) to agree."""
+    (same / one edit), the phone, or the address (token Jaccard >= 0.5 *and* the same house
+    numbers: two flats on one road of one district share all other tokens; and the same
+    postcode when both have one) to agree."""
     if ids_corroborate(a.get("nid"), b.get("nid")):
         return True
     pa, pb = a.get("phone"), b.get("phone")
     if pa and pa == pb:
         return True
     ta, tb = set(a.get("addr_tokens") or ()), set(b.get("addr_tokens") or ())
+    if _house_numbers(ta) != _house_numbers(tb):
+        return False
+    qa, qb = a.get("postcode"), b.get("postcode")
+    if qa and qb and qa != qb:
+        return False
     return bool(ta and tb and 2 * len(ta & tb) >= len(ta | tb))
 
 
-def twin_given_names_differ(gfa: str | None, gfb: str | None) -> bool:
+def twin_given_names_differ(
+    gfa: str | None, gfb: str | None, na: int | None = None, nb: int | None = None
+) -> bool:
     """Stricter test used when surname and birth date coincide (twins): any difference
-    beyond one typo counts (pinyin twins often share a syllable: weiping / weifang)."""
+    beyond one typo (one edit or two adjacent letters swapped) counts (pinyin twins often
+    share a syllable: weiping / weifang), and so does one letter between two established
+    names (mary / mark, wei / lei)."""
     if not gfa or not gfb or gfa.startswith(gfb) or gfb.startswith(gfa):
         return False
-    return Levenshtein.distance(gfa, gfb) >= 2
+    return OSA.distance(gfa, gfb) >= 2 or distinct_names(gfa, gfb, na, nb)

@@ -42,6 +42,7 @@ from .guards import (
     given_name_conflict,
     hard_conflict,
     is_twin_like,
+    suffix_unconfirmed,
 )
 
 __all__ = [
@@ -262,6 +263,8 @@ class IdentityModel:
                 return "review", "given_name_conflict"
             if not corroborated(a, b):
                 return "review", "insufficient_evidence"
+            if suffix_unconfirmed(a, b):
+                return "review", "generational_suffix_unconfirmed"
             return "match", None
         if p >= self.thresholds.review:
             return "review", None

@@ -282,20 +282,28 @@ _CN_ROADS = ["建国", "人民", "解放", "中山", "长江", "和平", "科技
 _PLACEHOLDER_IDS = ["000-00-0000", "N/A", "123-45-6789", "111-11-1111", "999999999", "unknown"]
 
 
-def _ssn(rng: random.Random) -> str:
+def _ssn(rng: random.Random, issued: set[str]) -> str:
+    # a national ID is issued to one person only: redraw on a collision
     while True:
         area = rng.randint(1, 899)
-        if area != 666:
-            break
-    return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+        if area == 666:
+            continue
+        ssn = f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+        if ssn not in issued:
+            issued.add(ssn)
+            return ssn
 
 
-def _cn_ric(rng: random.Random, area: str, dob: str, sex: str) -> str:
+def _cn_ric(rng: random.Random, area: str, dob: str, sex: str, issued: set[str]) -> str:
     from stdnum.cn import ric
 
-    seq = rng.randint(0, 499) * 2 + (1 if sex == "m" else 0)
-    body = f"{area}{dob}{seq:03d}"
-    return body + ric.calc_check_digit(body + "0")
+    while True:  # unique per person (twins share area and birth date, not the sequence)
+        seq = rng.randint(0, 499) * 2 + (1 if sex == "m" else 0)
+        body = f"{area}{dob}{seq:03d}"
+        nid = body + ric.calc_check_digit(body + "0")
+        if nid not in issued:
+            issued.add(nid)
+            return nid
 
 
 def _typo(rng: random.Random, s: str) -> str:
@@ -346,7 +354,7 @@ def _cn_address(rng: random.Random) -> tuple[str, str, str]:
     )
 
 
-def _subject(rng: random.Random, sid: int) -> dict:
+def _subject(rng: random.Random, sid: int, issued: set[str]) -> dict:
     cn = rng.random() < 0.3
     sex = rng.choice("mf")
     dob = _dob(rng)
@@ -355,7 +363,7 @@ def _subject(rng: random.Random, sid: int) -> dict:
         n_given = 1 if rng.random() < 0.4 else 2
         given = [_weighted(rng, _CN_GIVEN_CHARS) for _ in range(n_given)]
         addr, area, post = _cn_address(rng)
-        nid = _cn_ric(rng, area, dob, sex)
+        nid = _cn_ric(rng, area, dob, sex, issued)
         phone = f"1{rng.choice('3578')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
         return {
             "sid": sid,
@@ -386,13 +394,13 @@ def _subject(rng: random.Random, sid: int) -> dict:
         "addr": addr,
         "city": city,
         "post": post,
-        "nid": _ssn(rng),
+        "nid": _ssn(rng, issued),
         "phone": phone,
         "suffix": None,
     }
 
 
-def _related(rng: random.Random, base: dict, sid: int, kind: str) -> dict:
+def _related(rng: random.Random, base: dict, sid: int, kind: str, issued: set[str]) -> dict:
     """A twin / father-son / spouse sharing base's household."""
     s = dict(base)
     s["sid"] = sid
@@ -426,9 +434,9 @@ def _related(rng: random.Random, base: dict, sid: int, kind: str) -> dict:
             base["phone"] if rng.random() < 0.5 else s["phone"][:-4] + str(rng.randint(1000, 9999))
         )
     if base["cn"]:
-        s["nid"] = _cn_ric(rng, base["area"], s["dob"], s["sex"])
+        s["nid"] = _cn_ric(rng, base["area"], s["dob"], s["sex"], issued)
     else:
-        s["nid"] = _ssn(rng)
+        s["nid"] = _ssn(rng, issued)
     return s
 
 
@@ -575,16 +583,17 @@ def generate_population(
     rng = random.Random(seed)
     n_subjects = max(1, int(n_records / records_per_subject))
     subjects: list[dict] = []
+    issued: set[str] = set()
     while len(subjects) < n_subjects:
-        s = _subject(rng, len(subjects))
+        s = _subject(rng, len(subjects), issued)
         subjects.append(s)
         r = rng.random()
         if len(subjects) < n_subjects and r < twin_rate:
-            subjects.append(_related(rng, s, len(subjects), "twin"))
+            subjects.append(_related(rng, s, len(subjects), "twin", issued))
         elif len(subjects) < n_subjects and r < twin_rate + junior_rate and not s["cn"]:
-            subjects.append(_related(rng, s, len(subjects), "junior"))
+            subjects.append(_related(rng, s, len(subjects), "junior", issued))
         elif len(subjects) < n_subjects and r < twin_rate + junior_rate + household_rate:
-            subjects.append(_related(rng, s, len(subjects), "household"))
+            subjects.append(_related(rng, s, len(subjects), "household", issued))
     cols = [
         "record_id",
         "true_id",
