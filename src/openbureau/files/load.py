@@ -8,14 +8,13 @@ left untouched.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from openbureau.db import in_values, is_postgres, list_param
+from openbureau.db import copy_into, in_values, is_postgres, list_param, sqlite_rows
 from openbureau.files.tables import tradelines
 
 # Every column but the surrogate id, in table order.
@@ -67,38 +66,19 @@ def upsert_tradelines(session: Session, staged: pl.DataFrame) -> int:
         return _upsert_sqlite(connection, staged)
     connection.execute(text(_stage_ddl(connection.dialect)))
     connection.execute(text(f"DELETE FROM {_STAGE}"))
-    _copy_postgres(connection, staged)
+    copy_into(connection, _STAGE, staged)
     return connection.execute(text(_merge_sql())).rowcount
-
-
-def _copy_postgres(connection, staged: pl.DataFrame) -> None:
-    buffer = io.BytesIO()
-    staged.write_csv(
-        buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"
-    )
-    raw = connection.connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(
-            f"COPY {_STAGE} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-        ) as copy,
-    ):
-        copy.write(buffer.getvalue())
 
 
 def _upsert_sqlite(connection, staged: pl.DataFrame) -> int:
     """SQLite has no COPY; one executemany of the upsert itself is its bulk path."""
-    as_text = staged.with_columns(
-        pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
-        pl.col("loaded_at").dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
-    )
     raw = connection.connection.driver_connection
     placeholders = ", ".join("?" for _ in COLUMNS)
     before = raw.total_changes
     raw.executemany(
         f"INSERT INTO tradelines ({', '.join(COLUMNS)}) VALUES ({placeholders}) "
         + _conflict_clause(),
-        as_text.rows(),
+        sqlite_rows(staged),
     )
     return raw.total_changes - before
 
