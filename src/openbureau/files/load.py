@@ -87,10 +87,13 @@ def known_account_subjects(
     session: Session, member_id: int, account_refs: list[str]
 ) -> pl.DataFrame:
     """(account_ref, identity_hash) pairs this member reported before, with their one subject."""
+    # Distinct before the join: an account has one row per month but rarely more than one
+    # (identity, subject) pair, so subjects is probed once per account, not once per month.
     sql = (
-        "SELECT DISTINCT t.account_ref, t.identity_hash, COALESCE(s.merged_into, s.id) "
-        "FROM tradelines t JOIN subjects s ON s.id = t.subject_id "
-        f"WHERE t.member_id = :member AND {in_values(session, 't.account_ref', 'refs')}"
+        "SELECT k.account_ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
+        "SELECT DISTINCT account_ref, identity_hash, subject_id FROM tradelines "
+        f"WHERE member_id = :member AND {in_values(session, 'account_ref', 'refs')}"
+        ") k JOIN subjects s ON s.id = k.subject_id"
     )
     rows = session.execute(
         text(sql), {"member": member_id, "refs": list_param(session, account_refs)}
@@ -99,6 +102,6 @@ def known_account_subjects(
         rows,
         schema={"account_ref": pl.Utf8, "identity_hash": pl.Utf8, "subject_id": pl.Int64},
         orient="row",
-    )
+    ).unique()
     # A pair seen with two subjects (after a split) is resolved afresh, never guessed.
     return frame.filter(pl.len().over(["account_ref", "identity_hash"]) == 1)
