@@ -351,9 +351,12 @@ def validate_chunk(
         _national_id_valid(frame["_national_id"], frame["national_id_type"]).alias("_id_valid")
     )
     rules = _rules(today)
-    flags = frame.select(
+    violated = [r.violated.fill_null(False) for r in rules]
+    frame = frame.with_columns(pl.any_horizontal(violated).alias("_bad"))
+    # Messages are built only for the few rows that break a rule, not for every row.
+    flags = frame.filter(pl.col("_bad")).select(
         pl.col("record_no"),
-        *[r.violated.fill_null(False).alias(f"v{i}") for i, r in enumerate(rules)],
+        *[v.alias(f"v{i}") for i, v in enumerate(violated)],
         *[r.message.alias(f"m{i}") for i, r in enumerate(rules)],
     )
     errors = pl.concat(
@@ -368,8 +371,7 @@ def validate_chunk(
         ],
         how="vertical",
     ).cast(ERROR_SCHEMA)
-    bad = errors["record_no"].unique()
-    good = frame.filter(~pl.col("record_no").is_in(bad.implode()))
+    good = frame.filter(~pl.col("_bad"))
     typed = good.select(
         pl.col("record_no"),
         *[
