@@ -83,14 +83,17 @@ def copy_into(connection, table_name: str, frame: pl.DataFrame) -> None:
     one by one; bytea columns travel as hex (`\\x...`).
     """
     as_csv = frame.with_columns(
-        pl.concat_str(pl.lit("\\x"), pl.col(name).bin.encode("hex")).alias(name)
-        for name, dtype in frame.schema.items()
-        if dtype == pl.Binary
+        *(
+            pl.concat_str(pl.lit("\\x"), pl.col(name).bin.encode("hex")).alias(name)
+            for name, dtype in frame.schema.items()
+            if dtype == pl.Binary
+        ),
+        # Formatted here rather than by write_csv's datetime_format, which costs ~2 us a row
+        # even for a constant column such as loaded_at.
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.f%z"),
     )
     buffer = io.BytesIO()
-    as_csv.write_csv(
-        buffer, include_header=False, null_value="\\N", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"
-    )
+    as_csv.write_csv(buffer, include_header=False, null_value="\\N")
     columns = ", ".join(frame.columns)
     raw = connection.connection.driver_connection
     with (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from openbureau.db import copy_into, in_values, is_postgres, list_param, sqlite_rows
@@ -23,11 +23,15 @@ KEY = ("member_id", "account_ref", "period")
 # A stored row is rewritten only when something a report shows has changed.
 COMPARED = tuple(c for c in COLUMNS if c not in KEY and c not in ("submission_id", "loaded_at"))
 
+# Set once per submission, so they are bound to the merge rather than copied with each row.
+CONSTANT = ("member_id", "submission_id", "loaded_at")
+PER_ROW = tuple(c for c in COLUMNS if c not in CONSTANT)
+
 _STAGE = "tradeline_stage"
 
 
 def _stage_ddl(dialect) -> str:
-    columns = ", ".join(f"{c} {tradelines.c[c].type.compile(dialect=dialect)}" for c in COLUMNS)
+    columns = ", ".join(f"{c} {tradelines.c[c].type.compile(dialect=dialect)}" for c in PER_ROW)
     return f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} ({columns}) ON COMMIT DROP"
 
 
@@ -38,36 +42,40 @@ def _conflict_clause() -> str:
 
 
 def _merge_sql() -> str:
-    cols = ", ".join(COLUMNS)
+    selected = ", ".join(f":{c}" if c in CONSTANT else c for c in COLUMNS)
     return (
-        f"INSERT INTO tradelines ({cols}) SELECT {cols} FROM {_STAGE} WHERE true "
-        + _conflict_clause()
+        f"INSERT INTO tradelines ({', '.join(COLUMNS)}) SELECT {selected} FROM {_STAGE} "
+        "WHERE true " + _conflict_clause()
     )
 
 
-def stage_frame(
-    records: pl.DataFrame, member_id: int, submission_id: int, now: datetime
-) -> pl.DataFrame:
-    """Resolved records as tradeline rows, columns in table order."""
-    return records.with_columns(
-        pl.lit(member_id, pl.Int32).alias("member_id"),
-        pl.lit(submission_id, pl.Int32).alias("submission_id"),
-        pl.col("subject_id").cast(pl.Int64),
-        pl.lit(now).alias("loaded_at"),
-    ).select(COLUMNS)
-
-
-def upsert_tradelines(session: Session, staged: pl.DataFrame) -> int:
-    """Merges staged rows into tradelines; returns how many rows were inserted or replaced."""
-    if staged.is_empty():
+def upsert_tradelines(
+    session: Session, records: pl.DataFrame, member_id: int, submission_id: int, now: datetime
+) -> int:
+    """Merges resolved records into tradelines; returns how many rows were inserted or replaced."""
+    if records.is_empty():
         return 0
+    per_row = records.with_columns(pl.col("subject_id").cast(pl.Int64)).select(PER_ROW)
     connection = session.connection()
     if not is_postgres(connection.engine):
-        return _upsert_sqlite(connection, staged)
+        return _upsert_sqlite(
+            connection,
+            per_row.with_columns(
+                pl.lit(member_id).alias("member_id"),
+                pl.lit(submission_id).alias("submission_id"),
+                pl.lit(now).alias("loaded_at"),
+            ).select(COLUMNS),
+        )
     connection.execute(text(_stage_ddl(connection.dialect)))
     connection.execute(text(f"DELETE FROM {_STAGE}"))
-    copy_into(connection, _STAGE, staged)
-    return connection.execute(text(_merge_sql())).rowcount
+    copy_into(connection, _STAGE, per_row)
+    merge = text(_merge_sql()).bindparams(
+        bindparam("member_id", type_=tradelines.c.member_id.type),
+        bindparam("submission_id", type_=tradelines.c.submission_id.type),
+        bindparam("loaded_at", type_=tradelines.c.loaded_at.type),
+    )
+    values = {"member_id": member_id, "submission_id": submission_id, "loaded_at": now}
+    return connection.execute(merge, values).rowcount
 
 
 def _upsert_sqlite(connection, staged: pl.DataFrame) -> int:
