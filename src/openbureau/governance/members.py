@@ -77,15 +77,11 @@ def add_member(session: Session, code: str, name: str, roles: list[Role], actor:
     role_text = ",".join(sorted({r.value for r in roles}))
     try:
         with session.begin_nested():
-            member_id = (
-                session.connection()
-                .execute(
-                    members.insert()
-                    .values(code=code, name=name, roles=role_text, created_at=datetime.now(UTC))
-                    .returning(members.c.id)
-                )
-                .scalar_one()
-            )
+            member_id = session.connection().execute(
+                members.insert()
+                .values(code=code, name=name, roles=role_text, created_at=datetime.now(UTC))
+                .returning(members.c.id)
+            ).scalar_one()
     except IntegrityError as exc:
         raise MemberError(f"member {code!r} already exists") from exc
     append_event(session, actor, "member.add", {"member": code, "roles": role_text})
@@ -112,35 +108,27 @@ def issue_key(session: Session, member_code: str, actor: str, label: str = "") -
     member = get_member(session, member_code)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    key_id = (
-        session.connection()
-        .execute(
-            api_keys.insert()
-            .values(
-                member_id=member.id,
-                prefix=prefix,
-                key_hash=_hash_secret(secret),
-                label=label,
-                created_at=datetime.now(UTC),
-            )
-            .returning(api_keys.c.id)
+    key_id = session.connection().execute(
+        api_keys.insert()
+        .values(
+            member_id=member.id,
+            prefix=prefix,
+            key_hash=_hash_secret(secret),
+            label=label,
+            created_at=datetime.now(UTC),
         )
-        .scalar_one()
-    )
+        .returning(api_keys.c.id)
+    ).scalar_one()
     append_event(session, actor, "key.issue", {"member": member_code, "key_id": key_id})
     return IssuedKey(key_id, member_code, prefix, f"ob_{prefix}_{secret}")
 
 
 def revoke_key(session: Session, key_id: int, actor: str) -> None:
-    done = (
-        session.connection()
-        .execute(
-            update(api_keys)
-            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
-        .rowcount
-    )
+    done = session.connection().execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    ).rowcount
     if not done:
         raise MemberError(f"no active key with id {key_id}")
     append_event(session, actor, "key.revoke", {"key_id": key_id})

@@ -68,7 +68,7 @@ def candidate_pairs(
         select k._rid, k.key from ob_keys_view k
         join (select key from ob_keys_view group by key
               having count(*) between 2 and {int(max_block_size)}) g using (key)
-        """,
+        """
     )
     src_join = ""
     if sources is not None:
@@ -85,7 +85,7 @@ def candidate_pairs(
         select distinct '0' as match_key, a._rid as join_key_l, b._rid as join_key_r
         from ob_keys a join ob_keys b on a.key = b.key and a._rid < b._rid
         {src_join}
-        """,
+        """
     )
     return con.execute("select count(*) from ob_blocked_pairs").fetchall()[0][0]
 
@@ -97,17 +97,8 @@ def _run(con: Any, sql: str) -> list:
 class _Clusters:
     """Union-find with per-cluster guard state."""
 
-    def __init__(
-        self,
-        n: int,
-        valid_ids: list,
-        suffixes: list,
-        names: list,
-        dobs: list,
-        nids: list,
-        max_size: int,
-        household: bool = True,
-    ) -> None:
+    def __init__(self, n: int, valid_ids: list, suffixes: list, names: list,
+                 dobs: list, nids: list, max_size: int, household: bool = True) -> None:
         self.household = household
         self.dobs: list[set | None] = [({d} if d else None) for d in dobs]
         self.nids: list[set | None] = [({x} if x else None) for x in nids]
@@ -214,10 +205,8 @@ def resolve(
 
     t0 = time.perf_counter()
     stats: dict[str, Any] = {}
-    norm = (
-        records
-        if normalized
-        else normalize_records(records, default_region=default_region, dayfirst=dayfirst)
+    norm = records if normalized else normalize_records(
+        records, default_region=default_region, dayfirst=dayfirst
     )
     missing = [c for c in NORMALIZED_COLUMNS if c not in norm.columns]
     if missing:
@@ -264,54 +253,36 @@ def resolve(
         )
     else:
         edges = pl.DataFrame(
-            schema={
-                "_rid_l": pl.UInt32,
-                "_rid_r": pl.UInt32,
-                "match_weight": pl.Float64,
-                "match_probability": pl.Float64,
-            }
+            schema={"_rid_l": pl.UInt32, "_rid_r": pl.UInt32, "match_weight": pl.Float64,
+                    "match_probability": pl.Float64}
         )
     stats["predict_s"] = time.perf_counter() - t
     stats["scored_edges"] = edges.height
 
     t = time.perf_counter()
     n = norm.height
-    valid = (
-        norm.select(
-            pl.when(
-                pl.col("nid_valid").fill_null(False)
-                & pl.col("nid_type").is_in(["cn_ric", "us_ssn"])
-            )
-            .then(pl.concat_str(["nid_type", "nid"], separator=":"))
-            .otherwise(None)
-        )
-        .to_series()
-        .to_list()
-    )
+    valid = norm.select(
+        pl.when(pl.col("nid_valid").fill_null(False)
+                & pl.col("nid_type").is_in(["cn_ric", "us_ssn"]))
+        .then(pl.concat_str(["nid_type", "nid"], separator=":"))
+        .otherwise(None)
+    ).to_series().to_list()
     suffixes = norm.get_column("suffix").to_list()
     names = [
         (g, gf, s) if g else None
         for g, gf, s in norm.select("given", "given_full", "surname").iter_rows()
     ]
-    recs = norm.select("dob", "nid", "phone", "given_full", "surname", "addr_tokens").to_dicts()
+    recs = norm.select(
+        "dob", "nid", "phone", "given_full", "surname", "addr_tokens"
+    ).to_dicts()
     # very common full names: carried by people born in >= common_name_years distinct years
-    common = (
-        norm.select(
-            (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
-            & pl.col("name_key").is_not_null()
-        )
-        .to_series()
-        .to_list()
-    )
+    common = norm.select(
+        (pl.col("dob_year").n_unique().over("name_key") >= common_name_years)
+        & pl.col("name_key").is_not_null()
+    ).to_series().to_list()
     cl = _Clusters(
-        n,
-        valid,
-        suffixes,
-        names,
-        norm.get_column("dob").to_list(),
-        norm.get_column("nid").to_list(),
-        max_cluster_size,
-        household_guards,
+        n, valid, suffixes, names, norm.get_column("dob").to_list(),
+        norm.get_column("nid").to_list(), max_cluster_size, household_guards,
     )
     review: list[tuple[int, int, float, float, str]] = []
     ls = edges.get_column("_rid_l").to_list()
@@ -352,24 +323,17 @@ def resolve(
     cluster_id = rid.gather(out.get_column("_first"))
     review_df = pl.DataFrame(
         review,
-        schema={
-            "_l": pl.UInt32,
-            "_r": pl.UInt32,
-            "match_weight": pl.Float64,
-            "match_probability": pl.Float64,
-            "reason": pl.String,
-        },
+        schema={"_l": pl.UInt32, "_r": pl.UInt32, "match_weight": pl.Float64,
+                "match_probability": pl.Float64, "reason": pl.String},
         orient="row",
     )
-    review_pairs = pl.DataFrame(
-        {
-            "record_id_l": rid.gather(review_df.get_column("_l")),
-            "record_id_r": rid.gather(review_df.get_column("_r")),
-            "match_weight": review_df.get_column("match_weight"),
-            "match_probability": review_df.get_column("match_probability"),
-            "reason": review_df.get_column("reason"),
-        }
-    )
+    review_pairs = pl.DataFrame({
+        "record_id_l": rid.gather(review_df.get_column("_l")),
+        "record_id_r": rid.gather(review_df.get_column("_r")),
+        "match_weight": review_df.get_column("match_weight"),
+        "match_probability": review_df.get_column("match_probability"),
+        "reason": review_df.get_column("reason"),
+    })
     first_arr = out.get_column("_first").to_list()
     flagged_rows: list[tuple[int, str]] = []
     cap_hit = out.filter(pl.col("cluster_size") >= max_cluster_size).get_column("_first").unique()
@@ -378,24 +342,19 @@ def resolve(
     for a, b, reason in guard_hits.select("_l", "_r", "reason").iter_rows():
         flagged_rows.append((first_arr[a], reason))
         flagged_rows.append((first_arr[b], reason))
-    flagged = pl.DataFrame(
-        flagged_rows, schema={"_first": pl.UInt32, "reason": pl.String}, orient="row"
-    ).unique()
-    flagged_clusters = pl.DataFrame(
-        {
-            "cluster_id": rid.gather(flagged.get_column("_first")),
-            "reason": flagged.get_column("reason"),
-        }
-    )
+    flagged = pl.DataFrame(flagged_rows, schema={"_first": pl.UInt32, "reason": pl.String},
+                           orient="row").unique()
+    flagged_clusters = pl.DataFrame({
+        "cluster_id": rid.gather(flagged.get_column("_first")),
+        "reason": flagged.get_column("reason"),
+    })
     flagged_set = set(flagged.get_column("_first").to_list())
-    clusters = pl.DataFrame(
-        {
-            "record_id": rid,
-            "cluster_id": cluster_id,
-            "cluster_size": out.get_column("cluster_size"),
-            "flagged": [f in flagged_set for f in first_arr],
-        }
-    )
+    clusters = pl.DataFrame({
+        "record_id": rid,
+        "cluster_id": cluster_id,
+        "cluster_size": out.get_column("cluster_size"),
+        "flagged": [f in flagged_set for f in first_arr],
+    })
     stats["total_s"] = time.perf_counter() - t0
     stats["clusters"] = first.height
     con.close()

@@ -108,8 +108,7 @@ def blocking_keys_frame(df: pl.DataFrame, id_column: str = "record_id") -> pl.Da
         "nd": (key.fill_null(empty) != "") & (dob.fill_null(empty) != ""),
         "ph": pl.col("phone").fill_null(empty) != "",
         "dp": (dob.fill_null(empty) != "") & (post.fill_null(empty) != ""),
-        "ap": (post.fill_null(empty) != "")
-        & (anchor.fill_null(empty) != "")
+        "ap": (post.fill_null(empty) != "") & (anchor.fill_null(empty) != "")
         & (sur.fill_null(empty) != ""),
         "nk": (key.fill_null(empty) != "") & (post.fill_null(empty) != ""),
     }

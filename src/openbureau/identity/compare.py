@@ -132,12 +132,8 @@ GIVEN_NAME = Comparison(
     "given_name",
     ("given", "given_full", "surname"),
     (
-        Level(
-            "null",
-            _null2("given"),
-            lambda a, b: _missing(a["given"]) or _missing(b["given"]),
-            is_null=True,
-        ),
+        Level("null", _null2("given"), lambda a, b: _missing(a["given"]) or _missing(b["given"]),
+              is_null=True),
         Level(
             "exact",
             '"given_l" = "given_r" OR "given_full_l" = "given_full_r"',
@@ -148,16 +144,10 @@ GIVEN_NAME = Comparison(
             '"given_full_l" = "surname_r" OR "surname_l" = "given_full_r"',
             lambda a, b: _eq(a["given_full"], b["surname"]) or _eq(a["surname"], b["given_full"]),
         ),
-        Level(
-            "jw_0.92",
-            _jw_sql("given_full", 0.92),
-            lambda a, b: _jw(a["given_full"], b["given_full"]) >= 0.92,
-        ),
-        Level(
-            "jw_0.80",
-            _jw_sql("given_full", 0.8),
-            lambda a, b: _jw(a["given_full"], b["given_full"]) >= 0.8,
-        ),
+        Level("jw_0.92", _jw_sql("given_full", 0.92),
+              lambda a, b: _jw(a["given_full"], b["given_full"]) >= 0.92),
+        Level("jw_0.80", _jw_sql("given_full", 0.8),
+              lambda a, b: _jw(a["given_full"], b["given_full"]) >= 0.8),
         Level("else", "ELSE", lambda a, b: True),
     ),
 )
@@ -166,55 +156,39 @@ SURNAME = Comparison(
     "surname",
     ("surname", "given_full"),
     (
-        Level(
-            "null",
-            _null2("surname"),
-            lambda a, b: _missing(a["surname"]) or _missing(b["surname"]),
-            is_null=True,
-        ),
+        Level("null", _null2("surname"),
+              lambda a, b: _missing(a["surname"]) or _missing(b["surname"]), is_null=True),
         Level("exact", '"surname_l" = "surname_r"', lambda a, b: _eq(a["surname"], b["surname"])),
         Level(
             "swapped_with_given",
             '"surname_l" = "given_full_r" OR "given_full_l" = "surname_r"',
             lambda a, b: _eq(a["surname"], b["given_full"]) or _eq(a["given_full"], b["surname"]),
         ),
-        Level(
-            "jw_0.92",
-            _jw_sql("surname", 0.92),
-            lambda a, b: _jw(a["surname"], b["surname"]) >= 0.92,
-        ),
-        Level(
-            "jw_0.80", _jw_sql("surname", 0.8), lambda a, b: _jw(a["surname"], b["surname"]) >= 0.8
-        ),
+        Level("jw_0.92", _jw_sql("surname", 0.92),
+              lambda a, b: _jw(a["surname"], b["surname"]) >= 0.92),
+        Level("jw_0.80", _jw_sql("surname", 0.8),
+              lambda a, b: _jw(a["surname"], b["surname"]) >= 0.8),
         Level("else", "ELSE", lambda a, b: True),
     ),
 )
 
-_DOB_SWAP_SQL = '"dob_l" = substr("dob_r", 1, 4) || substr("dob_r", 7, 2) || substr("dob_r", 5, 2)'
+_DOB_SWAP_SQL = (
+    '"dob_l" = substr("dob_r", 1, 4) || substr("dob_r", 7, 2) || substr("dob_r", 5, 2)'
+)
 
 DOB = Comparison(
     "dob",
     ("dob", "dob_year"),
     (
-        Level(
-            "null",
-            _null2("dob"),
-            lambda a, b: _missing(a["dob"]) or _missing(b["dob"]),
-            is_null=True,
-        ),
+        Level("null", _null2("dob"), lambda a, b: _missing(a["dob"]) or _missing(b["dob"]),
+              is_null=True),
         Level("exact", '"dob_l" = "dob_r"', lambda a, b: a["dob"] == b["dob"]),
         Level("swapped_day_month", _DOB_SWAP_SQL, lambda a, b: a["dob"] == _swap_dm(b["dob"])),
         Level("one_digit", _one_edit_sql("dob"), lambda a, b: _one_edit(a["dob"], b["dob"])),
-        Level(
-            "two_digits",
-            'levenshtein("dob_l", "dob_r") <= 2',
-            lambda a, b: _lev(a["dob"], b["dob"]) <= 2,
-        ),
-        Level(
-            "year_within_2",
-            'abs("dob_year_l" - "dob_year_r") <= 2',
-            lambda a, b: abs(a["dob_year"] - b["dob_year"]) <= 2,
-        ),
+        Level("two_digits", 'levenshtein("dob_l", "dob_r") <= 2',
+              lambda a, b: _lev(a["dob"], b["dob"]) <= 2),
+        Level("year_within_2", 'abs("dob_year_l" - "dob_year_r") <= 2',
+              lambda a, b: abs(a["dob_year"] - b["dob_year"]) <= 2),
         Level("else", "ELSE", lambda a, b: True),
     ),
 )
@@ -231,21 +205,22 @@ NATIONAL_ID = Comparison(
         ),
         Level("exact", '"nid_l" = "nid_r"', lambda a, b: a["nid"] == b["nid"]),
         Level("one_edit", _one_edit_sql("nid"), lambda a, b: _one_edit(a["nid"], b["nid"])),
-        Level(
-            "two_edits",
-            'levenshtein("nid_l", "nid_r") <= 2',
-            lambda a, b: _lev(a["nid"], b["nid"]) <= 2,
-        ),
+        Level("two_edits", 'levenshtein("nid_l", "nid_r") <= 2',
+              lambda a, b: _lev(a["nid"], b["nid"]) <= 2),
         Level("else", "ELSE", lambda a, b: True),
     ),
 )
 
-_ADDR_INTER_SQL = 'len(list_filter("addr_tokens_l", lambda x: list_contains("addr_tokens_r", x)))'
+_ADDR_INTER_SQL = (
+    'len(list_filter("addr_tokens_l", lambda x: list_contains("addr_tokens_r", x)))'
+)
 
 
 def _jaccard_sql(t: float) -> str:
     # tokens are distinct per record (normalize_address), so this is |A∩B|/|A∪B| >= t
-    return f'{_ADDR_INTER_SQL} * {1 + t} >= {t} * (len("addr_tokens_l") + len("addr_tokens_r"))'
+    return (
+        f'{_ADDR_INTER_SQL} * {1 + t} >= {t} * (len("addr_tokens_l") + len("addr_tokens_r"))'
+    )
 
 
 ADDRESS = Comparison(
@@ -259,21 +234,12 @@ ADDRESS = Comparison(
             lambda a, b: _missing(a["addr_tokens"]) or _missing(b["addr_tokens"]),
             is_null=True,
         ),
-        Level(
-            "jaccard_0.8",
-            _jaccard_sql(0.8),
-            lambda a, b: _jaccard_at_least(a["addr_tokens"], b["addr_tokens"], 0.8),
-        ),
-        Level(
-            "jaccard_0.5",
-            _jaccard_sql(0.5),
-            lambda a, b: _jaccard_at_least(a["addr_tokens"], b["addr_tokens"], 0.5),
-        ),
-        Level(
-            "jaccard_0.25",
-            _jaccard_sql(0.25),
-            lambda a, b: _jaccard_at_least(a["addr_tokens"], b["addr_tokens"], 0.25),
-        ),
+        Level("jaccard_0.8", _jaccard_sql(0.8),
+              lambda a, b: _jaccard_at_least(a["addr_tokens"], b["addr_tokens"], 0.8)),
+        Level("jaccard_0.5", _jaccard_sql(0.5),
+              lambda a, b: _jaccard_at_least(a["addr_tokens"], b["addr_tokens"], 0.5)),
+        Level("jaccard_0.25", _jaccard_sql(0.25),
+              lambda a, b: _jaccard_at_least(a["addr_tokens"], b["addr_tokens"], 0.25)),
         Level("else", "ELSE", lambda a, b: True),
     ),
 )
@@ -282,18 +248,11 @@ POSTCODE = Comparison(
     "postcode",
     ("postcode",),
     (
-        Level(
-            "null",
-            _null2("postcode"),
-            lambda a, b: _missing(a["postcode"]) or _missing(b["postcode"]),
-            is_null=True,
-        ),
+        Level("null", _null2("postcode"),
+              lambda a, b: _missing(a["postcode"]) or _missing(b["postcode"]), is_null=True),
         Level("exact", '"postcode_l" = "postcode_r"', lambda a, b: a["postcode"] == b["postcode"]),
-        Level(
-            "one_edit",
-            'levenshtein("postcode_l", "postcode_r") <= 1',
-            lambda a, b: _lev(a["postcode"], b["postcode"]) <= 1,
-        ),
+        Level("one_edit", 'levenshtein("postcode_l", "postcode_r") <= 1',
+              lambda a, b: _lev(a["postcode"], b["postcode"]) <= 1),
         Level("else", "ELSE", lambda a, b: True),
     ),
 )
@@ -302,12 +261,8 @@ PHONE = Comparison(
     "phone",
     ("phone",),
     (
-        Level(
-            "null",
-            _null2("phone"),
-            lambda a, b: _missing(a["phone"]) or _missing(b["phone"]),
-            is_null=True,
-        ),
+        Level("null", _null2("phone"), lambda a, b: _missing(a["phone"]) or _missing(b["phone"]),
+              is_null=True),
         Level("exact", '"phone_l" = "phone_r"', lambda a, b: a["phone"] == b["phone"]),
         Level("else", "ELSE", lambda a, b: True),
     ),

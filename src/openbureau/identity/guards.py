@@ -88,12 +88,8 @@ def ids_corroborate(na: str | None, nb: str | None) -> bool:
 
 
 def names_differ(
-    ga: str | None,
-    gfa: str | None,
-    sa: str | None,
-    gb: str | None,
-    gfb: str | None,
-    sb: str | None,
+    ga: str | None, gfa: str | None, sa: str | None,
+    gb: str | None, gfb: str | None, sb: str | None,
 ) -> bool:
     """Given names clearly different and not explained by a given/surname swap."""
     if not (given_names_differ(ga, gb) and given_names_differ(gfa, gfb)):
@@ -102,14 +98,8 @@ def names_differ(
 
 
 def twin_names_conflict(
-    ga: str | None,
-    gfa: str | None,
-    sa: str | None,
-    nida: str | None,
-    gb: str | None,
-    gfb: str | None,
-    sb: str | None,
-    nidb: str | None,
+    ga: str | None, gfa: str | None, sa: str | None, nida: str | None,
+    gb: str | None, gfb: str | None, sb: str | None, nidb: str | None,
 ) -> bool:
     """Given names clearly different (and not a given/surname swap), with no national ID
     corroborating that the two records are the same person."""
@@ -120,14 +110,8 @@ def given_name_conflict(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Clearly different given names and no corroborating national ID (spouses, siblings,
     parent/child sharing address and phone)."""
     return twin_names_conflict(
-        a.get("given"),
-        a.get("given_full"),
-        a.get("surname"),
-        a.get("nid"),
-        b.get("given"),
-        b.get("given_full"),
-        b.get("surname"),
-        b.get("nid"),
+        a.get("given"), a.get("given_full"), a.get("surname"), a.get("nid"),
+        b.get("given"), b.get("given_full"), b.get("surname"), b.get("nid"),
     )
 
 
@@ -152,9 +136,8 @@ def dobs_compatible(da: str | None, db: str | None) -> bool:
     if da == db or da == db[:4] + db[6:8] + db[4:6]:
         return True
     d = Levenshtein.distance(da, db)
-    if d <= 1 or (
-        len(da) == len(db) and Hamming.distance(da, db) == 2 and sorted(da) == sorted(db)
-    ):
+    if d <= 1 or (len(da) == len(db) and Hamming.distance(da, db) == 2
+                  and sorted(da) == sorted(db)):
         return True
     # two edits only within the same birth year (1941 vs 1963 is a different person)
     return d <= 2 and da[:4] == db[:4]
@@ -175,13 +158,8 @@ def corroborated(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         return True
     # same birth year and the very same full name (a twin or spouse would differ in name)
     if (
-        da
-        and db
-        and da[:4] == db[:4]
-        and a.get("given_full")
-        and a.get("surname")
-        and a.get("given_full") == b.get("given_full")
-        and a.get("surname") == b.get("surname")
+        da and db and da[:4] == db[:4] and a.get("given_full") and a.get("surname")
+        and a.get("given_full") == b.get("given_full") and a.get("surname") == b.get("surname")
     ):
         return True
     if ids_corroborate(a.get("nid"), b.get("nid")):

@@ -239,13 +239,8 @@ class IdentityModel:
 
     def with_thresholds(self, thresholds: Thresholds) -> IdentityModel:
         return IdentityModel(
-            self.parameters,
-            self.prior,
-            version=self.version,
-            created=self.created,
-            settings=self.settings,
-            comparisons=self.comparisons,
-            thresholds=thresholds,
+            self.parameters, self.prior, version=self.version, created=self.created,
+            settings=self.settings, comparisons=self.comparisons, thresholds=thresholds,
         )
 
     # ------------------------------------------------------------------ scoring
@@ -290,13 +285,8 @@ class IdentityModel:
             label = s.levels[c.name]
             mu = self.parameters[c.name].get(label)
             fields.append(
-                FieldEvidence(
-                    c.name,
-                    label,
-                    self._weights[c.name][label],
-                    mu["m"] if mu else None,
-                    mu["u"] if mu else None,
-                )
+                FieldEvidence(c.name, label, self._weights[c.name][label],
+                              mu["m"] if mu else None, mu["u"] if mu else None)
             )
         return Explanation(s, self.prior_weight, fields)
 
@@ -432,7 +422,9 @@ def fit_model(
     linker.training.estimate_probability_two_random_records_match(
         list(deterministic_rules), recall=deterministic_recall
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, num_chunks=1)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max_pairs, seed=seed, num_chunks=1
+    )
     for cols_ in em_blocking:
         # large inputs: sample ~em_max_pairs blocked pairs (hash-based, deterministic)
         em_pairs = em_max_pairs if (em_max_pairs and n > 50_000) else None

@@ -187,35 +187,9 @@ _SUFFIXES = {
 _TITLES = {"mr", "mrs", "ms", "miss", "dr", "prof", "sir", "mx", "先生", "女士"}
 
 # surname particles / conjunctions: names containing them go through nameparser
-_PARTICLES = {
-    "van",
-    "von",
-    "de",
-    "der",
-    "den",
-    "del",
-    "della",
-    "da",
-    "di",
-    "du",
-    "la",
-    "le",
-    "st",
-    "ste",
-    "dos",
-    "das",
-    "bin",
-    "binti",
-    "al",
-    "el",
-    "y",
-    "e",
-    "and",
-    "ter",
-    "ten",
-    "vander",
-    "mac",
-}
+_PARTICLES = {"van", "von", "de", "der", "den", "del", "della", "da", "di", "du", "la", "le",
+              "st", "ste", "dos", "das", "bin", "binti", "al", "el", "y", "e", "and", "ter",
+              "ten", "vander", "mac"}
 
 _NAME_TOKEN_PLACEHOLDERS = {"fnu", "lnu", "nfn", "nmn", "unknown", "unk", "null", "none", "test"}
 
@@ -255,7 +229,9 @@ def _fold(s: str) -> str:
     if s.isascii():
         return s.lower()
     s = unicodedata.normalize("NFKC", s)
-    s = "".join(ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch))
+    s = "".join(
+        ch for ch in unicodedata.normalize("NFKD", s) if not unicodedata.combining(ch)
+    )
     s = s.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("ł", "l")
     return s.lower()
 
@@ -395,7 +371,9 @@ def _normalize_name_cached(
                 from nameparser import HumanName
 
                 hn = HumanName(" ".join(kept))
-                given_tokens = [_clean_latin_token(t) for t in f"{hn.first} {hn.middle}".split()]
+                given_tokens = [
+                    _clean_latin_token(t) for t in f"{hn.first} {hn.middle}".split()
+                ]
                 surname_tokens = [_clean_latin_token(t) for t in hn.last.split()]
                 if not surname_tokens and given_tokens:
                     surname_tokens = [given_tokens.pop()]
@@ -681,30 +659,18 @@ def _fast_e164(s: str, digits: str, region: str) -> str | None:
     """Common NANP / mainland-China mobile shapes without phonenumbers' full parser
     (same result as phonenumbers for these shapes; anything else goes to phonenumbers)."""
     plus = s.lstrip().startswith("+")
-    if (
-        (plus or region == "US")
-        and len(digits) == 11
-        and digits[0] == "1"
-        and digits[1] in ("23456789")
-        and digits[4] in "23456789"
-    ):
+    if (plus or region == "US") and len(digits) == 11 and digits[0] == "1" and digits[1] in (
+        "23456789"
+    ) and digits[4] in "23456789":
         return "+" + digits
-    if (
-        not plus
-        and region == "US"
-        and len(digits) == 10
-        and digits[0] in "23456789"
-        and (digits[3] in "23456789")
+    if not plus and region == "US" and len(digits) == 10 and digits[0] in "23456789" and (
+        digits[3] in "23456789"
     ):
         return "+1" + digits
     if plus and len(digits) == 13 and digits.startswith("861") and digits[3] in "3456789":
         return "+" + digits
-    if (
-        not plus
-        and region == "CN"
-        and len(digits) == 11
-        and digits[0] == "1"
-        and (digits[1] in "3456789")
+    if not plus and region == "CN" and len(digits) == 11 and digits[0] == "1" and (
+        digits[1] in "3456789"
     ):
         return "+86" + digits
     return None
@@ -741,17 +707,8 @@ def normalize_phone(value: Any, region: str = "US") -> str | None:
 
 # --------------------------------------------------------------------------- sex
 
-_SEX = {
-    "m": "m",
-    "male": "m",
-    "man": "m",
-    "男": "m",
-    "f": "f",
-    "female": "f",
-    "woman": "f",
-    "女": "f",
-    "w": "f",
-}
+_SEX = {"m": "m", "male": "m", "man": "m", "男": "m", "f": "f", "female": "f", "woman": "f",
+        "女": "f", "w": "f"}
 
 
 def _normalize_sex(value: Any) -> str | None:
@@ -769,10 +726,7 @@ def normalize_record(
     """Normalise one record (online path). Same output as a row of :func:`normalize_records`."""
     get = record.get
     name = normalize_name(
-        get("full_name"),
-        get("given_name"),
-        get("surname"),
-        get("middle_name"),
+        get("full_name"), get("given_name"), get("surname"), get("middle_name"),
         get("name_suffix"),
     )
     nid = normalize_national_id(get("national_id"), get("id_country"))
@@ -833,7 +787,7 @@ def _map_unique(
     joined = df.select(inputs).join(
         mapped, on=inputs, how="left", nulls_equal=True, maintain_order="left"
     )
-    return joined.select([pl.col(k).alias(k[len("__out_") :]) for k in tmp])
+    return joined.select([pl.col(k).alias(k[len("__out_"):]) for k in tmp])
 
 
 _WORKERS = 1
@@ -851,7 +805,7 @@ def _parallel_map(fn, values: list, workers: int) -> list:
     global _FN
     _FN = fn
     size = max(1, len(values) // (workers * 4))
-    chunks = [values[i : i + size] for i in range(0, len(values), size)]
+    chunks = [values[i:i + size] for i in range(0, len(values), size)]
     with mp.get_context("fork").Pool(workers) as pool:
         parts = pool.map(_apply_chunk, chunks)
     return [r for part in parts for r in part]
@@ -881,10 +835,8 @@ def normalize_records(
         raw,
         ["full_name", "given_name", "middle_name", "surname", "name_suffix"],
         _name_tuple,
-        {
-            k: NORMALIZED_COLUMNS[k]
-            for k in ("given", "given_full", "surname", "suffix", "name_key", "script")
-        },
+        {k: NORMALIZED_COLUMNS[k] for k in
+         ("given", "given_full", "surname", "suffix", "name_key", "script")},
     )
 
     def _nid(v, c):
@@ -892,32 +844,18 @@ def normalize_records(
         return (n.value, n.type, n.valid, n.birth_date, n.sex)
 
     nids = _map_unique(
-        raw,
-        ["national_id", "id_country"],
-        _nid,
-        {
-            "nid": pl.String(),
-            "nid_type": pl.String(),
-            "nid_valid": pl.Boolean(),
-            "id_dob": pl.String(),
-            "id_sex": pl.String(),
-        },
+        raw, ["national_id", "id_country"], _nid,
+        {"nid": pl.String(), "nid_type": pl.String(), "nid_valid": pl.Boolean(),
+         "id_dob": pl.String(), "id_sex": pl.String()},
     )
-    dobs = _map_unique(
-        raw, ["dob"], lambda v: (normalize_date(v, dayfirst=dayfirst),), {"dob_n": pl.String()}
-    )
-    addrs = _map_unique(
-        raw,
-        ["address"],
-        lambda v: (list(normalize_address(v)),),
-        {"addr_tokens": pl.List(pl.String())},
-    )
-    phones = _map_unique(
-        raw, ["phone"], lambda v: (normalize_phone(v, default_region),), {"phone_n": pl.String()}
-    )
-    posts = _map_unique(
-        raw, ["postcode"], lambda v: (_normalize_postcode(v),), {"postcode_n": pl.String()}
-    )
+    dobs = _map_unique(raw, ["dob"], lambda v: (normalize_date(v, dayfirst=dayfirst),),
+                       {"dob_n": pl.String()})
+    addrs = _map_unique(raw, ["address"], lambda v: (list(normalize_address(v)),),
+                        {"addr_tokens": pl.List(pl.String())})
+    phones = _map_unique(raw, ["phone"], lambda v: (normalize_phone(v, default_region),),
+                         {"phone_n": pl.String()})
+    posts = _map_unique(raw, ["postcode"], lambda v: (_normalize_postcode(v),),
+                        {"postcode_n": pl.String()})
     sexes = _map_unique(raw, ["sex"], lambda v: (_normalize_sex(v),), {"sex_n": pl.String()})
 
     out = pl.concat(
@@ -927,16 +865,10 @@ def normalize_records(
     conflict = (
         pl.col("nid_valid").fill_null(False)
         & (
-            (
-                pl.col("id_dob").is_not_null()
-                & pl.col("dob_n").is_not_null()
-                & (pl.col("id_dob") != pl.col("dob_n"))
-            )
-            | (
-                pl.col("id_sex").is_not_null()
-                & pl.col("sex_n").is_not_null()
-                & (pl.col("id_sex") != pl.col("sex_n"))
-            )
+            (pl.col("id_dob").is_not_null() & pl.col("dob_n").is_not_null()
+             & (pl.col("id_dob") != pl.col("dob_n")))
+            | (pl.col("id_sex").is_not_null() & pl.col("sex_n").is_not_null()
+               & (pl.col("id_sex") != pl.col("sex_n")))
         )
     ).fill_null(False)
     out = out.with_columns(
@@ -946,11 +878,8 @@ def normalize_records(
         postcode=pl.col("postcode_n"),
         phone=pl.col("phone_n"),
     ).with_columns(dob_year=pl.col("dob").str.slice(0, 4).cast(pl.Int32, strict=False))
-    extra = [
-        c
-        for c in df.columns
-        if c not in INPUT_COLUMNS and c != "record_id" and c not in NORMALIZED_COLUMNS
-    ]
+    extra = [c for c in df.columns if c not in INPUT_COLUMNS and c != "record_id"
+             and c not in NORMALIZED_COLUMNS]
     out = out.select(["record_id", *NORMALIZED_COLUMNS])
     if extra:
         out = pl.concat([out, df.select(extra)], how="horizontal")

@@ -7,18 +7,7 @@ from .reader import Chunk, Metro2File, read_chunks, read_file, validate_file
 from .writer import Metro2Writer, write_file
 
 __all__ = [
-    "REJECTION_SCHEMA",
-    "Chunk",
-    "FileRejected",
-    "Layout",
-    "Metro2File",
-    "Metro2Writer",
-    "NativeResult",
-    "RejectionReport",
-    "detect_layout",
-    "read_chunks",
-    "read_file",
-    "to_native",
-    "validate_file",
-    "write_file",
+    "REJECTION_SCHEMA", "Chunk", "FileRejected", "Layout", "Metro2File", "Metro2Writer",
+    "NativeResult", "RejectionReport", "detect_layout", "read_chunks", "read_file", "to_native",
+    "validate_file", "write_file",
 ]

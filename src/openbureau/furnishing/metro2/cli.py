@@ -40,14 +40,8 @@ def _progress(path: Path, show: bool | None):
     if not show:
         yield None
         return
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as prog:
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=console, transient=True) as prog:
         task = prog.add_task(path.name, total=size)
         yield lambda n: prog.advance(task, n)
 
@@ -64,9 +58,8 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print the rejection report as JSON."),
     csv: Path | None = typer.Option(None, "--csv", help="Also write the rejections as CSV."),
     limit: int = typer.Option(20, help="Rejections to list in the text output."),
-    progress: bool | None = typer.Option(
-        None, "--progress/--no-progress", help="Progress bar (default: on for large files)."
-    ),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress",
+                                         help="Progress bar (default: on for large files)."),
 ) -> None:
     """Validate FILE. Exit 0 if valid, 1 if records were rejected, 2 if the file was rejected."""
     _check_file(file)
@@ -80,22 +73,18 @@ def validate(
         out = Console()
         if report.file_rejection is not None:
             fr = report.file_rejection
-            out.print(
-                f"[bold red]FILE REJECTED[/] ({fr.rule}) at byte {fr.byte_offset}: {fr.message}"
-            )
+            out.print(f"[bold red]FILE REJECTED[/] ({fr.rule}) at byte {fr.byte_offset}: "
+                      f"{fr.message}")
         style = {"valid": "green", "records_rejected": "yellow"}.get(report.status, "red")
-        out.print(
-            f"[{style}]{report.status}[/]: {report.records_read} base records read, "
-            f"{report.records_rejected} rejected, {report.rejections.height} problems"
-        )
+        out.print(f"[{style}]{report.status}[/]: {report.records_read} base records read, "
+                  f"{report.records_rejected} rejected, {report.rejections.height} problems")
         if report.rejections.height:
             t = Table(*report.rejections.columns)
             for row in report.rejections.head(limit).iter_rows():
                 t.add_row(*["" if v is None else str(v) for v in row])
             out.print(t)
     code = {"valid": EXIT_VALID, "records_rejected": EXIT_RECORDS_REJECTED}.get(
-        report.status, EXIT_FILE_REJECTED
-    )
+        report.status, EXIT_FILE_REJECTED)
     raise typer.Exit(code)
 
 
@@ -114,9 +103,8 @@ def _nested(chunk: Chunk) -> pl.DataFrame:
 def convert(
     file: Path = typer.Argument(..., help="Metro 2 file to convert."),
     to: Target = typer.Option(..., "--to", help="Output format."),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", help="Output path (parquet: a directory)."
-    ),
+    output: Path | None = typer.Option(None, "-o", "--output",
+                                       help="Output path (parquet: a directory)."),
     packed: bool = typer.Option(False, "--packed", help="metro2 output: packed layout."),
     blocked: bool = typer.Option(False, "--blocked", help="metro2 output: variable-blocked."),
     bcd: bool = typer.Option(False, "--bcd", help="metro2 packed output: COMP-3 numbers."),
@@ -143,13 +131,8 @@ def convert(
                     else:
                         if writer is None:
                             hdr = {k: v for k, v in c.header.items() if not k.startswith("_")}
-                            writer = Metro2Writer(
-                                fh,
-                                hdr,
-                                packed=packed,
-                                blocked=blocked,
-                                packed_encoding="bcd" if bcd else "binary",
-                            )
+                            writer = Metro2Writer(fh, hdr, packed=packed, blocked=blocked,
+                                                  packed_encoding="bcd" if bcd else "binary")
                         writer.write(c.base, c.segments)
                 if writer is not None:
                     writer.close()
@@ -201,22 +184,16 @@ def print_(
                         t.add_row(k, str(v))
                 out.print(t)
             for row in chunk.base.head(max(limit - shown, 0)).iter_rows(named=True):
-                t = Table(
-                    title=f"record {row['record_no']} @ byte {row['byte_offset']}",
-                    show_header=False,
-                )
+                t = Table(title=f"record {row['record_no']} @ byte {row['byte_offset']}",
+                          show_header=False)
                 for k, v in row.items():
                     t.add_row(k, repr(v) if isinstance(v, str) else str(v))
                 for name, seg in chunk.segments.items():
                     for srow in seg.filter(pl.col("record_no") == row["record_no"]).iter_rows(
-                        named=True
-                    ):
-                        body = {
-                            k: v
-                            for k, v in srow.items()
-                            if k not in ("record_no", "byte_offset", "seq")
-                            and v not in ("", None, 0)
-                        }
+                            named=True):
+                        body = {k: v for k, v in srow.items()
+                                if k not in ("record_no", "byte_offset", "seq") and v not in
+                                ("", None, 0)}
                         t.add_row(f"[bold]{name}", json.dumps(body, default=str))
                 out.print(t)
                 shown += 1

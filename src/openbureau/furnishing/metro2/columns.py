@@ -101,7 +101,7 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             val *= 10
             val += d
     for j in range(head, w, 8):
-        m8 = mat[:, j : j + 8]
+        m8 = mat[:, j:j + 8]
         if m8.strides[1] != 1:
             m8 = np.ascontiguousarray(m8)
         v, ok = _swar8(m8)

@@ -32,9 +32,8 @@ _TEXT_COLS: dict = {}
 def _text_columns(layout: tuple[FieldSpec, ...], skip: frozenset[str]) -> np.ndarray:
     key = (id(layout), skip)
     if key not in _TEXT_COLS:
-        _TEXT_COLS[key] = np.concatenate(
-            [np.arange(f.offset, f.end) for f in layout if f.kind == "AN" and f.name not in skip]
-        )
+        _TEXT_COLS[key] = np.concatenate([
+            np.arange(f.offset, f.end) for f in layout if f.kind == "AN" and f.name not in skip])
     return _TEXT_COLS[key]
 
 
@@ -42,13 +41,9 @@ def _date_col(days: np.ndarray, null: np.ndarray) -> pa.Array:
     return col.prim_array(days.astype(np.int32), pa.date32(), null)
 
 
-def decode_matrix(
-    mat: np.ndarray,
-    layout: tuple[FieldSpec, ...],
-    encoding: str,
-    text_clean: bool | None = None,
-    skip: frozenset[str] = frozenset(),
-) -> tuple[dict[str, pa.Array], list[Problem]]:
+def decode_matrix(mat: np.ndarray, layout: tuple[FieldSpec, ...], encoding: str,
+                  text_clean: bool | None = None,
+                  skip: frozenset[str] = frozenset()) -> tuple[dict[str, pa.Array], list[Problem]]:
     """Decode every field of `layout` from `mat`. Returns arrow columns and problems."""
     n = mat.shape[0]
     cols: dict[str, pa.Array] = {}
@@ -60,18 +55,14 @@ def decode_matrix(
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
-        m = mat[:, f.offset : f.end]
+        m = mat[:, f.offset:f.end]
         if f.kind == "AN":
             bad = None if text_clean else col.charset_bad(m)
             if bad is not None and bad.any():
-                probs.append(
-                    Problem(
-                        f.name, "charset", "characters outside the Metro 2 alphanumeric set", bad
-                    )
-                )
-            cols[f.name] = col.text_array(
-                m, sanitize=bad is not None and bool(bad.any()), trim=f.name not in UNTRIMMED
-            )
+                probs.append(Problem(f.name, "charset", "characters outside the Metro 2 "
+                                     "alphanumeric set", bad))
+            cols[f.name] = col.text_array(m, sanitize=bad is not None and bool(bad.any()),
+                                          trim=f.name not in UNTRIMMED)
             if f.required:
                 blank = (m == 0x20).all(axis=1)
                 if blank.any():

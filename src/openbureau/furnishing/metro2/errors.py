@@ -25,25 +25,18 @@ def empty_rejections() -> pl.DataFrame:
 class FileRejected(Exception):
     """The file's framing, header or trailer cannot be trusted: nothing in it may be loaded."""
 
-    def __init__(
-        self, rule: str, message: str, byte_offset: int | None = None, record_no: int | None = None
-    ) -> None:
-        super().__init__(
-            f"{rule}: {message}"
-            + (f" (byte offset {byte_offset})" if byte_offset is not None else "")
-        )
+    def __init__(self, rule: str, message: str, byte_offset: int | None = None,
+                 record_no: int | None = None) -> None:
+        super().__init__(f"{rule}: {message}" + (
+            f" (byte offset {byte_offset})" if byte_offset is not None else ""))
         self.rule = rule
         self.message = message
         self.byte_offset = byte_offset
         self.record_no = record_no
 
     def to_dict(self) -> dict:
-        return {
-            "rule": self.rule,
-            "message": self.message,
-            "byte_offset": self.byte_offset,
-            "record_no": self.record_no,
-        }
+        return {"rule": self.rule, "message": self.message, "byte_offset": self.byte_offset,
+                "record_no": self.record_no}
 
 
 @dataclass
@@ -77,24 +70,10 @@ class RejectionReport:
         frame = self.rejections
         if self.file_rejection is not None:
             fr = self.file_rejection
-            frame = pl.concat(
-                [
-                    frame,
-                    pl.DataFrame(
-                        [
-                            {
-                                "record_no": fr.record_no,
-                                "byte_offset": fr.byte_offset,
-                                "segment": "FILE",
-                                "field": None,
-                                "rule": fr.rule,
-                                "message": fr.message,
-                            }
-                        ],
-                        schema=REJECTION_SCHEMA,
-                    ),
-                ]
-            )
+            frame = pl.concat([frame, pl.DataFrame(
+                [{"record_no": fr.record_no, "byte_offset": fr.byte_offset, "segment": "FILE",
+                  "field": None, "rule": fr.rule, "message": fr.message}],
+                schema=REJECTION_SCHEMA)])
         buf = io.StringIO()
         frame.write_csv(buf)
         return buf.getvalue()

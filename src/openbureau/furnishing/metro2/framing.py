@@ -37,8 +37,7 @@ class Layout:
     @property
     def name(self) -> str:
         return ("packed" if self.packed else "character") + (
-            "-blocked" if self.blocked else "-fixed"
-        )
+            "-blocked" if self.blocked else "-fixed")
 
 
 def detect_layout(head: bytes) -> Layout:
@@ -96,12 +95,8 @@ class _Acc:
 class Framer:
     """Iterate over a Metro 2 byte stream, yielding framed chunks in constant memory."""
 
-    def __init__(
-        self,
-        stream: BinaryIO,
-        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
+    def __init__(self, stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.stream = stream
         self.chunk_bytes = max(int(chunk_bytes), 2 * _MAX_RECORD)
         self.progress = progress
@@ -115,7 +110,7 @@ class Framer:
     # -- small helpers -------------------------------------------------------------------
     def _word(self, buf: bytes, q: int) -> int:
         """Length word at q: >=0 value, -1 malformed, -2 not enough data."""
-        w = buf[q : q + 4]
+        w = buf[q:q + 4]
         if len(w) < 4:
             return -2
         if self.layout.packed:
@@ -166,8 +161,8 @@ class Framer:
         rdw0 = self._word(buf, p)
         if rdw0 == -2:
             return None
-        if buf[p + 4 : p + 11] == TRAILER_ID or (lay.blocked and buf[p + 8 : p + 15] == TRAILER_ID):
-            has_bdw = buf[p + 4 : p + 11] != TRAILER_ID
+        if buf[p + 4:p + 11] == TRAILER_ID or (lay.blocked and buf[p + 8:p + 15] == TRAILER_ID):
+            has_bdw = buf[p + 4:p + 11] != TRAILER_ID
             wl = 4 if has_bdw else 0
             rdw = self._word(buf, p + wl)
             if rdw < minlen:
@@ -179,9 +174,8 @@ class Framer:
                         return self._one_clean(buf, p, base_off, eof)
                     raise self._reject("truncated", "file ends inside the trailer", off)
                 return None
-            if not lay.packed and (
-                buf.find(b"\n", p, p + total) >= 0 or buf.find(b"\r", p, p + total) >= 0
-            ):
+            if not lay.packed and (buf.find(b"\n", p, p + total) >= 0
+                                   or buf.find(b"\r", p, p + total) >= 0):
                 return self._one_clean(buf, p, base_off, eof)
             return "trailer", None, p + wl, rdw, p + total, 0
         wl = 4 if lay.blocked else 0
@@ -201,9 +195,8 @@ class Framer:
                 if got is not None and got[0].isdigit():
                     return self._one_clean(buf, p, base_off, eof)
             what = "BDW/RDW" if lay.blocked else "RDW"
-            raise self._reject(
-                "misframed", f"no valid {what} at this offset (bytes {buf[p : p + 8]!r})", off
-            )
+            raise self._reject("misframed", f"no valid {what} at this offset "
+                               f"(bytes {buf[p:p + 8]!r})", off)
         if rdw < minlen:
             raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {minlen}", off)
         if lay.blocked and bdw < rdw + 4:
@@ -213,25 +206,20 @@ class Framer:
             if eof:
                 if not lay.packed:
                     return self._one_clean(buf, p, base_off, eof)
-                raise self._reject(
-                    "truncated", f"record of {total} bytes runs past the end of the file", off
-                )
+                raise self._reject("truncated", f"record of {total} bytes runs past the end "
+                                   f"of the file", off)
             return None
         rec_start = p + wl
-        if not lay.packed and (
-            buf.find(b"\n", p, p + total) >= 0 or buf.find(b"\r", p, p + total) >= 0
-        ):
+        if not lay.packed and (buf.find(b"\n", p, p + total) >= 0
+                               or buf.find(b"\r", p, p + total) >= 0):
             return self._one_clean(buf, p, base_off, eof)
-        kind = "header" if buf[rec_start + 4 : rec_start + 10] == HEADER_ID else "base"
+        kind = "header" if buf[rec_start + 4:rec_start + 10] == HEADER_ID else "base"
         if lay.blocked and bdw > rdw + 4:
             # IBM-style blocking: further records in the same block are not supported
-            pad = buf[rec_start + rdw : p + bdw]
+            pad = buf[rec_start + rdw:p + bdw]
             if pad.strip(b" \x00"):
-                raise self._reject(
-                    "multi_record_block",
-                    "a block holds more than one record (IBM-style blocking is not supported)",
-                    off,
-                )
+                raise self._reject("multi_record_block", "a block holds more than one record "
+                                   "(IBM-style blocking is not supported)", off)
         return kind, None, rec_start, rdw, p + total, 1 if lay.blocked else 0
 
     def _one_clean(self, buf: bytes, p: int, base_off: int, eof: bool):
@@ -250,19 +238,19 @@ class Framer:
         words = got[0]
         if not words.isdigit():
             raise self._reject("misframed", f"no valid RDW at this offset ({words!r})", off)
-        rdw = int(words[wl : wl + 4])
+        rdw = int(words[wl:wl + 4])
         bdw = int(words[:4]) if wl else 0
         if rdw < lay.base_length:
-            raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {lay.base_length}", off)
+            raise self._reject("bad_rdw", f"RDW {rdw} is below the minimum {lay.base_length}",
+                               off)
         if wl and bdw != rdw + 4:
             raise self._reject("bad_bdw", f"BDW {bdw} does not equal RDW {rdw} + 4", off)
         total = wl + rdw
         got = self._take_clean(buf, p, total)
         if got is None:
             if eof:
-                raise self._reject(
-                    "truncated", f"record of {total} bytes runs past the end of the file", off
-                )
+                raise self._reject("truncated", f"record of {total} bytes runs past the end "
+                                   f"of the file", off)
             return None
         rec = got[0][wl:]
         kind = "header" if rec[4:10] == HEADER_ID else "base"
@@ -279,14 +267,14 @@ class Framer:
         wl = len(words)
         for i in (1, 2, 3):  # cheap probe before building the big view
             q = p + i * stride
-            if buf[q : q + wl] != words:
+            if buf[q:q + wl] != words:
                 return 0
         arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p).reshape(k, stride)
         ok = (arr[:, :wl] == np.frombuffer(words, np.uint8)).all(axis=1)
         if sep:
-            ok &= (arr[:, stride - len(sep) :] == np.frombuffer(sep, np.uint8)).all(axis=1)
+            ok &= (arr[:, stride - len(sep):] == np.frombuffer(sep, np.uint8)).all(axis=1)
         rid = wl + 4 if self.layout.blocked else 4
-        ok &= ~(arr[:, rid : rid + 6] == np.frombuffer(HEADER_ID, np.uint8)).all(axis=1)
+        ok &= ~(arr[:, rid:rid + 6] == np.frombuffer(HEADER_ID, np.uint8)).all(axis=1)
         ok &= ~(arr[:, 4:11] == np.frombuffer(TRAILER_ID, np.uint8)).all(axis=1)
         if not self.layout.packed and stride - len(sep) > 0:
             body = arr[:, : stride - len(sep)]
@@ -318,15 +306,13 @@ class Framer:
             if chunk is not None:
                 yield chunk
         if leftover and not self.seen_trailer:
-            raise FileRejected(
-                "truncated", "file ends inside a record", base_off, self.record_no + 1
-            )
+            raise FileRejected("truncated", "file ends inside a record", base_off,
+                               self.record_no + 1)
         if not self.seen_header:
             raise FileRejected("not_metro2", "no HEADER record", 0, 1)
         if not self.seen_trailer:
-            raise FileRejected(
-                "missing_trailer", "the file has no TRAILER record", base_off, self.record_no + 1
-            )
+            raise FileRejected("missing_trailer", "the file has no TRAILER record", base_off,
+                               self.record_no + 1)
 
     def _frame(self, buf: bytes, base_off: int, eof: bool) -> tuple[FramedChunk | None, int]:
         acc = _Acc()
@@ -341,12 +327,8 @@ class Framer:
                 rest = buf[p:]
                 if rest.strip(_TRAILING_OK):
                     stripped = len(rest) - len(rest.lstrip(_TRAILING_OK))
-                    raise FileRejected(
-                        "data_after_trailer",
-                        "non-blank data follows the trailer",
-                        base_off + p + stripped,
-                        self.record_no + 1,
-                    )
+                    raise FileRejected("data_after_trailer", "non-blank data follows the trailer",
+                                       base_off + p + stripped, self.record_no + 1)
                 p = n
                 break
             p = self._skip_sep(buf, p)
@@ -361,11 +343,10 @@ class Framer:
             self.record_no += 1
             if kind == "header":
                 if self.seen_header:
-                    raise FileRejected(
-                        "second_header", "a second HEADER record", off, self.record_no
-                    )
+                    raise FileRejected("second_header", "a second HEADER record", off,
+                                       self.record_no)
                 self.seen_header = True
-                header = rec if rec is not None else buf[start : start + rdw]
+                header = rec if rec is not None else buf[start:start + rdw]
                 header_off = off
                 p = nxt
                 continue
@@ -373,7 +354,7 @@ class Framer:
                 raise FileRejected("not_metro2", "the first record is not a HEADER", off, 1)
             if kind == "trailer":
                 self.seen_trailer = True
-                trailer = rec if rec is not None else buf[start : start + rdw]
+                trailer = rec if rec is not None else buf[start:start + rdw]
                 trailer_off, trailer_no = off, self.record_no
                 p = nxt
                 continue
@@ -395,7 +376,7 @@ class Framer:
             sep = buf[nxt:q]
             stride = (nxt - p) + len(sep)
             wl = 8 if lay.blocked else 4
-            words = buf[p : p + wl]
+            words = buf[p:p + wl]
             m = self._run(buf, q, stride, words, sep) if q < n else 0
             if m:
                 acc.flush_single()
@@ -425,16 +406,5 @@ class Framer:
         record_nos = np.arange(first_no, first_no + nb, dtype=np.int64)
         self.total_bases += nb
         self.total_blocks += blocks
-        return FramedChunk(
-            data,
-            starts,
-            lengths,
-            offsets,
-            record_nos,
-            header,
-            header_off,
-            trailer,
-            trailer_off,
-            trailer_no,
-            blocks,
-        ), p
+        return FramedChunk(data, starts, lengths, offsets, record_nos, header, header_off,
+                           trailer, trailer_off, trailer_no, blocks), p

@@ -61,11 +61,8 @@ class Chunk:
         if bad.len() == 0:
             return self
         keep = ~pl.col("record_no").is_in(bad.implode())
-        return replace(
-            self,
-            base=self.base.filter(keep),
-            segments={k: v.filter(keep) for k, v in self.segments.items()},
-        )
+        return replace(self, base=self.base.filter(keep),
+                       segments={k: v.filter(keep) for k, v in self.segments.items()})
 
 
 @dataclass
@@ -83,32 +80,22 @@ class Metro2File:
 
 
 def _to_frame(cols: dict[str, pa.Array], lead: dict[str, np.ndarray]) -> pl.DataFrame:
-    arrays = {
-        k: col.prim_array(np.asarray(v, dtype=np.int64), pa.int64(), None) for k, v in lead.items()
-    } | cols
+    arrays = {k: col.prim_array(np.asarray(v, dtype=np.int64), pa.int64(), None)
+              for k, v in lead.items()} | cols
     return pl.from_arrow(pa.Table.from_arrays(list(arrays.values()), names=list(arrays)))
 
 
-def _problem_rows(
-    probs: list[Problem], record_nos: np.ndarray, offsets: np.ndarray, segment: str
-) -> list[pl.DataFrame]:
+def _problem_rows(probs: list[Problem], record_nos: np.ndarray, offsets: np.ndarray,
+                  segment: str) -> list[pl.DataFrame]:
     out = []
     for p in probs:
         idx = np.nonzero(p.mask)[0]
         if len(idx):
-            out.append(
-                pl.DataFrame(
-                    {
-                        "record_no": record_nos[idx],
-                        "byte_offset": offsets[idx],
-                        "segment": [segment] * len(idx),
-                        "field": [p.field] * len(idx),
-                        "rule": [p.rule] * len(idx),
-                        "message": [p.message] * len(idx),
-                    },
-                    schema=empty_rejections().schema,
-                )
-            )
+            out.append(pl.DataFrame({
+                "record_no": record_nos[idx], "byte_offset": offsets[idx],
+                "segment": [segment] * len(idx), "field": [p.field] * len(idx),
+                "rule": [p.rule] * len(idx), "message": [p.message] * len(idx),
+            }, schema=empty_rejections().schema))
     return out
 
 
@@ -138,8 +125,7 @@ class _ChunkParser:
                 stride = int(fc.starts[1] - fc.starts[0])
                 s0 = int(fc.starts[0])
                 view = np.lib.stride_tricks.as_strided(
-                    data[s0:], shape=(n, blen), strides=(stride, 1), writeable=False
-                )
+                    data[s0:], shape=(n, blen), strides=(stride, 1), writeable=False)
                 mat = view
             else:
                 mat = sliding_window_view(data, blen)[fc.starts]
@@ -150,17 +136,15 @@ class _ChunkParser:
             # character layout: one whole-matrix charset check instead of one per field
             clean = col.all_allowed(mat)
         cols, probs = decode_matrix(mat, self.base_fields, self.encoding, text_clean=clean)
-        base = _to_frame(
-            cols, {"record_no": fc.record_nos, "byte_offset": fc.offsets, "rdw": fc.lengths}
-        )
+        base = _to_frame(cols, {"record_no": fc.record_nos, "byte_offset": fc.offsets,
+                                "rdw": fc.lengths})
         rej = _problem_rows(probs, fc.record_nos, fc.offsets, "BASE")
         segments, seg_rej = self._segments(fc, data)
         rej += seg_rej
         rej.append(validate_records(base, segments))
         rejections = pl.concat(rej) if rej else empty_rejections()
-        return Chunk(
-            lay, header, base, segments, rejections, None, self.encoding if lay.packed else None
-        )
+        return Chunk(lay, header, base, segments, rejections, None,
+                     self.encoding if lay.packed else None)
 
     def _segments(self, fc: FramedChunk, data: np.ndarray):
         blen = self.layout.base_length
@@ -185,47 +169,30 @@ class _ChunkParser:
             short = known & ~fits
             if short.any():
                 bad = idx[short]
-                rej += _problem_rows(
-                    [
-                        Problem(
-                            "segment_identifier",
-                            "segment_truncated",
-                            "appended segment runs past the record's RDW",
-                            np.ones(len(bad), bool),
-                        )
-                    ],
-                    fc.record_nos[bad],
-                    fc.offsets[bad] + self.wl + pos[bad],
-                    "SEGMENT",
-                )
+                rej += _problem_rows([Problem("segment_identifier", "segment_truncated",
+                                              "appended segment runs past the record's RDW",
+                                              np.ones(len(bad), bool))],
+                                     fc.record_nos[bad], fc.offsets[bad] + self.wl + pos[bad],
+                                     "SEGMENT")
             unknown = ~known
             if unknown.any():
                 # rare path: tail must be blank padding
                 bad = []
                 for j in np.nonzero(unknown)[0]:
                     s = int(a[j])
-                    if data[s : s + int(remaining[j])].tobytes().strip(_PAD):
+                    if data[s:s + int(remaining[j])].tobytes().strip(_PAD):
                         bad.append(j)
                 if bad:
                     bi = idx[bad]
-                    ids = [data[int(a[j]) : int(a[j]) + 2].tobytes() for j in bad]
-                    msgs = [
-                        f"unknown segment identifier {i!r} or garbage before the end of the record"
-                        for i in ids
-                    ]
-                    rej.append(
-                        pl.DataFrame(
-                            {
-                                "record_no": fc.record_nos[bi],
-                                "byte_offset": fc.offsets[bi] + self.wl + pos[bi],
-                                "segment": ["SEGMENT"] * len(bi),
-                                "field": [None] * len(bi),
-                                "rule": ["unknown_segment"] * len(bi),
-                                "message": msgs,
-                            },
-                            schema=empty_rejections().schema,
-                        )
-                    )
+                    ids = [data[int(a[j]):int(a[j]) + 2].tobytes() for j in bad]
+                    msgs = [f"unknown segment identifier {i!r} or garbage before the end of "
+                            f"the record" for i in ids]
+                    rej.append(pl.DataFrame({
+                        "record_no": fc.record_nos[bi],
+                        "byte_offset": fc.offsets[bi] + self.wl + pos[bi],
+                        "segment": ["SEGMENT"] * len(bi), "field": [None] * len(bi),
+                        "rule": ["unknown_segment"] * len(bi), "message": msgs,
+                    }, schema=empty_rejections().schema))
             ok = idx[fits]
             found_rec.append(ok)
             found_kind.append(code[fits])
@@ -251,30 +218,21 @@ class _ChunkParser:
             slen = SEGMENT_LENGTHS[name]
             at = starts[r] + p
             mat = sliding_window_view(data, slen)[at]
-            cols, probs = decode_matrix(
-                mat, SEGMENTS[name], self.encoding, skip=frozenset({"segment_identifier"})
-            )
+            cols, probs = decode_matrix(mat, SEGMENTS[name], self.encoding,
+                                        skip=frozenset({"segment_identifier"}))
             nos = fc.record_nos[r]
             offs = fc.offsets[r] + self.wl + p
             df = _to_frame(cols, {"record_no": nos, "seq": q, "byte_offset": offs})
             segments[name] = df
             rej += _problem_rows(probs, nos, offs, name)
             if name in SINGLE_SEGMENTS:
-                dup = df.filter(
-                    pl.col("record_no").is_duplicated()
-                    & (pl.col("seq") > pl.col("seq").min().over("record_no"))
-                )
+                dup = df.filter(pl.col("record_no").is_duplicated() & (
+                    pl.col("seq") > pl.col("seq").min().over("record_no")))
                 if dup.height:
-                    rej.append(
-                        dup.select(
-                            "record_no",
-                            "byte_offset",
-                            segment=pl.lit(name),
-                            field=pl.lit(None, pl.Utf8),
-                            rule=pl.lit("duplicate_segment"),
-                            message=pl.lit(f"more than one {name} segment in the record"),
-                        )
-                    )
+                    rej.append(dup.select(
+                        "record_no", "byte_offset", segment=pl.lit(name),
+                        field=pl.lit(None, pl.Utf8), rule=pl.lit("duplicate_segment"),
+                        message=pl.lit(f"more than one {name} segment in the record")))
         return segments, rej
 
 
@@ -291,13 +249,9 @@ def _open(source: str | os.PathLike | BinaryIO | bytes):
         yield source
 
 
-def read_chunks(
-    source: str | os.PathLike | BinaryIO | bytes,
-    *,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
-    packed_encoding: str = "auto",
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[Chunk]:
+def read_chunks(source: str | os.PathLike | BinaryIO | bytes, *,
+                chunk_bytes: int = DEFAULT_CHUNK_BYTES, packed_encoding: str = "auto",
+                progress: Callable[[int], None] | None = None) -> Iterator[Chunk]:
     """Stream a Metro 2 file as validated chunks.
 
     Raises :class:`FileRejected` (possibly after some chunks were yielded) when the file's
@@ -321,20 +275,17 @@ def read_chunks(
                     enc = _detect(fc, lay) or packed.BINARY
                 parser = _ChunkParser(lay, enc if lay.packed else packed.BINARY)
             if fc.header is not None:
-                header = _decode_single(
-                    fc.header, header_layout(lay.packed), parser.encoding, "header"
-                )
+                header = _decode_single(fc.header, header_layout(lay.packed), parser.encoding,
+                                        "header")
                 header["_layout"] = lay.name
                 check_header(header, fc.header_offset)
             chunk = parser.parse(fc, header or {})
             totals.add(chunk.base, chunk.segments)
             if fc.trailer is not None:
-                trailer = _decode_single(
-                    fc.trailer, trailer_layout(lay.packed), parser.encoding, "trailer"
-                )
-                reconcile(
-                    trailer, totals, framer.total_blocks, fc.trailer_offset, fc.trailer_record_no
-                )
+                trailer = _decode_single(fc.trailer, trailer_layout(lay.packed),
+                                         parser.encoding, "trailer")
+                reconcile(trailer, totals, framer.total_blocks, fc.trailer_offset,
+                          fc.trailer_record_no)
                 trailer.pop("_problems", None)
                 chunk.trailer = trailer
             if pending is not None:
@@ -368,15 +319,9 @@ def read_file(source, **kwargs) -> Metro2File:
     first, last = chunks[0], chunks[-1]
     names = sorted({k for c in chunks for k in c.segments}, key=SEGMENT_ORDER.index)
     segs = {n: pl.concat([c.segments[n] for c in chunks if n in c.segments]) for n in names}
-    return Metro2File(
-        first.layout,
-        first.header,
-        pl.concat([c.base for c in chunks]),
-        segs,
-        pl.concat([c.rejections for c in chunks]),
-        last.trailer or {},
-        first.packed_encoding,
-    )
+    return Metro2File(first.layout, first.header, pl.concat([c.base for c in chunks]), segs,
+                      pl.concat([c.rejections for c in chunks]), last.trailer or {},
+                      first.packed_encoding)
 
 
 def validate_file(source, **kwargs) -> RejectionReport:
@@ -388,7 +333,8 @@ def validate_file(source, **kwargs) -> RejectionReport:
             rejected += c.rejected_record_nos().len()
             parts.append(c.rejections)
     except FileRejected as e:
-        return RejectionReport(pl.concat(parts) if parts else empty_rejections(), read, rejected, e)
+        return RejectionReport(pl.concat(parts) if parts else empty_rejections(), read,
+                               rejected, e)
     return RejectionReport(pl.concat(parts) if parts else empty_rejections(), read, rejected)
 
 

@@ -49,72 +49,66 @@ def sample_base(n: int, seed: int = 0, start_no: int = 2) -> pl.DataFrame:
     hist_chars = np.array(list("0000000000123BDE"))
     hist = ["".join(r) for r in hist_chars[rng.integers(0, len(hist_chars), (n, 24))]]
     ids = np.arange(start_no, start_no + n)
-    df = pl.DataFrame(
-        {
-            "record_no": ids.astype(np.int64),
-            "processing_indicator": np.ones(n, np.int64),
-            "time_stamp": (info * 86400 + rng.integers(0, 86400, n)) * 1_000_000,
-            "correction_indicator": np.zeros(n, np.int64),
-            "identification_number": np.full(n, "OB0000000001"),
-            "consumer_account_number": [f"ACCT{i:010d}" for i in ids],
-            "portfolio_type": _PORT[port],
-            "account_type": _ATYPE[port],
-            "date_opened": opened.astype(np.int32),
-            "credit_limit": np.where(np.isin(port, [0, 4]), rng.integers(500, 20000, n), 0),
-            "highest_credit": rng.integers(500, 90000, n),
-            "terms_duration": np.where(port == 0, "REV", np.where(port == 4, "LOC", "060")),
-            "terms_frequency": np.full(n, "M"),
-            "scheduled_monthly_payment_amount": rng.integers(0, 2000, n),
-            "actual_payment_amount": rng.integers(0, 2000, n),
-            "account_status": status,
-            "payment_rating": rating,
-            "payment_history_profile": hist,
-            "special_comment": np.full(n, ""),
-            "compliance_condition_code": np.where(rng.random(n) < 0.05, "XB", ""),
-            "current_balance": bal,
-            "amount_past_due": past_due,
-            "original_charge_off_amount": chargeoff,
-            "date_account_information": info.astype(np.int32),
-            "date_first_delinquency": np.where(delinquent | derog, info - 90, -1).astype(np.int32),
-            "date_closed": np.where(closed, info - 5, -1).astype(np.int32),
-            "date_last_payment": (info - rng.integers(1, 60, n)).astype(np.int32),
-            "interest_type_indicator": np.full(n, "F"),
-            "surname": _SURNAMES[rng.integers(0, len(_SURNAMES), n)],
-            "first_name": _FIRST[rng.integers(0, len(_FIRST), n)],
-            "middle_name": np.where(rng.random(n) < 0.5, "A", ""),
-            "generation_code": np.where(rng.random(n) < 0.1, "J", ""),
-            "social_security_number": rng.integers(100000001, 899999999, n),
-            "date_birth": rng.integers(-8000, 10000, n).astype(np.int32),
-            "telephone_number": rng.integers(2000000000, 9999999999, n),
-            "ecoa_code": np.full(n, "1"),
-            "consumer_information_indicator": np.full(n, ""),
-            "country_code": np.full(n, "US"),
-            "first_line_address": [f"{i % 9999 + 1} MAIN ST" for i in ids],
-            "second_line_address": np.where(rng.random(n) < 0.2, "APT 4", ""),
-            "city": _CITIES[rng.integers(0, len(_CITIES), n)],
-            "state": _STATES[rng.integers(0, len(_STATES), n)],
-            "zip_code": np.where(rng.random(n) < 0.5, "62701", "627011234"),
-            "address_indicator": np.full(n, ""),
-            "residence_code": np.full(n, "O"),
-        }
-    )
+    df = pl.DataFrame({
+        "record_no": ids.astype(np.int64),
+        "processing_indicator": np.ones(n, np.int64),
+        "time_stamp": (info * 86400 + rng.integers(0, 86400, n)) * 1_000_000,
+        "correction_indicator": np.zeros(n, np.int64),
+        "identification_number": np.full(n, "OB0000000001"),
+        "consumer_account_number": [f"ACCT{i:010d}" for i in ids],
+        "portfolio_type": _PORT[port],
+        "account_type": _ATYPE[port],
+        "date_opened": opened.astype(np.int32),
+        "credit_limit": np.where(np.isin(port, [0, 4]), rng.integers(500, 20000, n), 0),
+        "highest_credit": rng.integers(500, 90000, n),
+        "terms_duration": np.where(port == 0, "REV", np.where(port == 4, "LOC", "060")),
+        "terms_frequency": np.full(n, "M"),
+        "scheduled_monthly_payment_amount": rng.integers(0, 2000, n),
+        "actual_payment_amount": rng.integers(0, 2000, n),
+        "account_status": status,
+        "payment_rating": rating,
+        "payment_history_profile": hist,
+        "special_comment": np.full(n, ""),
+        "compliance_condition_code": np.where(rng.random(n) < 0.05, "XB", ""),
+        "current_balance": bal,
+        "amount_past_due": past_due,
+        "original_charge_off_amount": chargeoff,
+        "date_account_information": info.astype(np.int32),
+        "date_first_delinquency": np.where(delinquent | derog, info - 90, -1).astype(np.int32),
+        "date_closed": np.where(closed, info - 5, -1).astype(np.int32),
+        "date_last_payment": (info - rng.integers(1, 60, n)).astype(np.int32),
+        "interest_type_indicator": np.full(n, "F"),
+        "surname": _SURNAMES[rng.integers(0, len(_SURNAMES), n)],
+        "first_name": _FIRST[rng.integers(0, len(_FIRST), n)],
+        "middle_name": np.where(rng.random(n) < 0.5, "A", ""),
+        "generation_code": np.where(rng.random(n) < 0.1, "J", ""),
+        "social_security_number": rng.integers(100000001, 899999999, n),
+        "date_birth": rng.integers(-8000, 10000, n).astype(np.int32),
+        "telephone_number": rng.integers(2000000000, 9999999999, n),
+        "ecoa_code": np.full(n, "1"),
+        "consumer_information_indicator": np.full(n, ""),
+        "country_code": np.full(n, "US"),
+        "first_line_address": [f"{i % 9999 + 1} MAIN ST" for i in ids],
+        "second_line_address": np.where(rng.random(n) < 0.2, "APT 4", ""),
+        "city": _CITIES[rng.integers(0, len(_CITIES), n)],
+        "state": _STATES[rng.integers(0, len(_STATES), n)],
+        "zip_code": np.where(rng.random(n) < 0.5, "62701", "627011234"),
+        "address_indicator": np.full(n, ""),
+        "residence_code": np.full(n, "O"),
+    })
     neg = pl.col
     return df.with_columns(
         neg("time_stamp").cast(pl.Datetime("us")),
-        *[
-            pl.when(neg(c) >= -100000).then(neg(c)).cast(pl.Date).alias(c)
-            for c in ("date_opened", "date_account_information", "date_birth", "date_last_payment")
-        ],
-        *[
-            pl.when(neg(c) >= 0).then(neg(c)).cast(pl.Date).alias(c)
-            for c in ("date_first_delinquency", "date_closed")
-        ],
+        *[pl.when(neg(c) >= -100000).then(neg(c)).cast(pl.Date).alias(c)
+          for c in ("date_opened", "date_account_information", "date_birth",
+                    "date_last_payment")],
+        *[pl.when(neg(c) >= 0).then(neg(c)).cast(pl.Date).alias(c)
+          for c in ("date_first_delinquency", "date_closed")],
     )
 
 
-def sample_segments(
-    base: pl.DataFrame, kinds: tuple[str, ...], seed: int = 0
-) -> dict[str, pl.DataFrame]:
+def sample_segments(base: pl.DataFrame, kinds: tuple[str, ...], seed: int = 0
+                    ) -> dict[str, pl.DataFrame]:
     """One valid segment of each kind per base record (J1/J2 may be listed twice)."""
     rng = np.random.default_rng(seed + 1)
     rec = base.get_column("record_no").to_numpy()
@@ -132,48 +126,29 @@ def sample_segments(
                 "ecoa_code": np.where(rng.random(n) < 0.1, "Z", "2"),
             }
             if kind == "J2":
-                d |= {
-                    "country_code": "US",
-                    "first_line_address": "9 ELM ST",
-                    "city": "BRISTOL",
-                    "state": "CT",
-                    "zip_code": "06010",
-                    "address_indicator": "C",
-                    "residence_code": "R",
-                }
+                d |= {"country_code": "US", "first_line_address": "9 ELM ST",
+                      "city": "BRISTOL", "state": "CT", "zip_code": "06010",
+                      "address_indicator": "C", "residence_code": "R"}
         elif kind == "K1":
-            d |= {
-                "original_creditor_name": "ORIGINAL BANK NA",
-                "creditor_classification": rng.integers(1, 16, n),
-            }
+            d |= {"original_creditor_name": "ORIGINAL BANK NA",
+                  "creditor_classification": rng.integers(1, 16, n)}
         elif kind == "K2":
             d |= {"purchased_indicator": np.ones(n, np.int64), "purchased_name": "SELLER LLC"}
         elif kind == "K3":
             ag = rng.integers(0, 3, n)
-            d |= {
-                "agency_identifier": ag,
-                "account_number": np.where(ag == 0, "", "FN123456789"),
-                "mortgage_identification_number": "100012345678901234",
-            }
+            d |= {"agency_identifier": ag,
+                  "account_number": np.where(ag == 0, "", "FN123456789"),
+                  "mortgage_identification_number": "100012345678901234"}
         elif kind == "K4":
-            d |= {
-                "specialized_payment_indicator": np.ones(n, np.int64),
-                "balloon_payment_due_date": pl.Series(np.full(n, 21000)).cast(pl.Date),
-                "balloon_payment_amount": rng.integers(0, 99999, n),
-            }
+            d |= {"specialized_payment_indicator": np.ones(n, np.int64),
+                  "balloon_payment_due_date": pl.Series(np.full(n, 21000)).cast(pl.Date),
+                  "balloon_payment_amount": rng.integers(0, 99999, n)}
         elif kind == "L1":
-            d |= {
-                "change_indicator": np.ones(n, np.int64),
-                "new_consumer_account_number": [f"NEW{r:010d}" for r in rec],
-            }
+            d |= {"change_indicator": np.ones(n, np.int64),
+                  "new_consumer_account_number": [f"NEW{r:010d}" for r in rec]}
         elif kind == "N1":
-            d |= {
-                "employer_name": "ACME CORP",
-                "first_line_employer_address": "5 WORK RD",
-                "employer_city": "FRANKLIN",
-                "employer_state": "TN",
-                "zip_code": "37064",
-                "occupation": "ENGINEER",
-            }
+            d |= {"employer_name": "ACME CORP", "first_line_employer_address": "5 WORK RD",
+                  "employer_city": "FRANKLIN", "employer_state": "TN", "zip_code": "37064",
+                  "occupation": "ENGINEER"}
         out.setdefault(kind, []).append(pl.DataFrame(d))
     return {k: pl.concat(v) for k, v in out.items()}

@@ -57,9 +57,8 @@ def normalize(df: pl.DataFrame, layout: tuple[FieldSpec, ...]) -> pl.DataFrame:
     return df.with_columns(exprs)
 
 
-def encode_frame(
-    df: pl.DataFrame, layout: tuple[FieldSpec, ...], encoding: str, seg_id: str | None = None
-) -> np.ndarray:
+def encode_frame(df: pl.DataFrame, layout: tuple[FieldSpec, ...], encoding: str,
+                 seg_id: str | None = None) -> np.ndarray:
     """Encode the layout's fields of `df` into an ``(n, length)`` uint8 matrix."""
     n = df.height
     width = layout[-1].end
@@ -76,27 +75,20 @@ def encode_frame(
             mat[:, a:b] = col.encode_text(s, w)
         elif f.kind in ("N", "PN"):
             v = s.fill_null(0).to_numpy().astype(np.int64)
-            mat[:, a:b] = (
-                col.encode_digits(v, w) if f.kind == "N" else pk.encode_number(v, w, encoding)
-            )
+            mat[:, a:b] = col.encode_digits(v, w) if f.kind == "N" else pk.encode_number(
+                v, w, encoding)
         elif f.kind in ("D8", "PD5"):
             empty = s.is_null().to_numpy()
             days = s.cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)
             v = np.where(empty, 0, col.date_value_from_days(days))
-            mat[:, a:b] = (
-                col.encode_digits(v, w)
-                if f.kind == "D8"
-                else pk.encode_tagged(v, empty, w, encoding)
-            )
+            mat[:, a:b] = col.encode_digits(v, w) if f.kind == "D8" else pk.encode_tagged(
+                v, empty, w, encoding)
         else:  # TS14 / PTS8
             empty = s.is_null().to_numpy()
             us = s.dt.cast_time_unit("us").cast(pl.Int64).fill_null(0).to_numpy()
             v = np.where(empty, 0, col.ts_value_from_micros(us))
-            mat[:, a:b] = (
-                col.encode_digits(v, w)
-                if f.kind == "TS14"
-                else pk.encode_tagged(v, empty, w, encoding)
-            )
+            mat[:, a:b] = col.encode_digits(v, w) if f.kind == "TS14" else pk.encode_tagged(
+                v, empty, w, encoding)
     return mat
 
 
@@ -121,14 +113,13 @@ def _scatter(out: np.ndarray, at: np.ndarray, mat: np.ndarray) -> None:
     if n > 1:
         d = np.diff(at)
         if (d == d[0]).all() and d[0] >= w:
-            view = np.lib.stride_tricks.as_strided(
-                out[at[0] :], shape=(n, w), strides=(int(d[0]), 1)
-            )
+            view = np.lib.stride_tricks.as_strided(out[at[0]:], shape=(n, w),
+                                                   strides=(int(d[0]), 1))
             view[:] = mat
             return
     ar = np.arange(w, dtype=np.int64)
     for i in range(0, n, _BATCH):
-        out[at[i : i + _BATCH, None] + ar] = mat[i : i + _BATCH]
+        out[at[i:i + _BATCH, None] + ar] = mat[i:i + _BATCH]
 
 
 class Metro2Writer:
@@ -139,16 +130,9 @@ class Metro2Writer:
     frames may carry ``seq`` to order repeated J1/J2 segments.
     """
 
-    def __init__(
-        self,
-        dest: str | os.PathLike | BinaryIO,
-        header: dict,
-        *,
-        packed: bool = False,
-        blocked: bool = False,
-        packed_encoding: str = pk.BINARY,
-        line_break: bytes = b"",
-    ) -> None:
+    def __init__(self, dest: str | os.PathLike | BinaryIO, header: dict, *, packed: bool = False,
+                 blocked: bool = False, packed_encoding: str = pk.BINARY,
+                 line_break: bytes = b"") -> None:
         if packed_encoding not in pk.ENCODINGS:
             raise ValueError("packed_encoding must be binary or bcd")
         self._own = isinstance(dest, str | os.PathLike)
@@ -201,30 +185,21 @@ class Metro2Writer:
                 continue
             df = segs[name]
             mats[name] = encode_frame(df, SEGMENTS[name], self.enc, seg_id=name)
-            seq = (
-                df.get_column("seq")
-                if "seq" in df.columns
-                else pl.int_range(0, df.height, eager=True)
-            )
-            placed.append(
-                pl.DataFrame(
-                    {
-                        "record_no": df.get_column("record_no").cast(pl.Int64),
-                        "k": np.full(df.height, k, np.int64),
-                        "seq": seq.cast(pl.Int64),
-                        "srow": np.arange(df.height, dtype=np.int64),
-                        "slen": np.full(df.height, SEGMENT_LENGTHS[name], np.int64),
-                    }
-                )
-            )
+            seq = df.get_column("seq") if "seq" in df.columns else pl.int_range(
+                0, df.height, eager=True)
+            placed.append(pl.DataFrame({
+                "record_no": df.get_column("record_no").cast(pl.Int64),
+                "k": np.full(df.height, k, np.int64), "seq": seq.cast(pl.Int64),
+                "srow": np.arange(df.height, dtype=np.int64),
+                "slen": np.full(df.height, SEGMENT_LENGTHS[name], np.int64),
+            }))
         extra = np.zeros(n, dtype=np.int64)
         if placed:
             pl_all = pl.concat(placed).join(index, on="record_no", how="left")
             if pl_all.get_column("row").null_count():
                 raise ValueError("a segment refers to a record_no that is not in base")
             pl_all = pl_all.sort("row", "k", "seq").with_columns(
-                soff=pl.col("slen").cum_sum().over("row") - pl.col("slen") + blen
-            )
+                soff=pl.col("slen").cum_sum().over("row") - pl.col("slen") + blen)
             sums = pl_all.group_by("row").agg(pl.col("slen").sum())
             extra[sums.get_column("row").to_numpy()] = sums.get_column("slen").to_numpy()
         rdw = blen + extra
@@ -240,11 +215,8 @@ class Metro2Writer:
             _scatter(out, starts, _words(rdw + 4, self.packed))
             self.blocks += n
         if self.sep:
-            _scatter(
-                out,
-                starts + size - len(self.sep),
-                np.tile(np.frombuffer(self.sep, np.uint8), (n, 1)),
-            )
+            _scatter(out, starts + size - len(self.sep),
+                     np.tile(np.frombuffer(self.sep, np.uint8), (n, 1)))
         if placed:
             for name, mat in mats.items():
                 sel = pl_all.filter(pl.col("k") == SEGMENT_ORDER.index(name))
@@ -258,9 +230,8 @@ class Metro2Writer:
         """Write the trailer (recomputed totals unless `trailer` overrides fields)."""
         t = self.totals.finish(self.blocks)
         t = {k: t[k] for k in TRAILER_COUNT_FIELDS} | dict(trailer or {})
-        tframe = normalize(
-            pl.DataFrame([{"record_identifier": "TRAILER"} | t]), trailer_layout(self.packed)
-        )
+        tframe = normalize(pl.DataFrame([{"record_identifier": "TRAILER"} | t]),
+                           trailer_layout(self.packed))
         tmat = encode_frame(tframe, trailer_layout(self.packed), self.enc)
         self._emit_single(tmat[0], bdw=False)
         self.f.flush()
@@ -278,26 +249,12 @@ class Metro2Writer:
             self.f.close()
 
 
-def write_file(
-    dest,
-    header: dict,
-    base: pl.DataFrame,
-    segments: dict[str, pl.DataFrame] | None = None,
-    *,
-    packed: bool = False,
-    blocked: bool = False,
-    packed_encoding: str = "binary",
-    line_break: bytes = b"",
-    trailer: dict | None = None,
-) -> dict:
+def write_file(dest, header: dict, base: pl.DataFrame,
+               segments: dict[str, pl.DataFrame] | None = None, *, packed: bool = False,
+               blocked: bool = False, packed_encoding: str = "binary", line_break: bytes = b"",
+               trailer: dict | None = None) -> dict:
     """Write a complete file in one go; returns the trailer totals written."""
-    w = Metro2Writer(
-        dest,
-        header,
-        packed=packed,
-        blocked=blocked,
-        packed_encoding=packed_encoding,
-        line_break=line_break,
-    )
+    w = Metro2Writer(dest, header, packed=packed, blocked=blocked,
+                     packed_encoding=packed_encoding, line_break=line_break)
     w.write(base, segments)
     return w.close(trailer)
