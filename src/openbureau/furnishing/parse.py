@@ -111,13 +111,18 @@ def _text_lines(path: Path, chunk_records: int) -> Iterator[tuple[int, list[byte
 
 def _check_utf8(data: bytes, base_offset: int) -> None:
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileRejected(
-            "encoding",
-            f"the file is not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset "
-            f"{base_offset + exc.start}",
-        ) from None
+        # Polars validates UTF-8 with SIMD, some fifty times faster than bytes.decode, which
+        # is kept only to name the offending byte.
+        pl.Series([data], dtype=pl.Binary).cast(pl.Utf8)
+    except pl.exceptions.ComputeError:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                "encoding",
+                f"the file is not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset "
+                f"{base_offset + exc.start}",
+            ) from None
     if b"\x00" in data:
         nul_at = base_offset + data.index(b"\x00")
         raise FileRejected("encoding", f"the file holds a NUL byte at offset {nul_at}")
