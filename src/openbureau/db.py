@@ -97,7 +97,8 @@ def copy_into(connection, table_name: str, frame: pl.DataFrame) -> None:
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.f%z"),
     )
     buffer = io.BytesIO()
-    as_csv.write_csv(buffer, include_header=False, null_value="\\N")
+    # Text is always quoted: COPY reads an unquoted \N as NULL, quoted as the two characters.
+    as_csv.write_csv(buffer, include_header=False, null_value="\\N", quote_style="non_numeric")
     columns = ", ".join(frame.columns)
     raw = connection.connection.driver_connection
     with (
