@@ -203,7 +203,10 @@ def _csv_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
         if header is None:
             header_line, lines = lines[0].rstrip(b"\r"), lines[1:]
             first_line += 1
-            header = next(csv.reader([header_line.decode()]))
+            try:
+                header = next(csv.reader([header_line.decode()]))
+            except csv.Error as exc:  # e.g. a lone carriage return inside the header
+                raise FileRejected("malformed_csv", f"cannot read the CSV header: {exc}") from None
             header = [h.strip() for h in header]
             missing = [f for f in REQUIRED_FIELDS if f not in header]
             if missing:
