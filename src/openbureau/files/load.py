@@ -1,9 +1,9 @@
 """Loading validated, resolved account records into the tradelines table.
 
-On PostgreSQL rows are COPied to a temporary staging table and merged with one set-based
-upsert; on SQLite one executemany runs the upsert itself. Either way a new (member,
-account, period) is inserted, a correction replaces the stored row, and an identical row is
-left untouched.
+On PostgreSQL a chunk of only new keys is COPied straight into tradelines; otherwise rows
+are COPied to a temporary staging table and merged with one set-based upsert. On SQLite one
+executemany runs the upsert itself. Either way a new (member, account, period) is inserted,
+a correction replaces the stored row, and an identical row is left untouched.
 """
 
 from __future__ import annotations
