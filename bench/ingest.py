@@ -3,7 +3,9 @@
 End to end = parse, validate, resolve identity, encrypt, load (submit_file), for every
 monthly file of the demo's three furnishers. Baseline = the same rows, already in memory,
 bulk-inserted into a plain table of the same database (executemany on SQLite, COPY on
-PostgreSQL). Both run in this process, one after the other, and the ratio is printed.
+PostgreSQL). A second baseline inserts them the same way into a table with the keys
+tradelines must maintain (primary key, unique account/period key, one secondary index).
+All run in this process, one after the other, and both ratios are printed.
 
     python bench/ingest.py [--limit N] [--pg-url postgresql+psycopg://...]
 """
@@ -57,27 +59,43 @@ def end_to_end(settings: Settings, files: list[tuple[str, Path]]) -> float:
     return elapsed
 
 
-def baseline(url: str, rows: pl.DataFrame) -> float:
+def baseline(url: str, rows: pl.DataFrame, *, indexed: bool = False) -> float:
+    """Seconds to bulk-insert `rows` (as text) into a fresh table of the database at `url`.
+
+    indexed=False: a plain table with no keys. indexed=True: the keys tradelines has to
+    maintain on every load — a surrogate primary key, a unique (member, account, period)
+    key and one secondary index (national_id, standing in for subject_id).
+    """
     engine = create_engine(url)
+    postgres = engine.dialect.name == "postgresql"
     cols = ", ".join(f"{c} text" for c in rows.columns)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS plain_rows"))
-        conn.execute(text(f"CREATE TABLE plain_rows ({cols})"))
+        if indexed:
+            pk = "id bigserial" if postgres else "id integer"
+            conn.execute(text(f"CREATE TABLE plain_rows ({pk} PRIMARY KEY, {cols})"))
+            conn.execute(
+                text("CREATE UNIQUE INDEX plain_key ON plain_rows (member, account_ref, period)")
+            )
+            conn.execute(text("CREATE INDEX plain_person ON plain_rows (national_id)"))
+        else:
+            conn.execute(text(f"CREATE TABLE plain_rows ({cols})"))
     as_text = rows.with_columns(pl.all().cast(pl.Utf8))
+    names = ", ".join(rows.columns)
     start = time.perf_counter()
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
-        if engine.dialect.name == "postgresql":
+        if postgres:
             buffer = io.BytesIO()
             as_text.write_csv(buffer, include_header=False)
             with (
                 raw.cursor() as cur,
-                cur.copy("COPY plain_rows FROM STDIN WITH (FORMAT csv)") as copy,
+                cur.copy(f"COPY plain_rows ({names}) FROM STDIN WITH (FORMAT csv)") as copy,
             ):
                 copy.write(buffer.getvalue())
         else:
             marks = ", ".join("?" for _ in rows.columns)
-            raw.executemany(f"INSERT INTO plain_rows VALUES ({marks})", as_text.rows())
+            raw.executemany(f"INSERT INTO plain_rows ({names}) VALUES ({marks})", as_text.rows())
     elapsed = time.perf_counter() - start
     engine.dispose()
     return elapsed
@@ -99,6 +117,12 @@ def main() -> None:
             )
         )
     rows = pl.concat([s.records for s in data.submissions])
+    keyed_rows = pl.concat(
+        [
+            s.records.with_columns(member=pl.lit(s.member_code), period=pl.lit(s.period))
+            for s in data.submissions
+        ]
+    )
     n = rows.height
     keys = generate_key_pair_b64()
     targets = [("sqlite", f"sqlite:///{work}/e2e.db", f"sqlite:///{work}/plain.db")]
@@ -111,7 +135,10 @@ def main() -> None:
             )
         )
     print(f"{n:,} account records in {len(files)} files")
-    print(f"{'database':<11} {'end-to-end rec/s':>17} {'bulk insert rec/s':>18} {'ratio':>7}")
+    print(
+        f"{'database':<11} {'end-to-end rec/s':>17} {'bulk insert rec/s':>18} {'ratio':>7}"
+        f" {'indexed insert rec/s':>21} {'ratio':>7}"
+    )
     for name, e2e_url, plain_url in targets:
         settings = Settings(
             data_dir=work,
@@ -121,7 +148,11 @@ def main() -> None:
         )
         e2e = end_to_end(settings, files)
         base = baseline(plain_url, rows)
-        print(f"{name:<11} {n / e2e:>17,.0f} {n / base:>18,.0f} {e2e / base:>6.1f}x")
+        keyed = baseline(plain_url, keyed_rows, indexed=True)
+        print(
+            f"{name:<11} {n / e2e:>17,.0f} {n / base:>18,.0f} {e2e / base:>6.1f}x"
+            f" {n / keyed:>21,.0f} {e2e / keyed:>6.1f}x"
+        )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
+import orjson
+import polars as pl
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +31,10 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # A submission writes tens of MB; with the default 1,000-page (4 MB) threshold every load
+    # ends in a checkpoint of its own. 64 MB lets a few loads share one (~5% faster ingest);
+    # durability is unchanged, since committed pages are in the WAL either way.
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
 
 
@@ -69,6 +77,54 @@ def in_values(connection_or_session, column: str, param: str) -> str:
 def list_param(connection_or_session, values: list) -> object:
     if connection_or_session.get_bind().dialect.name == "postgresql":
         return list(values)
-    import orjson
-
     return orjson.dumps(list(values)).decode()
+
+
+def copy_into(connection, table_name: str, frame: pl.DataFrame) -> None:
+    """PostgreSQL: COPY a polars frame into `table_name` (columns named as in the frame).
+
+    Polars formats the whole frame as CSV in native code, so no value passes through Python
+    one by one; bytea columns travel as hex (`\\x...`).
+    """
+    as_csv = frame.with_columns(
+        *(
+            pl.concat_str(pl.lit("\\x"), pl.col(name).bin.encode("hex")).alias(name)
+            for name, dtype in frame.schema.items()
+            if dtype == pl.Binary
+        ),
+        # Formatted here rather than by write_csv's datetime_format, which costs ~2 us a row
+        # even for a constant column such as loaded_at.
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%S%.f%z"),
+    )
+    buffer = io.BytesIO()
+    # Text is always quoted: COPY reads an unquoted \N as NULL, quoted as the two characters.
+    as_csv.write_csv(buffer, include_header=False, null_value="\\N", quote_style="non_numeric")
+    columns = ", ".join(frame.columns)
+    raw = connection.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(
+            f"COPY {table_name} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+        ) as copy,
+    ):
+        copy.write(buffer.getvalue())
+
+
+def sqlite_rows(frame: pl.DataFrame) -> list[tuple]:
+    """A polars frame as parameter tuples, dates and times in the text form SQLAlchemy stores."""
+    return frame.with_columns(
+        pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"),
+    ).rows()
+
+
+def bulk_insert(connection, table_name: str, frame: pl.DataFrame) -> None:
+    """Inserts every row of a polars frame: COPY on PostgreSQL, one executemany on SQLite."""
+    if connection.dialect.name == "postgresql":
+        copy_into(connection, table_name, frame)
+        return
+    marks = ", ".join("?" for _ in frame.columns)
+    connection.connection.driver_connection.executemany(
+        f"INSERT INTO {table_name} ({', '.join(frame.columns)}) VALUES ({marks})",
+        sqlite_rows(frame),
+    )

@@ -149,6 +149,7 @@ def test_a_file_rejected_late_leaves_nothing_behind(bureau, members, tmp_path):
         (b"", "empty_file"),
         ("张伟,1\n".encode("gbk") + b"\xa1\n", "encoding"),
         (b"full_name,national_id\nx,y\n", "missing_columns"),
+        (b"\r\x01", "malformed_csv"),
         (b"PAR1garbage-not-parquet", "malformed_parquet"),
     ],
 )

@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 
 from factories import record, resident_id, write_jsonl
 from openbureau.furnishing.submit import submit_file
+from openbureau.governance.crypto import NONCE_BYTES, BureauKeys
 from openbureau.governance.members import Role
 
 NAME = "欧阳娜娜"
@@ -68,3 +69,14 @@ def test_no_personal_data_in_the_raw_database(bureau, members, tmp_path, db_back
     assert len(raw) > 10_000
     for secret in _secrets(national_id):
         assert secret not in raw, secret
+
+
+def test_batch_encryption_round_trips_with_a_fresh_nonce_per_value():
+    keys = BureauKeys.generate()
+    values = ["110101199003074514", None, "张伟", "", "110101199003074514"]
+    blobs = keys.encrypt_many(values)
+    assert blobs[1] is None
+    assert [keys.decrypt(b) for b in blobs if b is not None] == [v for v in values if v is not None]
+    nonces = [b[:NONCE_BYTES] for b in blobs if b is not None]
+    assert len(set(nonces)) == len(nonces)
+    assert blobs[0] != blobs[4]  # the same value never encrypts to the same bytes

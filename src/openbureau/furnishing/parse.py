@@ -111,13 +111,18 @@ def _text_lines(path: Path, chunk_records: int) -> Iterator[tuple[int, list[byte
 
 def _check_utf8(data: bytes, base_offset: int) -> None:
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise FileRejected(
-            "encoding",
-            f"the file is not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset "
-            f"{base_offset + exc.start}",
-        ) from None
+        # Polars validates UTF-8 with SIMD, some fifty times faster than bytes.decode, which
+        # is kept only to name the offending byte.
+        pl.Series([data], dtype=pl.Binary).cast(pl.Utf8)
+    except pl.exceptions.ComputeError:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                "encoding",
+                f"the file is not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset "
+                f"{base_offset + exc.start}",
+            ) from None
     if b"\x00" in data:
         nul_at = base_offset + data.index(b"\x00")
         raise FileRejected("encoding", f"the file holds a NUL byte at offset {nul_at}")
@@ -198,7 +203,10 @@ def _csv_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
         if header is None:
             header_line, lines = lines[0].rstrip(b"\r"), lines[1:]
             first_line += 1
-            header = next(csv.reader([header_line.decode()]))
+            try:
+                header = next(csv.reader([header_line.decode()]))
+            except csv.Error as exc:  # e.g. a lone carriage return inside the header
+                raise FileRejected("malformed_csv", f"cannot read the CSV header: {exc}") from None
             header = [h.strip() for h in header]
             missing = [f for f in REQUIRED_FIELDS if f not in header]
             if missing:

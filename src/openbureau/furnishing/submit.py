@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
-from openbureau.files.load import known_account_subjects, stage_frame, upsert_tradelines
+from openbureau.files.load import known_account_subjects, upsert_tradelines
 from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
 from openbureau.furnishing.parse import detect_format, iter_chunks
 from openbureau.furnishing.tables import submissions
@@ -239,9 +239,7 @@ def _load_valid(
     tally.matched += by_decision.get(MATCHED, 0)
     tally.new_subjects += resolved.filter(pl.col("decision") == NEW)["subject_id"].n_unique()
     tally.in_review += by_decision.get(REVIEW, 0)
-    tally.written += upsert_tradelines(
-        session, stage_frame(resolved, member.id, submission_id, now)
-    )
+    tally.written += upsert_tradelines(session, resolved, member.id, submission_id, now)
 
 
 def submission_report(session: Session, member: Member, submission_id: int) -> dict | None:

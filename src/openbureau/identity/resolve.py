@@ -8,16 +8,14 @@ blind indexes; no personal data is decrypted here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
+from openbureau.db import in_values, is_postgres, list_param
 from openbureau.identity.tables import subject_identities, subjects
-
-LOOKUP_BATCH = 5_000
 
 MATCHED, NEW, REVIEW = "matched", "new", "review"
 REASON_DISAGREE = "national ID matches a subject whose name and date of birth both differ"
@@ -31,26 +29,16 @@ EXISTING_SCHEMA = {
 }
 
 
-def _batches(values: list, size: int = LOOKUP_BATCH) -> Iterable[list]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def known_identities(session: Session, id_bidx: list[str]) -> pl.DataFrame:
     """Identities already on file for these national IDs, with merged subjects followed."""
-    current = func.coalesce(subjects.c.merged_into, subjects.c.id)
-    rows: list[tuple] = []
-    for batch in _batches(id_bidx):
-        rows += session.connection().execute(
-            select(
-                subject_identities.c.national_id_bidx,
-                current,
-                subject_identities.c.name_bidx,
-                subject_identities.c.dob_bidx,
-            )
-            .join(subjects, subjects.c.id == subject_identities.c.subject_id)
-            .where(subject_identities.c.national_id_bidx.in_(batch))
-        ).all()
+    rows = session.execute(
+        text(
+            "SELECT i.national_id_bidx, COALESCE(s.merged_into, s.id), i.name_bidx, i.dob_bidx "
+            "FROM subject_identities i JOIN subjects s ON s.id = i.subject_id "
+            f"WHERE {in_values(session, 'i.national_id_bidx', 'ids')}"
+        ),
+        {"ids": list_param(session, id_bidx)},
+    ).all()
     return pl.DataFrame(rows, schema=EXISTING_SCHEMA, orient="row").unique()
 
 
@@ -81,13 +69,28 @@ def _decide_known(records: pl.DataFrame, existing: pl.DataFrame) -> pl.DataFrame
 
 
 def _create_subjects(session: Session, count: int, now: datetime) -> list[int]:
+    """`count` new subjects from one statement that generates its rows server-side.
+
+    Subject rows differ only in their id, so which id goes with which record does not
+    matter and RETURNING order need not be relied on.
+    """
     if count == 0:
         return []
-    result = session.connection().execute(
-        subjects.insert().returning(subjects.c.id, sort_by_parameter_order=True),
-        [{"created_at": now}] * count,
-    )
-    return list(result.scalars())
+    connection = session.connection()
+    if is_postgres(connection.engine):
+        numbers = "SELECT i FROM generate_series(1, :count) AS g(i)"
+    else:
+        numbers = (
+            "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :count) "
+            "SELECT i FROM g"
+        )
+    statement = text(
+        f"INSERT INTO subjects (created_at) SELECT :now FROM ({numbers}) AS n RETURNING id"
+    ).bindparams(bindparam("now", type_=subjects.c.created_at.type))
+    ids = list(connection.execute(statement, {"count": count, "now": now}).scalars())
+    if len(ids) != count:
+        raise RuntimeError(f"asked for {count} new subjects, got {len(ids)}")
+    return ids
 
 
 def _decide_new(session: Session, records: pl.DataFrame, now: datetime) -> pl.DataFrame:

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import orjson
 import polars as pl
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
+from openbureau.db import bulk_insert, in_values, list_param
 from openbureau.governance.crypto import BureauKeys
-from openbureau.identity.resolve import REVIEW, _batches
+from openbureau.identity.resolve import NEW, REVIEW
 from openbureau.identity.tables import review_items, subject_identities
 
 IDENTITY_TEXT_FIELDS = ("national_id", "full_name", "date_of_birth", "address", "phone")
@@ -39,22 +40,72 @@ def store_identities(
     latest = linked.sort("record_no").unique(
         ["subject_id", "name_bidx", "dob_bidx"], keep="last", maintain_order=True
     )
-    existing_rows: list[tuple] = []
-    for batch in _batches(latest["subject_id"].unique().to_list()):
-        existing_rows += session.execute(
-            select(
-                subject_identities.c.id,
-                subject_identities.c.subject_id,
-                subject_identities.c.name_bidx,
-                subject_identities.c.dob_bidx,
-                subject_identities.c.identity_hash.label("old_hash"),
-            ).where(
-                subject_identities.c.member_id == member_id,
-                subject_identities.c.subject_id.in_(batch),
-            )
+    merged = latest.join(
+        _stored_identities(session, member_id, _maybe_known_subjects(latest)),
+        on=["subject_id", "name_bidx", "dob_bidx"],
+        how="left",
+    )
+    to_insert = merged.filter(pl.col("id").is_null())
+    to_update = merged.filter(
+        pl.col("id").is_not_null() & (pl.col("old_hash") != pl.col("identity_hash"))
+    )
+    if to_insert.height:
+        bulk_insert(
+            session.connection(),
+            "subject_identities",
+            to_insert.select(
+                "subject_id",
+                pl.lit(member_id, pl.Int64).alias("member_id"),
+                "national_id_type",
+                "national_id_bidx",
+                "name_bidx",
+                "dob_bidx",
+                "identity_hash",
+                *_encrypted(to_insert, keys),
+                pl.lit(now).alias("first_seen"),
+                pl.lit(now).alias("last_seen"),
+            ),
+        )
+    if to_update.height:
+        changed = to_update.select(
+            pl.col("id").alias("row_id"),
+            "identity_hash",
+            *_encrypted(to_update, keys),
+            pl.lit(now).alias("last_seen"),
+        )
+        session.execute(
+            update(subject_identities)
+            .where(subject_identities.c.id == bindparam("row_id"))
+            .values({name: bindparam(name) for name in changed.columns if name != "row_id"}),
+            changed.to_dicts(),
+        )
+    return to_insert.height + to_update.height
+
+
+def _maybe_known_subjects(latest: pl.DataFrame) -> list[int]:
+    """Subjects that may already hold identities from this member.
+
+    A subject created for this very load has none yet, so looking it up would only cost a
+    round trip per thousands of new people in a first submission.
+    """
+    if "decision" in latest.columns:
+        latest = latest.filter(pl.col("decision") != NEW)
+    return latest["subject_id"].unique().to_list()
+
+
+def _stored_identities(session: Session, member_id: int, subject_ids: list[int]) -> pl.DataFrame:
+    rows = []
+    if subject_ids:
+        rows = session.execute(
+            text(
+                "SELECT id, subject_id, name_bidx, dob_bidx, identity_hash "
+                "FROM subject_identities WHERE member_id = :member AND "
+                + in_values(session, "subject_id", "subjects")
+            ),
+            {"member": member_id, "subjects": list_param(session, subject_ids)},
         ).all()
-    existing = pl.DataFrame(
-        existing_rows,
+    return pl.DataFrame(
+        rows,
         schema={
             "id": pl.Int64,
             "subject_id": pl.Int64,
@@ -64,71 +115,21 @@ def store_identities(
         },
         orient="row",
     )
-    merged = latest.join(existing, on=["subject_id", "name_bidx", "dob_bidx"], how="left")
-    to_insert = merged.filter(pl.col("id").is_null())
-    to_update = merged.filter(
-        pl.col("id").is_not_null() & (pl.col("old_hash") != pl.col("identity_hash"))
-    )
-    if to_insert.height:
-        session.execute(
-            subject_identities.insert(), _identity_rows(to_insert, member_id, keys, now, new=True)
-        )
-    if to_update.height:
-        session.execute(
-            update(subject_identities)
-            .where(subject_identities.c.id == bindparam("row_id"))
-            .values(
-                identity_hash=bindparam("identity_hash"),
-                national_id_enc=bindparam("national_id_enc"),
-                name_enc=bindparam("name_enc"),
-                dob_enc=bindparam("dob_enc"),
-                address_enc=bindparam("address_enc"),
-                phone_enc=bindparam("phone_enc"),
-                last_seen=bindparam("last_seen"),
-            ),
-            _identity_rows(to_update, member_id, keys, now, new=False),
-        )
-    return to_insert.height + to_update.height
 
 
-def _identity_rows(
-    frame: pl.DataFrame, member_id: int, keys: BureauKeys, now: datetime, new: bool
-) -> list[dict]:
-    enc = {
-        "national_id_enc": keys.encrypt_many(frame["national_id"].to_list()),
-        "name_enc": keys.encrypt_many(frame["full_name"].to_list()),
-        "dob_enc": keys.encrypt_many(frame["date_of_birth"].cast(pl.Utf8).to_list()),
-        "address_enc": keys.encrypt_many(frame["address"].to_list()),
-        "phone_enc": keys.encrypt_many(frame["phone"].to_list()),
+def _encrypted(frame: pl.DataFrame, keys: BureauKeys) -> list[pl.Series]:
+    """The reported identity fields, each value encrypted on its own (fresh nonce per value)."""
+    sources = {
+        "national_id_enc": frame["national_id"],
+        "name_enc": frame["full_name"],
+        "dob_enc": frame["date_of_birth"].cast(pl.Utf8),
+        "address_enc": frame["address"],
+        "phone_enc": frame["phone"],
     }
-    rows = []
-    columns = frame.select(
-        "id",
-        "subject_id",
-        "national_id_type",
-        "national_id_bidx",
-        "name_bidx",
-        "dob_bidx",
-        "identity_hash",
-    ).to_dict(as_series=False)
-    for i in range(frame.height):
-        row = {name: values[i] for name, values in enc.items()}
-        row["identity_hash"] = columns["identity_hash"][i]
-        row["last_seen"] = now
-        if new:
-            row |= {
-                "subject_id": columns["subject_id"][i],
-                "member_id": member_id,
-                "national_id_type": columns["national_id_type"][i],
-                "national_id_bidx": columns["national_id_bidx"][i],
-                "name_bidx": columns["name_bidx"][i],
-                "dob_bidx": columns["dob_bidx"][i],
-                "first_seen": now,
-            }
-        else:
-            row["row_id"] = columns["id"][i]
-        rows.append(row)
-    return rows
+    return [
+        pl.Series(name, keys.encrypt_many(values.to_list()), dtype=pl.Binary)
+        for name, values in sources.items()
+    ]
 
 
 def queue_reviews(
@@ -143,18 +144,20 @@ def queue_reviews(
     held = resolved.filter(pl.col("decision") == REVIEW)
     if held.is_empty():
         return 0
-    open_keys: set[tuple[str, str]] = set()
-    for batch in _batches(held["account_ref"].unique().to_list()):
-        open_keys |= {
-            tuple(row)
-            for row in session.execute(
-                select(review_items.c.account_ref, review_items.c.period).where(
-                    review_items.c.member_id == member_id,
-                    review_items.c.status == "open",
-                    review_items.c.account_ref.in_(batch),
-                )
-            ).all()
-        }
+    open_keys = {
+        tuple(row)
+        for row in session.execute(
+            text(
+                "SELECT account_ref, period FROM review_items "
+                "WHERE member_id = :member AND status = 'open' AND "
+                + in_values(session, "account_ref", "refs")
+            ),
+            {
+                "member": member_id,
+                "refs": list_param(session, held["account_ref"].unique().to_list()),
+            },
+        ).all()
+    }
     rows = []
     for rec in held.iter_rows(named=True):
         if (rec["account_ref"], rec["period"]) in open_keys:
