@@ -108,3 +108,16 @@ def test_columnar_resident_id_check_agrees_with_stdnum(ids):
         except KeyError:  # stdnum's own lookup fails on a few partial region entries
             expected.append(False)
     assert got.to_list() == expected
+
+
+def test_resident_id_with_a_non_digit_region_is_rejected_not_raised(tmp_path):
+    """Found by the fuzz test: a JSON number as a resident ID reached stdnum's int()."""
+    path = tmp_path / "f.jsonl"
+    bad = [record(national_id=v, national_id_type="cn_ric") for v in (1.0, "1.0", "X" * 18)]
+    path.write_text("\n".join(json.dumps(r) for r in bad))
+    for raw, _ in iter_chunks(path, "jsonl"):
+        typed, errors = validate_chunk(raw, "CNY", date(2026, 1, 1))
+        assert typed.height == 0
+        assert set(errors.filter(pl.col("field") == "national_id")["record_no"]) == set(
+            raw["record_no"]
+        )

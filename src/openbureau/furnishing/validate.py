@@ -103,9 +103,11 @@ def _ric_valid(ids: pl.Series) -> pl.Series:
 
 @lru_cache(maxsize=10_000)
 def _ric_region_known(code: str) -> bool:
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return False  # stdnum would raise ValueError from int() on other characters
     try:
         ric.get_birth_place(code + "19700101000X")
-    except (ValidationError, KeyError):  # stdnum raises KeyError for some partial entries
+    except (ValidationError, KeyError, ValueError):  # KeyError: some partial stdnum entries
         return False
     return True
 
