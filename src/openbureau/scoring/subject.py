@@ -27,6 +27,7 @@ from openbureau.scoring.history import (
     REVOLVING_TYPES,
     TRADELINE_COLUMNS,
     _check_columns,
+    month_index,
 )
 
 UNKNOWN = -1  # severity sentinel for "no known status" (null); real severities are >= 0
@@ -50,12 +51,8 @@ _PROFILE_LOOKUP = _profile_lookup()
 
 
 def _month_index(days: np.ndarray) -> np.ndarray:
-    """Calendar months since 1970-01 (differences are month distances, as month_index)."""
-    return days.astype("datetime64[M]").astype(np.int64)
-
-
-def _as_of_month(as_of: dt.date) -> int:
-    return (as_of.year - 1970) * 12 + as_of.month - 1
+    """history.month_index, element-wise (NumPy counts months from 1970-01)."""
+    return days.astype("datetime64[M]").astype(np.int64) + 1970 * 12
 
 
 def _numbers(values: np.ndarray) -> Column:
@@ -186,7 +183,7 @@ def account_columns(tradelines: pl.DataFrame, as_of: dt.date) -> Frame:
         for name in TRADELINE_COLUMNS
         if name not in ("subject_id", "date_first_delinquency")
     }
-    a_idx = _as_of_month(as_of)
+    a_idx = month_index(as_of)
     if data["reporting_date"].size:
         account, latest = _accounts(data["member_id"], data["account_ref"], data["reporting_date"])
     else:
@@ -239,7 +236,7 @@ def inquiry_columns(inquiries: pl.DataFrame, as_of: dt.date) -> Frame:
     created = inquiries.get_column("created_at").to_numpy().astype("datetime64[us]")
     hard = inquiries.get_column("hard").to_numpy() == True  # noqa: E712 - null is not hard
     visible = hard & (created < end)
-    months_ago = _as_of_month(as_of) - _month_index(created[visible])
+    months_ago = month_index(as_of) - _month_index(created[visible])
     return Frame(
         int(visible.sum()),
         {"inq_mago": Column(months_ago.astype(np.float64), np.ones(len(months_ago), bool))},
