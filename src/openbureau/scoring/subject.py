@@ -218,7 +218,7 @@ def account_columns(tradelines: pl.DataFrame, as_of: dt.date) -> Frame:
         "current_balance": _numbers(last["current_balance"]),
         "amount_past_due": _numbers(last["amount_past_due"]),
         "original_amount": _numbers(last["original_amount"]),
-        "sev_now": _severity(_categories(last["account_status"], _STATUS_SEVERITY)),
+        "sev_now": _severity(record_sev[latest]),  # the latest record's own status
         "is_rev": is_rev,
         "is_inst": _is_in(account_type, INSTALLMENT_TYPES),
         "is_open": Column(open_status.data & ~closed_by_date, open_status.valid),
