@@ -26,6 +26,8 @@ class Bureau:
     score_cache: ScoreCache = field(default_factory=ScoreCache)
     # Scoring models by version, parsed once per process (versions are immutable).
     models: dict = field(default_factory=dict)
+    # Identity (Fellegi-Sunter) models by version and thresholds, parsed once per process.
+    identity_models: dict = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Bureau:

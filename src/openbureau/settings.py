@@ -62,6 +62,40 @@ class Settings(BaseSettings):
         description="Most per-record errors listed in one submission report (counts stay exact).",
     )
 
+    identity_match_threshold: float = Field(
+        default=0.99,
+        ge=0.0,
+        le=1.0,
+        description="Match probability at or above which a furnished record joins a subject "
+        "whose national ID differs or is unknown (guards can still send it to review).",
+    )
+    identity_review_threshold: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Match probability at or above which a furnished record is held for "
+        "review instead of starting a new subject.",
+    )
+    identity_inquiry_threshold: float = Field(
+        default=0.9999,
+        ge=0.0,
+        le=1.0,
+        description="Match probability an inquiry without a national-ID match needs before "
+        "a report is served; inquiries need more certainty than furnishing.",
+    )
+    identity_max_block_size: int = Field(
+        default=200,
+        ge=1,
+        description="Blocking keys shared by more subjects than this are too common to "
+        "propose candidates (very common names, shared family addresses).",
+    )
+    identity_min_shared_keys: int = Field(
+        default=2,
+        ge=1,
+        description="Blocking keys a subject must share with a record to be scored as a "
+        "candidate.",
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -28,6 +28,9 @@ from openbureau.furnishing.validate import validate_chunk
 from openbureau.governance.audit import append_event
 from openbureau.governance.members import Member, Role
 from openbureau.identity.blind import identity_keys
+from openbureau.identity.decide import FurnishingMatcher
+from openbureau.identity.matching import MatchSettings
+from openbureau.identity.model_store import active_model
 from openbureau.identity.resolve import MATCHED, NEW, REVIEW, resolve_records
 from openbureau.identity.store import identity_hash, queue_reviews, store_identities
 
@@ -229,8 +232,20 @@ def _load_valid(
     resolved = reused
     if fresh.height:
         keyed = identity_keys(fresh, bureau.keys)
-        decided = resolve_records(session, keyed, now)
+        matcher = FurnishingMatcher(
+            session,
+            bureau.keys,
+            active_model(session, bureau.settings, bureau.identity_models),
+            MatchSettings.from_settings(bureau.settings),
+            member.id,
+            submission_id,
+            now,
+            member.actor,
+        )
+        matcher.prepare(keyed)
+        decided = resolve_records(session, keyed, now, matcher.decide)
         store_identities(session, decided, member.id, bureau.keys, now)
+        matcher.remember(decided)
         queue_reviews(session, decided, member.id, submission_id, bureau.keys, now)
         resolved = pl.concat([reused, decided.select(reused.columns)], how="vertical_relaxed")
     counts = resolved["decision"].value_counts()

@@ -8,6 +8,7 @@ blind indexes; no personal data is decrypted here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import polars as pl
@@ -20,6 +21,17 @@ from openbureau.identity.tables import subject_identities, subjects
 MATCHED, NEW, REVIEW = "matched", "new", "review"
 REASON_DISAGREE = "national ID matches a subject whose name and date of birth both differ"
 REASON_AMBIGUOUS = "national ID, name or birth date match more than one subject"
+
+# What a matcher answers for the first record of each new national ID it could settle:
+# "matched" (subject_id set) or "review" (candidate_subject_id set, with the reason).
+MATCHER_SCHEMA = {
+    "record_no": pl.Int64,
+    "decision": pl.Utf8,
+    "subject_id": pl.Int64,
+    "reason": pl.Utf8,
+    "candidate_subject_id": pl.Int64,
+}
+NewIdentityMatcher = Callable[[pl.DataFrame], pl.DataFrame]
 
 EXISTING_SCHEMA = {
     "national_id_bidx": pl.Utf8,
@@ -93,38 +105,68 @@ def _create_subjects(session: Session, count: int, now: datetime) -> list[int]:
     return ids
 
 
-def _decide_new(session: Session, records: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """Records whose national ID is new: one subject per ID, built from its first record."""
+def _decide_new(
+    session: Session, records: pl.DataFrame, now: datetime, matcher: NewIdentityMatcher | None
+) -> pl.DataFrame:
+    """Records whose national ID is new to the bureau, settled per ID on its first record.
+
+    The matcher may tie an ID's first record to a subject already on file, or hold it for
+    review; every other new ID starts a subject. Later records with the same ID follow the
+    first one when their name or birth date agrees with it, and go to review otherwise.
+    """
     ordered = records.select("record_no", "national_id_bidx", "name_bidx", "dob_bidx").sort(
         "record_no"
     )
     firsts = ordered.unique("national_id_bidx", keep="first", maintain_order=True)
-    ids = _create_subjects(session, firsts.height, now)
-    reps = firsts.select(
+    matched = (
+        matcher(firsts)
+        if matcher is not None and firsts.height
+        else pl.DataFrame(schema=MATCHER_SCHEMA)
+    ).select(list(MATCHER_SCHEMA))
+    settled = firsts.join(matched, on="record_no", how="left")
+    starting = settled.filter(pl.col("decision").is_null())
+    ids = _create_subjects(session, starting.height, now)
+    created = starting.select("record_no", pl.Series("created_id", ids, dtype=pl.Int64))
+    reps = settled.join(created, on="record_no", how="left").select(
         "national_id_bidx",
         pl.col("name_bidx").alias("r_name"),
         pl.col("dob_bidx").alias("r_dob"),
-        pl.Series("new_subject_id", ids, dtype=pl.Int64),
+        pl.col("decision").fill_null(pl.lit(NEW)).alias("r_decision"),
+        pl.coalesce("subject_id", "candidate_subject_id", "created_id").alias("r_subject"),
+        pl.col("reason").alias("r_reason"),
     )
     joined = ordered.join(reps, on="national_id_bidx")
     agrees = (pl.col("name_bidx") == pl.col("r_name")) | (pl.col("dob_bidx") == pl.col("r_dob"))
+    held = (pl.col("r_decision") == REVIEW) | ~agrees
     return joined.select(
         "record_no",
-        pl.when(agrees).then(pl.lit(NEW)).otherwise(pl.lit(REVIEW)).alias("decision"),
-        pl.when(agrees).then(pl.col("new_subject_id")).alias("subject_id"),
-        pl.col("new_subject_id").alias("candidate_subject_id"),
-        pl.when(agrees).then(None).otherwise(pl.lit(REASON_DISAGREE)).alias("reason"),
+        pl.when(held).then(pl.lit(REVIEW)).otherwise(pl.col("r_decision")).alias("decision"),
+        pl.when(held).then(None).otherwise(pl.col("r_subject")).alias("subject_id"),
+        pl.col("r_subject").alias("candidate_subject_id"),
+        pl.when(pl.col("r_decision") == REVIEW)
+        .then(pl.col("r_reason"))
+        .when(~agrees)
+        .then(pl.lit(REASON_DISAGREE))
+        .alias("reason"),
     )
 
 
-def resolve_records(session: Session, records: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """Adds decision, subject_id, candidate_subject_id and reason to records with blind indexes."""
+def resolve_records(
+    session: Session,
+    records: pl.DataFrame,
+    now: datetime,
+    matcher: NewIdentityMatcher | None = None,
+) -> pl.DataFrame:
+    """Adds decision, subject_id, candidate_subject_id and reason to records with blind indexes.
+
+    Without a matcher, a national ID new to the bureau always starts a new subject.
+    """
     existing = known_identities(session, records["national_id_bidx"].unique().to_list())
     known = _decide_known(records, existing)
     unknown = records.filter(
         ~pl.col("national_id_bidx").is_in(existing["national_id_bidx"].implode())
     )
-    new = _decide_new(session, unknown, now)
+    new = _decide_new(session, unknown, now, matcher)
     decisions = pl.concat([known.cast(new.schema), new], how="vertical")
     return records.join(decisions, on="record_no", how="left")
 
@@ -140,14 +182,6 @@ _CANDIDATES = (
 )
 
 
-def find_subject(
-    session: Session, id_bidx: str, name_bidx: str, dob_bidx: str | None
-) -> int | None:
-    """The one subject an inquiry identity clearly points to, else None ("no hit")."""
-    rows = session.connection().execute(_CANDIDATES, {"id_bidx": id_bidx}).all()
-    agreeing = {
-        subject
-        for subject, name, dob in rows
-        if name == name_bidx or (dob_bidx is not None and dob == dob_bidx)
-    }
-    return agreeing.pop() if len(agreeing) == 1 else None
+def exact_candidates(session: Session, id_bidx: str) -> list[tuple[int, str, str]]:
+    """(subject, name_bidx, dob_bidx) of every identity reported with this national ID."""
+    return [tuple(row) for row in session.connection().execute(_CANDIDATES, {"id_bidx": id_bidx})]

@@ -1,11 +1,15 @@
-"""Subjects (one per person), the identities furnishers reported for them, and review items.
+"""Subjects (one per person), the identities furnishers reported for them, review items, and
+what probabilistic matching needs: hashed blocking keys, versioned models, decisions and the
+history of merges and splits.
 
 Personal data is stored encrypted (`*_enc`); exact lookups use keyed hashes (`*_bidx`).
 """
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -66,4 +70,58 @@ review_items = Table(
     Column("resolved_at", DateTime(timezone=True), nullable=True),
     Column("resolved_subject_id", Integer, ForeignKey("subjects.id"), nullable=True),
     Index("ix_review_items_status", "status"),
+)
+
+# Blocking keys of every subject's reported identities, each a keyed hash (blind index) so the
+# table reveals nothing; a record's candidates are the subjects sharing its keys.
+identity_blocking_keys = Table(
+    "identity_blocking_keys",
+    metadata,
+    Column("key_bidx", String(64), nullable=False),
+    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
+    UniqueConstraint("key_bidx", "subject_id"),
+)
+
+# Fellegi-Sunter models (m/u per comparison level), versioned; exactly one is active.
+identity_models = Table(
+    "identity_models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("model_json", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
+    Column("trained_on", Integer, nullable=True),
+)
+
+# Every probabilistic decision with its evidence: which fields agreed, at which level and weight.
+identity_decisions = Table(
+    "identity_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=True, index=True),
+    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    Column("account_ref", String(64), nullable=True),
+    Column("period", String(7), nullable=True),
+    Column("decision", String(16), nullable=False),
+    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=True),
+    Column("candidate_subject_id", Integer, ForeignKey("subjects.id"), nullable=True),
+    Column("match_probability", Float, nullable=True),
+    Column("model_version", String(64), nullable=False),
+    Column("explanation", Text, nullable=False),
+)
+
+# Merges and splits, so a subject id's history can always be told and undone.
+subject_changes = Table(
+    "subject_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("other_subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),
 )

@@ -6,26 +6,37 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from openbureau.api.deps import BureauDep, SessionDep, SubscriberDep
 from openbureau.api.problems import Problem
 from openbureau.api.responses import FastJSON
 from openbureau.furnishing.schema import NationalIdType
-from openbureau.reports.inquiry import InquiryIdentity, InquiryRefused, make_inquiry
+from openbureau.identity.decide import InquiryIdentity
+from openbureau.reports.inquiry import InquiryRefused, make_inquiry
 
 router = APIRouter(prefix="/v1/inquiries", tags=["reports"])
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32)]
 
 
 class IdentityIn(BaseModel):
     full_name: Text
-    national_id_type: NationalIdType
-    national_id: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)
-    ]
+    national_id_type: NationalIdType | None = None
+    national_id: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=32)]
+        | None
+    ) = None
     date_of_birth: date | None = None
+    address: Text | None = None
+    phone: Phone | None = None
+
+    @model_validator(mode="after")
+    def _id_with_its_type(self) -> IdentityIn:
+        if (self.national_id is None) != (self.national_id_type is None):
+            raise ValueError("national_id and national_id_type go together: give both or neither")
+        return self
 
 
 class InquiryIn(BaseModel):
@@ -43,11 +54,14 @@ def create_inquiry(
     body: InquiryIn, bureau: BureauDep, member: SubscriberDep, session: SessionDep
 ) -> FastJSON:
     """Request a consumer's credit report; every request is recorded and audited."""
+    given = body.identity
     identity = InquiryIdentity(
-        full_name=body.identity.full_name,
-        national_id_type=body.identity.national_id_type.value,
-        national_id=body.identity.national_id,
-        date_of_birth=body.identity.date_of_birth,
+        full_name=given.full_name,
+        national_id_type=given.national_id_type.value if given.national_id_type else None,
+        national_id=given.national_id,
+        date_of_birth=given.date_of_birth,
+        address=given.address,
+        phone=given.phone,
     )
     try:
         report = make_inquiry(

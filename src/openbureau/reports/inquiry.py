@@ -8,7 +8,6 @@ audited.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -16,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
 from openbureau.files.credit_file import SUBJECT_FAMILY, Account, load_accounts, summarize
-from openbureau.furnishing.validate import normalize_national_id_text
 from openbureau.governance.audit import append_event
 from openbureau.governance.jurisdictions import Purpose
 from openbureau.governance.members import Member, Role
-from openbureau.identity.blind import name_key
-from openbureau.identity.resolve import find_subject
+from openbureau.identity.decide import HIT, MORE_DATA, InquiryIdentity, match_inquiry
+from openbureau.identity.matching import MatchSettings
+from openbureau.identity.model_store import active_model
 from openbureau.identity.tables import subject_identities
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.service import score_for_report
@@ -51,20 +50,18 @@ NO_HIT_MESSAGE = (
 )
 
 
+MORE_DATA_MESSAGE = (
+    "More than one credit file could fit this identity, or none fits it clearly enough. "
+    "Send the inquiry again with the fields listed in missing_fields."
+)
+
+
 class InquiryRefused(Exception):
     """The inquiry cannot be answered at all (role, purpose); nothing was looked up."""
 
     def __init__(self, status: int, title: str, detail: str) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
-
-
-@dataclass(frozen=True)
-class InquiryIdentity:
-    full_name: str
-    national_id_type: str
-    national_id: str
-    date_of_birth: date | None = None
 
 
 def resolve_purpose(bureau: Bureau, code: str) -> Purpose:
@@ -92,18 +89,16 @@ def make_inquiry(
     purpose = resolve_purpose(bureau, purpose_code)
     if not consent_reference.strip():
         raise InquiryRefused(422, "Consent required", "consent_reference must not be blank")
-    keys = bureau.keys
-    id_bidx = keys.blind_index(
-        "national_id",
-        f"{identity.national_id_type}:{normalize_national_id_text(identity.national_id)}",
+    settings = bureau.settings
+    match = match_inquiry(
+        session,
+        bureau.keys,
+        lambda: active_model(session, settings, bureau.identity_models),
+        MatchSettings.from_settings(settings),
+        settings.identity_inquiry_threshold,
+        identity,
     )
-    name_bidx = keys.blind_index("name", name_key(identity.full_name))
-    dob_bidx = (
-        keys.blind_index("dob", identity.date_of_birth.isoformat())
-        if identity.date_of_birth
-        else None
-    )
-    subject_id = find_subject(session, id_bidx, name_bidx, dob_bidx)
+    subject_id = match.subject_id
     score = score_for_report(bureau, session, subject_id) if subject_id else None
     now = datetime.now(UTC)
     inquiry_id = (
@@ -116,7 +111,7 @@ def make_inquiry(
                 "purpose": purpose.code,
                 "consent_ref": consent_reference,
                 "hard": purpose.hard,
-                "outcome": "hit" if subject_id else "no_hit",
+                "outcome": match.outcome,
                 "created_at": now,
                 "score": score.get("score") if score else None,
                 "score_model_version": score.get("model_version") if score else None,
@@ -136,13 +131,19 @@ def make_inquiry(
             "consent_reference": consent_reference,
         },
     }
-    if subject_id is None:
+    if match.outcome != HIT:
         append_event(
             session,
             member.actor,
-            "inquiry.no_hit",
+            f"inquiry.{match.outcome}",
             {"inquiry_id": inquiry_id, "purpose": purpose.code, "consent": consent_reference},
         )
+        if match.outcome == MORE_DATA:
+            return header | {
+                "result": MORE_DATA,
+                "message": MORE_DATA_MESSAGE,
+                "missing_fields": list(match.missing_fields),
+            }
         return header | {"result": "no_hit", "message": NO_HIT_MESSAGE}
     report = (
         header

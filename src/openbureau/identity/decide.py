@@ -1,0 +1,293 @@
+"""Decisions the exact stage leaves open: furnished records with a national ID new to the
+bureau, and inquiries whose national ID is unknown or absent.
+
+A furnished record ends as match, review or new subject; an inquiry ends as hit, no hit or
+"more identity data needed", naming the fields that would help. Every probabilistic decision
+on furnished data is written to `identity_decisions` with the fields that agreed and their
+weights, and summarised in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import orjson
+import polars as pl
+from sqlalchemy.orm import Session
+
+from openbureau.furnishing.validate import normalize_national_id_text
+from openbureau.governance.audit import append_event
+from openbureau.governance.crypto import BureauKeys
+from openbureau.identity.blind import name_key
+from openbureau.identity.matching import (
+    IDENTITY_SCHEMA,
+    Candidate,
+    MatchSettings,
+    candidate_subjects,
+    explanation,
+    hashed_blocking_keys,
+    normalized,
+    rank_candidates,
+    store_blocking_keys,
+    subject_identities,
+)
+from openbureau.identity.model import IdentityModel, Thresholds
+from openbureau.identity.resolve import (
+    MATCHED,
+    MATCHER_SCHEMA,
+    NEW,
+    REVIEW,
+    exact_candidates,
+)
+from openbureau.identity.tables import identity_decisions
+
+# More candidates than this for one record means its keys are not telling people apart.
+MAX_CANDIDATES = 20
+REASON_TWO_SUBJECTS = "two subjects match this identity"
+REASON_BELOW_THRESHOLD = "probable match below the match threshold"
+
+HIT, NO_HIT, MORE_DATA = "hit", "no_hit", "more_data_needed"
+# Fields an inquiry may add to settle an uncertain match, most telling first.
+HELPFUL_FIELDS = ("national_id", "date_of_birth", "address", "phone")
+
+
+def _furnishing_decision(ranked: list[Candidate]) -> tuple[str, str | None]:
+    best = ranked[0]
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    if best.score.decision == "match":
+        if runner_up is not None and runner_up.score.decision != "new":
+            return REVIEW, REASON_TWO_SUBJECTS
+        return MATCHED, None
+    if best.score.decision == "review":
+        return REVIEW, best.score.reason or REASON_BELOW_THRESHOLD
+    return NEW, best.score.reason
+
+
+@dataclass
+class FurnishingMatcher:
+    """Matches one submission's records with new national IDs to subjects already on file."""
+
+    session: Session
+    keys: BureauKeys
+    model: IdentityModel
+    settings: MatchSettings
+    member_id: int
+    submission_id: int | None
+    now: datetime
+    actor: str
+    _norm: pl.DataFrame = field(init=False, repr=False)
+    _record_keys: pl.DataFrame = field(init=False, repr=False)
+    _refs: dict = field(init=False, repr=False)
+
+    def prepare(self, records: pl.DataFrame) -> None:
+        """Normalises the records whose identity is new to this account, once per chunk."""
+        identities = records.select(
+            *(pl.col(name).cast(dtype) for name, dtype in IDENTITY_SCHEMA.items())
+        )
+        self._norm = normalized(identities, self.settings.phone_region)
+        self._record_keys = hashed_blocking_keys(self._norm, self.keys)
+        self._refs = {
+            row[0]: (row[1], row[2])
+            for row in records.select("record_no", "account_ref", "period").iter_rows()
+        }
+
+    def decide(self, firsts: pl.DataFrame) -> pl.DataFrame:
+        """record_no, decision, subject_id, reason for records that match or need review.
+
+        Records absent from the answer start new subjects.
+        """
+        wanted = self._record_keys.filter(pl.col("record_id").is_in(firsts["record_no"].implode()))
+        candidates = candidate_subjects(self.session, wanted, self.settings)
+        if candidates.is_empty():
+            return pl.DataFrame(schema=MATCHER_SCHEMA)
+        per_record = candidates.group_by("record_id").agg(
+            pl.col("subject_id").sort_by("shared", descending=True).head(MAX_CANDIDATES)
+        )
+        profiles = subject_identities(
+            self.session,
+            self.keys,
+            candidates["subject_id"].unique().to_list(),
+            self.settings.phone_region,
+        )
+        records = {
+            row["record_id"]: row
+            for row in self._norm.filter(
+                pl.col("record_id").is_in(per_record["record_id"].implode())
+            ).iter_rows(named=True)
+        }
+        decided, log = [], []
+        for record_no, subject_ids in per_record.sort("record_id").iter_rows():
+            record = records[record_no]
+            ranked = rank_candidates(self.model, record, profiles, subject_ids)
+            if not ranked:
+                continue
+            decision, reason = _furnishing_decision(ranked)
+            best = ranked[0]
+            account_ref, period = self._refs[record_no]
+            log.append(
+                {
+                    "created_at": self.now,
+                    "submission_id": self.submission_id,
+                    "member_id": self.member_id,
+                    "account_ref": account_ref,
+                    "period": period,
+                    "decision": decision,
+                    "subject_id": best.subject_id if decision == MATCHED else None,
+                    "candidate_subject_id": best.subject_id,
+                    "match_probability": best.score.probability,
+                    "model_version": self.model.version,
+                    "explanation": orjson.dumps(
+                        explanation(self.model, record, best) | {"reason": reason}
+                    ).decode(),
+                }
+            )
+            if decision != NEW:
+                subject = best.subject_id if decision == MATCHED else None
+                decided.append((record_no, decision, subject, reason, best.subject_id))
+        self._audit(log)
+        return pl.DataFrame(decided, schema=MATCHER_SCHEMA, orient="row")
+
+    def _audit(self, log: list[dict]) -> None:
+        if not log:
+            return
+        self.session.execute(identity_decisions.insert(), log)
+        counts: dict[str, int] = {}
+        for row in log:
+            counts[row["decision"]] = counts.get(row["decision"], 0) + 1
+        append_event(
+            self.session,
+            self.actor,
+            "identity.decide",
+            {
+                "submission_id": self.submission_id,
+                "model_version": self.model.version,
+                "decisions": counts,
+            },
+        )
+
+    def remember(self, resolved: pl.DataFrame) -> None:
+        """Stores the blocking keys of every record now linked to a subject."""
+        linked = resolved.filter(pl.col("subject_id").is_not_null()).select(
+            pl.col("record_no").alias("record_id"), pl.col("subject_id").cast(pl.Int64)
+        )
+        store_blocking_keys(self.session, self._record_keys.join(linked, on="record_id"))
+
+
+@dataclass(frozen=True)
+class InquiryMatch:
+    subject_id: int | None
+    outcome: str
+    missing_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InquiryIdentity:
+    full_name: str
+    national_id_type: str | None = None
+    national_id: str | None = None
+    date_of_birth: date | None = None
+    address: str | None = None
+    phone: str | None = None
+
+    def supplied(self) -> set[str]:
+        present = {
+            "national_id": self.national_id,
+            "date_of_birth": self.date_of_birth,
+            "address": self.address,
+            "phone": self.phone,
+        }
+        return {name for name, value in present.items() if value}
+
+
+def _more_data(identity: InquiryIdentity) -> InquiryMatch:
+    missing = tuple(f for f in HELPFUL_FIELDS if f not in identity.supplied())
+    return InquiryMatch(None, MORE_DATA, missing) if missing else InquiryMatch(None, NO_HIT)
+
+
+def match_inquiry(
+    session: Session,
+    keys: BureauKeys,
+    load_model: Callable[[], IdentityModel],
+    settings: MatchSettings,
+    inquiry_threshold: float,
+    identity: InquiryIdentity,
+) -> InquiryMatch:
+    """The one subject an inquiry clearly points to; otherwise no hit or a request for more.
+
+    The model is loaded only when the national ID alone cannot settle the inquiry.
+    """
+    name_bidx = keys.blind_index("name", name_key(identity.full_name))
+    dob_bidx = (
+        keys.blind_index("dob", identity.date_of_birth.isoformat())
+        if identity.date_of_birth
+        else None
+    )
+    if identity.national_id and identity.national_id_type:
+        id_bidx = keys.blind_index(
+            "national_id",
+            f"{identity.national_id_type}:{normalize_national_id_text(identity.national_id)}",
+        )
+        on_file = exact_candidates(session, id_bidx)
+        if on_file:
+            agreeing = {
+                subject
+                for subject, name, dob in on_file
+                if name == name_bidx or (dob_bidx is not None and dob == dob_bidx)
+            }
+            if len(agreeing) == 1:
+                return InquiryMatch(agreeing.pop(), HIT)
+            if dob_bidx is None:
+                return InquiryMatch(None, MORE_DATA, ("date_of_birth",))
+            return InquiryMatch(None, NO_HIT)
+    return _probabilistic_inquiry(
+        session, keys, load_model(), settings, inquiry_threshold, identity
+    )
+
+
+def _probabilistic_inquiry(
+    session: Session,
+    keys: BureauKeys,
+    model: IdentityModel,
+    settings: MatchSettings,
+    inquiry_threshold: float,
+    identity: InquiryIdentity,
+) -> InquiryMatch:
+    frame = pl.DataFrame(
+        [
+            (
+                0,
+                identity.full_name,
+                identity.national_id_type,
+                identity.national_id,
+                identity.date_of_birth.isoformat() if identity.date_of_birth else None,
+                identity.address,
+                identity.phone,
+            )
+        ],
+        schema=IDENTITY_SCHEMA,
+        orient="row",
+    )
+    norm = normalized(frame, settings.phone_region)
+    candidates = candidate_subjects(session, hashed_blocking_keys(norm, keys), settings)
+    if candidates.is_empty():
+        return InquiryMatch(None, NO_HIT)
+    subject_ids = (
+        candidates.sort("shared", descending=True)["subject_id"].head(MAX_CANDIDATES).to_list()
+    )
+    profiles = subject_identities(session, keys, subject_ids, settings.phone_region)
+    strict = model.with_thresholds(
+        Thresholds(match=max(inquiry_threshold, model.thresholds.review),
+                   review=model.thresholds.review)
+    )
+    ranked = rank_candidates(strict, norm.row(0, named=True), profiles, subject_ids)
+    if not ranked:
+        return InquiryMatch(None, NO_HIT)
+    best = ranked[0]
+    contested = len(ranked) > 1 and ranked[1].score.decision != "new"
+    if best.score.decision == "match" and not contested:
+        return InquiryMatch(best.subject_id, HIT)
+    if best.score.decision != "new" or contested:
+        return _more_data(identity)
+    return InquiryMatch(None, NO_HIT)

@@ -1,0 +1,215 @@
+"""Probabilistic matching against the bureau's stored identities.
+
+The exact stage (`resolve.py`) settles every record whose national ID the bureau already
+knows. What it cannot settle, a national ID new to the bureau or an inquiry without one, is
+matched here: the record's blocking keys (keyed hashes, see `blocking.py`) find candidate
+subjects in `identity_blocking_keys`, the candidates' identities are decrypted and normalised,
+and the stored Fellegi-Sunter model scores each pair. Splink is never imported on this path.
+
+Candidates are kept small on purpose: keys shared by more than `identity_max_block_size`
+subjects (very common names, family addresses) propose nobody, and a subject must share at
+least `identity_min_shared_keys` keys with the record to be scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from openbureau.db import in_values, is_postgres, list_param
+from openbureau.governance.crypto import BureauKeys
+from openbureau.identity.blocking import blocking_keys_frame
+from openbureau.identity.model import IdentityModel, Score
+from openbureau.identity.normalize import normalize_records
+from openbureau.settings import Settings
+
+ID_COUNTRY = {"cn_ric": "CN", "us_ssn": "US"}
+PHONE_REGION = {"CN": "CN", "US": "US", "EU-DE": "DE"}
+# Postcodes ride at the end of the one-line address: 6 digits in China, 5 in the US and DE.
+_POSTCODE = r"(\d{5,6})\D*$"
+
+# What an identity frame holds before normalisation, for furnished records and inquiries.
+IDENTITY_SCHEMA = {
+    "record_no": pl.Int64,
+    "full_name": pl.Utf8,
+    "national_id_type": pl.Utf8,
+    "national_id": pl.Utf8,
+    "date_of_birth": pl.Utf8,
+    "address": pl.Utf8,
+    "phone": pl.Utf8,
+}
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    max_block_size: int
+    min_shared_keys: int
+    phone_region: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MatchSettings:
+        return cls(
+            settings.identity_max_block_size,
+            settings.identity_min_shared_keys,
+            PHONE_REGION.get(settings.jurisdiction, "US"),
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    subject_id: int
+    score: Score
+    identity: dict
+
+
+def normalized(frame: pl.DataFrame, region: str) -> pl.DataFrame:
+    """Normalised identities (record_id = record_no) of a frame shaped like IDENTITY_SCHEMA."""
+    address = pl.col("address").cast(pl.Utf8)
+    raw = frame.select(
+        pl.col("record_no").alias("record_id"),
+        pl.col("full_name").cast(pl.Utf8),
+        pl.col("date_of_birth").cast(pl.Utf8).alias("dob"),
+        pl.col("national_id").cast(pl.Utf8),
+        pl.col("national_id_type")
+        .replace_strict(ID_COUNTRY, default=None, return_dtype=pl.Utf8)
+        .alias("id_country"),
+        address,
+        address.str.extract(_POSTCODE, 1).alias("postcode"),
+        pl.col("phone").cast(pl.Utf8),
+    )
+    return normalize_records(raw, default_region=region)
+
+
+def hashed_blocking_keys(norm: pl.DataFrame, keys: BureauKeys) -> pl.DataFrame:
+    """record_id, key_bidx: every blocking key of every record, as a keyed hash."""
+    long = blocking_keys_frame(norm, "record_id")
+    distinct = long["key"].unique()
+    hashed = pl.DataFrame(
+        {"key": distinct, "key_bidx": keys.blind_index_many("blocking", distinct.to_list())},
+        schema={"key": pl.Utf8, "key_bidx": pl.Utf8},
+    )
+    return long.join(hashed, on="key").select("record_id", "key_bidx")
+
+
+def store_blocking_keys(session: Session, rows: pl.DataFrame) -> None:
+    """Adds (key_bidx, subject_id) rows; pairs already stored are left alone."""
+    rows = rows.select("key_bidx", pl.col("subject_id").cast(pl.Int64)).unique()
+    if rows.is_empty():
+        return
+    connection = session.connection()
+    if is_postgres(connection.engine):
+        statement = (
+            "INSERT INTO identity_blocking_keys (key_bidx, subject_id) "
+            "SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:subjects AS integer[])) "
+            "ON CONFLICT DO NOTHING"
+        )
+        connection.execute(
+            text(statement),
+            {"keys": rows["key_bidx"].to_list(), "subjects": rows["subject_id"].to_list()},
+        )
+        return
+    connection.connection.driver_connection.executemany(
+        "INSERT INTO identity_blocking_keys (key_bidx, subject_id) VALUES (?, ?) "
+        "ON CONFLICT DO NOTHING",
+        rows.iter_rows(),
+    )
+
+
+def candidate_subjects(
+    session: Session, record_keys: pl.DataFrame, settings: MatchSettings
+) -> pl.DataFrame:
+    """record_id, subject_id, shared: subjects sharing enough usable keys with each record."""
+    empty = pl.DataFrame(
+        schema={"record_id": pl.Int64, "subject_id": pl.Int64, "shared": pl.UInt32}
+    )
+    if record_keys.is_empty():
+        return empty
+    wanted = record_keys["key_bidx"].unique().to_list()
+    rows = session.execute(
+        text(
+            "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM identity_blocking_keys k "
+            "JOIN subjects s ON s.id = k.subject_id "
+            f"WHERE {in_values(session, 'k.key_bidx', 'keys')}"
+        ),
+        {"keys": list_param(session, wanted)},
+    ).all()
+    if not rows:
+        return empty
+    found = pl.DataFrame(
+        rows, schema={"key_bidx": pl.Utf8, "subject_id": pl.Int64}, orient="row"
+    ).unique()
+    usable = found.filter(pl.len().over("key_bidx") <= settings.max_block_size)
+    return (
+        record_keys.join(usable, on="key_bidx")
+        .group_by("record_id", "subject_id")
+        .agg(pl.len().alias("shared"))
+        .filter(pl.col("shared") >= settings.min_shared_keys)
+        .cast({"record_id": pl.Int64})
+    )
+
+
+def subject_identities(
+    session: Session, keys: BureauKeys, subject_ids: list[int], region: str
+) -> dict[int, list[dict]]:
+    """The normalised identities each subject (merged subjects included) was reported with."""
+    if not subject_ids:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT COALESCE(s.merged_into, s.id), i.national_id_type, i.national_id_enc, "
+            "i.name_enc, i.dob_enc, i.address_enc, i.phone_enc "
+            "FROM subject_identities i JOIN subjects s ON s.id = i.subject_id "
+            f"WHERE {in_values(session, 'COALESCE(s.merged_into, s.id)', 'ids')}"
+        ),
+        {"ids": list_param(session, subject_ids)},
+    ).all()
+    if not rows:
+        return {}
+    decrypt = keys.decrypt
+    frame = pl.DataFrame(
+        [
+            (
+                number,
+                decrypt(row[3]),
+                row[1],
+                decrypt(row[2]),
+                decrypt(row[4]),
+                decrypt(row[5]) if row[5] is not None else None,
+                decrypt(row[6]) if row[6] is not None else None,
+            )
+            for number, row in enumerate(rows)
+        ],
+        schema=IDENTITY_SCHEMA,
+        orient="row",
+    )
+    profiles: dict[int, list[dict]] = {}
+    for row, identity in zip(rows, normalized(frame, region).iter_rows(named=True), strict=True):
+        profiles.setdefault(row[0], []).append(identity)
+    return profiles
+
+
+def rank_candidates(
+    model: IdentityModel, record: dict, profiles: dict[int, list[dict]], subject_ids: list[int]
+) -> list[Candidate]:
+    """Each candidate subject's best-scoring identity against the record, best first."""
+    ranked = []
+    for subject_id in subject_ids:
+        identities = profiles.get(subject_id, [])
+        if not identities:
+            continue
+        scored = [(model.score(record, identity), identity) for identity in identities]
+        score, identity = max(scored, key=lambda pair: pair[0].match_weight)
+        ranked.append(Candidate(subject_id, score, identity))
+    ranked.sort(key=lambda c: -c.score.match_weight)
+    return ranked
+
+
+def explanation(model: IdentityModel, record: dict, candidate: Candidate | None) -> dict:
+    """What a decision rested on: each compared field, the level it reached and its weight."""
+    if candidate is None:
+        return {"model_version": model.version, "candidates": 0}
+    detail = model.explain(record, candidate.identity).as_dict()
+    return {"model_version": model.version, "candidate_subject_id": candidate.subject_id} | detail
