@@ -10,7 +10,7 @@ import typer
 from openbureau.furnishing.cli import submit
 from openbureau.furnishing.metro2.cli import app as metro2_app
 from openbureau.governance.cli import audit_app, db_app, deploy_keys_app, members_app
-from openbureau.identity.cli import review_app
+from openbureau.identity.cli import identity_app, review_app
 from openbureau.scoring.cli import model_app
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
 app.add_typer(review_app, name="review")
+app.add_typer(identity_app, name="identity")
 app.add_typer(metro2_app, name="metro2", help="Validate, convert and print Metro 2 files.")
 app.add_typer(deploy_keys_app, name="keys")
 app.command("submit")(submit)

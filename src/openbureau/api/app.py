@@ -11,6 +11,7 @@ from openbureau.context import Bureau
 from openbureau.furnishing.api import router as furnishing_router
 from openbureau.governance.api import router as governance_router
 from openbureau.identity.api import router as identity_router
+from openbureau.identity.api import subjects_router
 from openbureau.identity.blind import name_key
 from openbureau.reports.api import router as reports_router
 from openbureau.settings import Settings
@@ -71,6 +72,7 @@ def create_app(bureau: Bureau) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(governance_router)
     app.include_router(identity_router)
+    app.include_router(subjects_router)
 
     @app.get("/v1/health", tags=["governance"])
     def health() -> dict:

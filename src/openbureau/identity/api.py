@@ -1,17 +1,23 @@
-"""HTTP endpoints for the bureau's staff: the identity review queue."""
+"""HTTP endpoints for the bureau's staff: the identity review queue, merges and splits."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from openbureau.api.deps import BureauDep, OperatorDep, SessionDep
 from openbureau.api.problems import Problem
 from openbureau.governance.audit import append_event
+from openbureau.governance.members import MemberError, get_member
+from openbureau.identity.changes import SubjectChangeError, merge_subjects, split_subject
+from openbureau.identity.matching import MatchSettings
 from openbureau.identity.review import ReviewError, keep_apart, link
 from openbureau.identity.store import open_reviews
 
 router = APIRouter(prefix="/v1/reviews", tags=["identity"])
+subjects_router = APIRouter(prefix="/v1/subjects", tags=["identity"])
+
+Reason = Field(min_length=1, max_length=500, description="Why, for the audit trail")
 
 
 class LinkIn(BaseModel):
@@ -55,3 +61,56 @@ def keep_apart_review(
         ) from None
     session.commit()
     return {"review_id": review_id, "status": "kept_apart", "subject_id": subject_id}
+
+
+class MergeIn(BaseModel):
+    absorb_subject_id: int
+    reason: str = Reason
+
+
+class AccountIn(BaseModel):
+    member: str = Field(min_length=1, max_length=64)
+    account_ref: str = Field(min_length=1, max_length=64)
+
+
+class SplitIn(BaseModel):
+    accounts: list[AccountIn] = Field(min_length=1, max_length=1000)
+    reason: str = Reason
+
+
+@subjects_router.post("/{subject_id}/merge")
+def merge_subject(
+    subject_id: int, body: MergeIn, member: OperatorDep, session: SessionDep
+) -> dict:
+    """Fold another subject into this one; the absorbed id redirects from now on."""
+    try:
+        result = merge_subjects(
+            session, subject_id, body.absorb_subject_id, member.actor, body.reason
+        )
+    except SubjectChangeError as exc:
+        raise Problem(_status(exc), "Merge not possible", str(exc)) from None
+    session.commit()
+    return result
+
+
+@subjects_router.post("/{subject_id}/split")
+def split_subject_accounts(
+    subject_id: int, body: SplitIn, bureau: BureauDep, member: OperatorDep, session: SessionDep
+) -> dict:
+    """Move accounts that belong to somebody else to a new subject."""
+    region = MatchSettings.from_settings(bureau.settings).phone_region
+    try:
+        accounts = [(get_member(session, a.member).id, a.account_ref) for a in body.accounts]
+        result = split_subject(
+            session, bureau.keys, region, subject_id, accounts, member.actor, body.reason
+        )
+    except MemberError as exc:
+        raise Problem(422, "Split not possible", str(exc)) from None
+    except SubjectChangeError as exc:
+        raise Problem(_status(exc), "Split not possible", str(exc)) from None
+    session.commit()
+    return result
+
+
+def _status(exc: SubjectChangeError) -> int:
+    return 404 if str(exc).startswith("no subject") else 409

@@ -270,7 +270,12 @@ def _probabilistic_inquiry(
         orient="row",
     )
     norm = normalized(frame, settings.phone_region)
-    candidates = candidate_subjects(session, hashed_blocking_keys(norm, keys), settings)
+    record_keys = hashed_blocking_keys(norm, keys)
+    if record_keys.height < settings.min_shared_keys:
+        # Too little to search on. With a national ID the bureau does not know, the answer
+        # is plainly no hit; without one, more fields would make a search possible.
+        return InquiryMatch(None, NO_HIT) if identity.national_id else _more_data(identity)
+    candidates = candidate_subjects(session, record_keys, settings)
     if candidates.is_empty():
         return InquiryMatch(None, NO_HIT)
     subject_ids = (

@@ -168,27 +168,29 @@ def subject_identities(
     ).all()
     if not rows:
         return {}
-    decrypt = keys.decrypt
-    frame = pl.DataFrame(
-        [
-            (
-                number,
-                decrypt(row[3]),
-                row[1],
-                decrypt(row[2]),
-                decrypt(row[4]),
-                decrypt(row[5]) if row[5] is not None else None,
-                decrypt(row[6]) if row[6] is not None else None,
-            )
-            for number, row in enumerate(rows)
-        ],
-        schema=IDENTITY_SCHEMA,
-        orient="row",
-    )
+    frame = decrypted_identities(keys, rows)
     profiles: dict[int, list[dict]] = {}
     for row, identity in zip(rows, normalized(frame, region).iter_rows(named=True), strict=True):
         profiles.setdefault(row[0], []).append(identity)
     return profiles
+
+
+def decrypted_identities(keys: BureauKeys, rows: list) -> pl.DataFrame:
+    """Rows of (owner, type, id, name, dob, address, phone) ciphertexts → an identity frame
+    whose record_no is the row's position."""
+    decrypt = keys.decrypt
+
+    def optional(blob: bytes | None) -> str | None:
+        return decrypt(blob) if blob is not None else None
+
+    return pl.DataFrame(
+        [
+            (n, decrypt(r[3]), r[1], decrypt(r[2]), decrypt(r[4]), optional(r[5]), optional(r[6]))
+            for n, r in enumerate(rows)
+        ],
+        schema=IDENTITY_SCHEMA,
+        orient="row",
+    )
 
 
 def rank_candidates(

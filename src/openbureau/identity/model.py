@@ -41,6 +41,7 @@ from .guards import (
     dob_conflict,
     given_name_conflict,
     hard_conflict,
+    ids_corroborate,
     is_twin_like,
     suffix_unconfirmed,
 )
@@ -252,6 +253,12 @@ class IdentityModel:
         self, p: float, a: Mapping[str, Any], b: Mapping[str, Any]
     ) -> tuple[str, str | None]:
         reason = hard_conflict(a, b)
+        if reason == "different_valid_national_ids" and p >= self.thresholds.review and (
+            ids_corroborate(a.get("nid"), b.get("nid"))
+        ):
+            # Two valid IDs one typo apart (an SSN has no check digit to catch a swap): a
+            # person cannot be merged on that, nor safely split from it.
+            return "review", "national_id_typo"
         if reason:
             return "new", reason
         if p >= self.thresholds.match:

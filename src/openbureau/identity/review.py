@@ -14,6 +14,7 @@ from openbureau.files.tables import tradelines
 from openbureau.governance.audit import append_event
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blind import identity_keys
+from openbureau.identity.changes import canonical_subject
 from openbureau.identity.store import identity_hash, store_identities
 from openbureau.identity.tables import review_items, subjects
 
@@ -82,12 +83,10 @@ def _attach(
 def link(session: Session, keys: BureauKeys, review_id: int, subject_id: int, actor: str) -> None:
     """The operator confirms the record belongs to `subject_id`."""
     item = _open_item(session, review_id)
-    exists = session.execute(
-        select(subjects.c.id).where(subjects.c.id == subject_id)
-    ).scalar_one_or_none()
-    if exists is None:
+    current = canonical_subject(session, subject_id)
+    if current is None:
         raise ReviewError(f"no subject {subject_id}")
-    _attach(session, keys, item, subject_id, "linked", actor)
+    _attach(session, keys, item, current, "linked", actor)
 
 
 def keep_apart(session: Session, keys: BureauKeys, review_id: int, actor: str) -> int:
