@@ -264,3 +264,61 @@ def test_split_over_http_needs_the_operator_role(bureau, members, client, two_ba
         json={"accounts": [{"member": "bank1", "account_ref": "A1"}], "reason": "x"},
     )
     assert response.status_code == 403
+
+
+def _population_records(count: int) -> list[dict]:
+    """Generated people, several records each with realistic noise, as native records."""
+    from openbureau.identity.normalize import normalize_date, normalize_national_id
+    from openbureau.identity.synth import generate_population
+
+    rows = []
+    for n, p in enumerate(generate_population(count, seed=3).iter_rows(named=True)):
+        nid = normalize_national_id(p["national_id"], p["id_country"])
+        dob = normalize_date(p["dob"])
+        if not (nid.valid and dob and p["full_name"]):
+            continue
+        rows.append(
+            record(
+                full_name=p["full_name"],
+                national_id_type=nid.type,
+                national_id=nid.value,
+                date_of_birth=f"{dob[:4]}-{dob[4:6]}-{dob[6:]}",
+                address=" ".join(x for x in (p["address"], p["postcode"]) if x) or None,
+                phone=p["phone"],
+                account_ref=f"P{n}",
+            )
+        )
+    return rows
+
+
+def test_a_model_trained_on_the_bureaus_identities_is_versioned_and_used(
+    bureau, members, tmp_path, env_settings
+):
+    bank, _ = members.add("bank1", Role.FURNISHER)
+    report = _submit(bureau, bank, tmp_path, "p.jsonl", _population_records(2000))
+    assert report["accepted"] > 500
+    trained = runner.invoke(app, ["identity", "train", "--json"])
+    assert trained.exit_code == 0, trained.output
+    version = json.loads(trained.output)["version"]
+    assert version.startswith("bureau-")
+    listed = json.loads(runner.invoke(app, ["identity", "models", "--json"]).output)
+    assert [m["version"] for m in listed if m["active"]] == [version]
+    assert listed[0]["shipped"] and not listed[0]["active"]
+
+    # The next decision is made, and logged, with the bureau's own model.
+    swapped = dict(US, national_id="536-90-3499")
+    _submit(bureau, bank, tmp_path, "a.jsonl", [record(**US, account_ref="A1")])
+    _submit(bureau, bank, tmp_path, "b.jsonl", [record(**swapped, account_ref="B1")])
+    with bureau.sessions() as session:
+        used = session.execute(select(identity_decisions.c.model_version)).scalars().all()
+    assert used and set(used) == {version}
+
+    missing = runner.invoke(app, ["identity", "activate", "no-such-version"])
+    assert missing.exit_code != 0 and "no identity model" in missing.output
+    shipped = listed[0]["version"]
+    assert runner.invoke(app, ["identity", "activate", shipped]).exit_code != 0
+
+
+def test_training_refuses_a_bureau_too_small_to_learn_from(bureau, two_banks, env_settings):
+    result = runner.invoke(app, ["identity", "train"])
+    assert result.exit_code != 0 and "at least" in result.output

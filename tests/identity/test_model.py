@@ -97,6 +97,15 @@ def test_guards_override_weight(model):
     other_ssn = rec(2, **{**PERSON, "national_id": "212-45-9876"})
     s = model.score(a, other_ssn)
     assert (s.decision, s.reason) == ("new", "different_valid_national_ids")
+    # Two valid SSNs one swap apart, everything else agreeing: a typo, never a new person
+    # or a merge without an operator.
+    typo = rec(7, **{**PERSON, "national_id": "536-90-3499"})
+    assert (model.score(a, typo).decision, model.score(a, typo).reason) == (
+        "review", "national_id_typo"
+    )
+    stranger = rec(8, full_name="Peter Brown", dob="1980-01-02", national_id="536-90-3499",
+                   id_country="US")
+    assert model.score(a, stranger).decision == "new"
     sr = rec(3, **{**PERSON, "national_id": None, "full_name": "Mary Johnson Sr"})
     jr = rec(4, **{**PERSON, "national_id": None, "full_name": "Mary Johnson Jr"})
     assert model.score(sr, jr).reason == "different_generational_suffix"
