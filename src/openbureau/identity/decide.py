@@ -21,19 +21,23 @@ from openbureau.furnishing.validate import normalize_national_id_text
 from openbureau.governance.audit import append_event
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blind import name_key
+from openbureau.identity.blocking import blocking_keys
 from openbureau.identity.matching import (
     IDENTITY_SCHEMA,
     Candidate,
     MatchSettings,
     candidate_subjects,
+    candidates_for_one,
     explanation,
     hashed_blocking_keys,
     normalized,
     rank_candidates,
+    raw_identity,
     store_blocking_keys,
     subject_identities,
 )
 from openbureau.identity.model import IdentityModel, Thresholds
+from openbureau.identity.normalize import normalize_record
 from openbureau.identity.resolve import (
     MATCHED,
     MATCHER_SCHEMA,
@@ -254,39 +258,32 @@ def _probabilistic_inquiry(
     inquiry_threshold: float,
     identity: InquiryIdentity,
 ) -> InquiryMatch:
-    frame = pl.DataFrame(
-        [
-            (
-                0,
-                identity.full_name,
-                identity.national_id_type,
-                identity.national_id,
-                identity.date_of_birth.isoformat() if identity.date_of_birth else None,
-                identity.address,
-                identity.phone,
-            )
-        ],
-        schema=IDENTITY_SCHEMA,
-        orient="row",
+    record = normalize_record(
+        raw_identity(
+            identity.full_name,
+            identity.national_id_type,
+            identity.national_id,
+            identity.date_of_birth.isoformat() if identity.date_of_birth else None,
+            identity.address,
+            identity.phone,
+        ),
+        default_region=settings.phone_region,
     )
-    norm = normalized(frame, settings.phone_region)
-    record_keys = hashed_blocking_keys(norm, keys)
-    if record_keys.height < settings.min_shared_keys:
+    key_hashes = keys.blind_index_many("blocking", blocking_keys(record))
+    if len(key_hashes) < settings.min_shared_keys:
         # Too little to search on. With a national ID the bureau does not know, the answer
         # is plainly no hit; without one, more fields would make a search possible.
         return InquiryMatch(None, NO_HIT) if identity.national_id else _more_data(identity)
-    candidates = candidate_subjects(session, record_keys, settings)
-    if candidates.is_empty():
+    candidates = candidates_for_one(session, key_hashes, settings)
+    if not candidates:
         return InquiryMatch(None, NO_HIT)
-    subject_ids = (
-        candidates.sort("shared", descending=True)["subject_id"].head(MAX_CANDIDATES).to_list()
-    )
+    subject_ids = [subject for subject, _ in candidates[:MAX_CANDIDATES]]
     profiles = subject_identities(session, keys, subject_ids, settings.phone_region)
     strict = model.with_thresholds(
         Thresholds(match=max(inquiry_threshold, model.thresholds.review),
                    review=model.thresholds.review)
     )
-    ranked = rank_candidates(strict, norm.row(0, named=True), profiles, subject_ids)
+    ranked = rank_candidates(strict, record, profiles, subject_ids)
     if not ranked:
         return InquiryMatch(None, NO_HIT)
     best = ranked[0]

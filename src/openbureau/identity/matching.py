@@ -13,6 +13,7 @@ least `identity_min_shared_keys` keys with the record to be scored.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,13 +24,15 @@ from openbureau.db import in_values, is_postgres, list_param
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blocking import blocking_keys_frame
 from openbureau.identity.model import IdentityModel, Score
-from openbureau.identity.normalize import normalize_records
+from openbureau.identity.normalize import normalize_record, normalize_records
 from openbureau.settings import Settings
 
 ID_COUNTRY = {"cn_ric": "CN", "us_ssn": "US"}
 PHONE_REGION = {"CN": "CN", "US": "US", "EU-DE": "DE"}
 # Postcodes ride at the end of the one-line address: 6 digits in China, 5 in the US and DE.
 _POSTCODE = r"(\d{5,6})\D*$"
+# Up to this many rows, normalising one dict at a time beats building polars frames.
+_FEW = 64
 
 # What an identity frame holds before normalisation, for furnished records and inquiries.
 IDENTITY_SCHEMA = {
@@ -81,6 +84,27 @@ def normalized(frame: pl.DataFrame, region: str) -> pl.DataFrame:
         pl.col("phone").cast(pl.Utf8),
     )
     return normalize_records(raw, default_region=region)
+
+
+def raw_identity(
+    full_name: str | None,
+    national_id_type: str | None,
+    national_id: str | None,
+    date_of_birth: str | None,
+    address: str | None,
+    phone: str | None,
+) -> dict:
+    """One identity in the library's input shape (the one-record twin of `normalized`)."""
+    postcode = re.search(_POSTCODE, address) if address else None
+    return {
+        "full_name": full_name,
+        "dob": date_of_birth,
+        "national_id": national_id,
+        "id_country": ID_COUNTRY.get(national_id_type or ""),
+        "address": address,
+        "postcode": postcode.group(1) if postcode else None,
+        "phone": phone,
+    }
 
 
 def hashed_blocking_keys(norm: pl.DataFrame, keys: BureauKeys) -> pl.DataFrame:
@@ -151,6 +175,32 @@ def candidate_subjects(
     )
 
 
+def candidates_for_one(
+    session: Session, key_hashes: list[str], settings: MatchSettings
+) -> list[tuple[int, int]]:
+    """(subject_id, shared keys) for one record, most shared first: the inquiry path."""
+    if not key_hashes:
+        return []
+    rows = session.execute(
+        text(
+            "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM identity_blocking_keys k "
+            "JOIN subjects s ON s.id = k.subject_id "
+            f"WHERE {in_values(session, 'k.key_bidx', 'keys')}"
+        ),
+        {"keys": list_param(session, key_hashes)},
+    ).all()
+    per_key: dict[str, set[int]] = {}
+    for key, subject in rows:
+        per_key.setdefault(key, set()).add(subject)
+    shared: dict[int, int] = {}
+    for subjects_of_key in per_key.values():
+        if len(subjects_of_key) <= settings.max_block_size:
+            for subject in subjects_of_key:
+                shared[subject] = shared.get(subject, 0) + 1
+    ranked = [(s, n) for s, n in shared.items() if n >= settings.min_shared_keys]
+    return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
+
+
 def subject_identities(
     session: Session, keys: BureauKeys, subject_ids: list[int], region: str
 ) -> dict[int, list[dict]]:
@@ -162,15 +212,30 @@ def subject_identities(
             "SELECT COALESCE(s.merged_into, s.id), i.national_id_type, i.national_id_enc, "
             "i.name_enc, i.dob_enc, i.address_enc, i.phone_enc "
             "FROM subject_identities i JOIN subjects s ON s.id = i.subject_id "
-            f"WHERE {in_values(session, 'COALESCE(s.merged_into, s.id)', 'ids')}"
+            f"WHERE {in_values(session, 's.id', 'ids')} "
+            f"OR {in_values(session, 's.merged_into', 'ids')}"
         ),
         {"ids": list_param(session, subject_ids)},
     ).all()
     if not rows:
         return {}
-    frame = decrypted_identities(keys, rows)
+    if len(rows) > _FEW:
+        identities = normalized(decrypted_identities(keys, rows), region).iter_rows(named=True)
+    else:
+        decrypt = keys.decrypt
+        identities = (
+            normalize_record(
+                raw_identity(
+                    decrypt(r[3]), r[1], decrypt(r[2]), decrypt(r[4]),
+                    decrypt(r[5]) if r[5] is not None else None,
+                    decrypt(r[6]) if r[6] is not None else None,
+                ),
+                default_region=region,
+            )
+            for r in rows
+        )
     profiles: dict[int, list[dict]] = {}
-    for row, identity in zip(rows, normalized(frame, region).iter_rows(named=True), strict=True):
+    for row, identity in zip(rows, identities, strict=True):
         profiles.setdefault(row[0], []).append(identity)
     return profiles
 

@@ -28,7 +28,7 @@ subjects = Table(
     Column("id", Integer, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Set when this subject was merged into another; lookups follow the redirect.
-    Column("merged_into", Integer, ForeignKey("subjects.id"), nullable=True),
+    Column("merged_into", Integer, ForeignKey("subjects.id"), nullable=True, index=True),
 )
 
 subject_identities = Table(
