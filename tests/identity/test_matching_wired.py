@@ -322,3 +322,28 @@ def test_a_model_trained_on_the_bureaus_identities_is_versioned_and_used(
 def test_training_refuses_a_bureau_too_small_to_learn_from(bureau, two_banks, env_settings):
     result = runner.invoke(app, ["identity", "train"])
     assert result.exit_code != 0 and "at least" in result.output
+
+
+def _one_file_two_id_types():
+    cn_id = resident_id(date(1975, 6, 21), 2)
+    return [
+        record(**US, account_ref="A1"),
+        record(**dict(US, national_id_type="cn_ric", national_id=cn_id), account_ref="A2"),
+        record(**OTHER, account_ref="A3"),
+    ]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_batch_identity_settles_one_person_reported_under_two_id_types_in_one_file(
+    bureau, members, tmp_path, batch
+):
+    bank, _ = members.add("bank1", Role.FURNISHER)
+    path = write_jsonl(tmp_path / "a.jsonl", _one_file_two_id_types())
+    report, _ = submit_file(bureau, bank, path, actor="t", batch_identity=batch)
+    assert report["rejected"] == 0
+    a1, a2, a3 = (_subject_of(bureau, bank.id, ref) for ref in ("A1", "A2", "A3"))
+    assert a3 not in {a1, a2}
+    if batch:  # clustered first: her two IDs are one person
+        assert a1 == a2 and report["new_subjects"] == 2
+    else:  # one new national ID at a time, within one file: she is split in two
+        assert a1 != a2 and report["new_subjects"] == 3

@@ -34,6 +34,13 @@ def submit(
         str | None, typer.Option(help="jsonl, csv or parquet (default: detect)")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    batch_identity: Annotated[
+        bool,
+        typer.Option(
+            "--batch-identity",
+            help="Cluster new identities with Splink on DuckDB first (a furnisher's first load).",
+        ),
+    ] = False,
 ) -> None:
     """Load a furnishing file and print its submission report.
 
@@ -63,6 +70,7 @@ def submit(
                 actor=operator_actor(),
                 declared_format=format,
                 progress=lambda done: bar.update(task, completed=done),
+                batch_identity=batch_identity,
             )
     except FileRejected as exc:
         if json_out:

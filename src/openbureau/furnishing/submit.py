@@ -70,8 +70,12 @@ def submit_file(
     expected_sha256: str | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    batch_identity: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     """Loads one file; returns (submission report, whether it replays an earlier submission).
+
+    `batch_identity` first clusters each chunk's new identities with Splink on DuckDB, for a
+    furnisher's first, large load (see docs/identity.md).
 
     Raises FileRejected when the file as a whole cannot be trusted; nothing is written then.
     """
@@ -109,7 +113,16 @@ def submit_file(
             .returning(submissions.c.id)
         ).scalar_one()
         tally, errors, errors_total = _load_chunks(
-            session, bureau, member, path, fmt, submission_id, now, today or date.today(), progress
+            session,
+            bureau,
+            member,
+            path,
+            fmt,
+            submission_id,
+            now,
+            today or date.today(),
+            progress,
+            batch_identity,
         )
         report = {
             "submission_id": submission_id,
@@ -164,6 +177,7 @@ def _load_chunks(
     now: datetime,
     today: date,
     progress: Progress | None,
+    batch_identity: bool,
 ) -> tuple[_Tally, list[dict], int]:
     tally = _Tally()
     limit = bureau.settings.max_rejections_reported
@@ -180,7 +194,9 @@ def _load_chunks(
         if len(kept_errors) < limit:
             kept_errors += chunk_errors.head(limit - len(kept_errors)).to_dicts()
         if typed.height:
-            _load_valid(session, bureau, member, typed, submission_id, now, tally)
+            _load_valid(
+                session, bureau, member, typed, submission_id, now, tally, batch_identity
+            )
         if progress:
             progress(tally.total)
     if tally.total == 0:
@@ -222,6 +238,7 @@ def _load_valid(
     submission_id: int,
     now: datetime,
     tally: _Tally,
+    batch_identity: bool,
 ) -> None:
     typed = typed.with_columns(identity_hash(typed, bureau.keys))
     known = known_account_subjects(session, member.id, typed["account_ref"].to_list())
@@ -241,8 +258,9 @@ def _load_valid(
             submission_id,
             now,
             member.actor,
+            batch=batch_identity,
         )
-        matcher.prepare(keyed)
+        keyed = matcher.prepare(keyed)
         decided = resolve_records(session, keyed, now, matcher.decide)
         store_identities(session, decided, member.id, bureau.keys, now)
         matcher.remember(decided)

@@ -103,6 +103,13 @@ def _run(con: Any, sql: str) -> list:
     return con.execute(sql).fetchall()
 
 
+def _two_ids_of_one_kind(valid_ids: set) -> bool:
+    """Two different valid IDs of the same kind ("type:value") are two people; a US SSN and a
+    Chinese resident ID can both be one person's, as in the online model's guard."""
+    kinds = {value.partition(":")[0] for value in valid_ids}
+    return len(kinds) < len(valid_ids)
+
+
 class _Clusters:
     """Union-find with per-cluster guard state."""
 
@@ -138,7 +145,7 @@ class _Clusters:
 
     def conflict(self, ra: int, rb: int) -> str | None:
         ia, ib = self.ids[ra], self.ids[rb]
-        if ia and ib and len(ia | ib) > 1:
+        if ia and ib and _two_ids_of_one_kind(ia | ib):
             return "different_valid_national_ids"
         sa, sb = self.suffix[ra], self.suffix[rb]
         if sa and sb and len(sa | sb) > 1:

@@ -39,6 +39,7 @@ from openbureau.identity.matching import (
 from openbureau.identity.model import IdentityModel, Thresholds
 from openbureau.identity.normalize import normalize_record
 from openbureau.identity.resolve import (
+    GROUP,
     MATCHED,
     MATCHER_SCHEMA,
     NEW,
@@ -81,12 +82,18 @@ class FurnishingMatcher:
     submission_id: int | None
     now: datetime
     actor: str
+    # Cluster each chunk with Splink on DuckDB first (a furnisher's first, large load).
+    batch: bool = False
     _norm: pl.DataFrame = field(init=False, repr=False)
     _record_keys: pl.DataFrame = field(init=False, repr=False)
     _refs: dict = field(init=False, repr=False)
 
-    def prepare(self, records: pl.DataFrame) -> None:
-        """Normalises the records whose identity is new to this account, once per chunk."""
+    def prepare(self, records: pl.DataFrame) -> pl.DataFrame:
+        """Normalises the records whose identity is new to this account, once per chunk.
+
+        In batch mode the records come back with the identity_group column: their batch
+        cluster, settled as one person by `resolve.resolve_records`.
+        """
         identities = records.select(
             *(pl.col(name).cast(dtype) for name, dtype in IDENTITY_SCHEMA.items())
         )
@@ -96,6 +103,22 @@ class FurnishingMatcher:
             row[0]: (row[1], row[2])
             for row in records.select("record_no", "account_ref", "period").iter_rows()
         }
+        if not self.batch or records.height < 2:
+            return records
+        from openbureau.identity.batch import resolve as resolve_batch
+
+        clustered = resolve_batch(
+            self._norm,
+            self.model,
+            normalized=True,
+            max_block_size=self.settings.max_block_size,
+            default_region=self.settings.phone_region,
+        ).clusters
+        groups = clustered.select(
+            pl.col("record_id").cast(pl.Int64).alias("record_no"),
+            pl.col("cluster_id").cast(pl.Utf8).alias(GROUP),
+        )
+        return records.join(groups, on="record_no", how="left")
 
     def decide(self, firsts: pl.DataFrame) -> pl.DataFrame:
         """record_no, decision, subject_id, reason for records that match or need review.

@@ -32,6 +32,9 @@ MATCHER_SCHEMA = {
     "candidate_subject_id": pl.Int64,
 }
 NewIdentityMatcher = Callable[[pl.DataFrame], pl.DataFrame]
+# Optional column: records a batch resolution clustered as one person. A cluster is settled
+# as one (instead of one national ID at a time) and follows any member already on file.
+GROUP = "identity_group"
 
 EXISTING_SCHEMA = {
     "national_id_bidx": pl.Utf8,
@@ -108,16 +111,18 @@ def _create_subjects(session: Session, count: int, now: datetime) -> list[int]:
 def _decide_new(
     session: Session, records: pl.DataFrame, now: datetime, matcher: NewIdentityMatcher | None
 ) -> pl.DataFrame:
-    """Records whose national ID is new to the bureau, settled per ID on its first record.
+    """Records whose national ID is new to the bureau, settled per ID (or per batch cluster,
+    see GROUP) on its first record.
 
     The matcher may tie an ID's first record to a subject already on file, or hold it for
     review; every other new ID starts a subject. Later records with the same ID follow the
     first one when their name or birth date agrees with it, and go to review otherwise.
     """
-    ordered = records.select("record_no", "national_id_bidx", "name_bidx", "dob_bidx").sort(
-        "record_no"
-    )
-    firsts = ordered.unique("national_id_bidx", keep="first", maintain_order=True)
+    group = GROUP if GROUP in records.columns else "national_id_bidx"
+    ordered = records.select(
+        "record_no", *{group, "national_id_bidx"}, "name_bidx", "dob_bidx"
+    ).sort("record_no")
+    firsts = ordered.unique(group, keep="first", maintain_order=True)
     matched = (
         matcher(firsts)
         if matcher is not None and firsts.height
@@ -128,14 +133,14 @@ def _decide_new(
     ids = _create_subjects(session, starting.height, now)
     created = starting.select("record_no", pl.Series("created_id", ids, dtype=pl.Int64))
     reps = settled.join(created, on="record_no", how="left").select(
-        "national_id_bidx",
+        group,
         pl.col("name_bidx").alias("r_name"),
         pl.col("dob_bidx").alias("r_dob"),
         pl.col("decision").fill_null(pl.lit(NEW)).alias("r_decision"),
         pl.coalesce("subject_id", "candidate_subject_id", "created_id").alias("r_subject"),
         pl.col("reason").alias("r_reason"),
     )
-    joined = ordered.join(reps, on="national_id_bidx")
+    joined = ordered.join(reps, on=group)
     agrees = (pl.col("name_bidx") == pl.col("r_name")) | (pl.col("dob_bidx") == pl.col("r_dob"))
     held = (pl.col("r_decision") == REVIEW) | ~agrees
     return joined.select(
@@ -148,6 +153,33 @@ def _decide_new(
         .when(~agrees)
         .then(pl.lit(REASON_DISAGREE))
         .alias("reason"),
+    )
+
+
+def _follow_known_members(records: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """Records with a new national ID whose batch cluster holds matched records of exactly
+    one subject on file: they join that subject (no cluster column: none do)."""
+    empty = pl.DataFrame(schema=MATCHER_SCHEMA)
+    if GROUP not in records.columns:
+        return empty
+    groups = records.select("record_no", GROUP)
+    matched = known.filter(pl.col("decision") == MATCHED).join(groups, on="record_no")
+    one_subject = (
+        matched.group_by(GROUP)
+        .agg(pl.col("subject_id").unique().alias("subjects"))
+        .filter(pl.col("subjects").list.len() == 1)
+        .select(GROUP, pl.col("subjects").list.first().alias("subject_id"))
+    )
+    return (
+        groups.join(known.select("record_no"), on="record_no", how="anti")
+        .join(one_subject, on=GROUP)
+        .select(
+            "record_no",
+            pl.lit(MATCHED).alias("decision"),
+            pl.col("subject_id").cast(pl.Int64),
+            pl.lit(None, pl.Utf8).alias("reason"),
+            pl.col("subject_id").cast(pl.Int64).alias("candidate_subject_id"),
+        )
     )
 
 
@@ -166,8 +198,13 @@ def resolve_records(
     unknown = records.filter(
         ~pl.col("national_id_bidx").is_in(existing["national_id_bidx"].implode())
     )
+    followed = _follow_known_members(records, known)
+    unknown = unknown.join(followed, on="record_no", how="anti")
     new = _decide_new(session, unknown, now, matcher)
-    decisions = pl.concat([known.cast(new.schema), new], how="vertical")
+    decisions = pl.concat(
+        [frame.select(new.columns).cast(new.schema) for frame in (known, followed, new)],
+        how="vertical",
+    )
     return records.join(decisions, on="record_no", how="left")
 
 
