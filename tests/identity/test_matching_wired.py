@@ -89,7 +89,7 @@ def test_blocking_keys_are_stored_hashed_for_every_new_subject(bureau, two_banks
 
 
 def test_a_typo_in_a_valid_ssn_is_held_for_review_with_its_evidence(
-    bureau, two_banks, tmp_path
+    bureau, two_banks, tmp_path, env_settings
 ):
     first, second = two_banks
     swapped = dict(US, national_id="536-90-3499")  # last digits swapped, still a valid SSN
@@ -106,6 +106,13 @@ def test_a_typo_in_a_valid_ssn_is_held_for_review_with_its_evidence(
     assert levels["dob"]["level"] == "exact" and levels["dob"]["weight"] > 0
     assert levels["phone"]["level"] == "exact"
     assert evidence["model_version"] == decision.model_version
+    explained = runner.invoke(
+        app, ["identity", "decisions", "--submission", str(report["submission_id"]), "--json"]
+    )
+    assert explained.exit_code == 0, explained.output
+    [shown] = json.loads(explained.output)
+    assert shown["decision"] == "review" and shown["account_ref"] == "B1"
+    assert shown["explanation"]["fields"] == evidence["fields"]
 
 
 def test_a_different_person_with_a_new_id_starts_a_new_subject(bureau, two_banks, tmp_path):

@@ -23,6 +23,12 @@ json_values = st.recursive(
     ),
     max_leaves=8,
 )
+# Placeholders, mixed scripts and the seeded person's own values, so the probabilistic
+# matcher (blocking keys, candidates, model) runs as well as the exact lookup.
+NAMES = ["张伟", "ZHANG Wei", "Wei Zhang Jr", "N/A", "张 Wei", "TEST TEST"]
+IDS = ["000-00-0000", "N/A", "123456789", record()["national_id"], "11010519491231002X"]
+ADDRESSES = [record()["address"], "N/A", "1 Main St 90210", "杭州市 310000"]
+PHONES = [record()["phone"], "000", "+86 138 0013 8000", "N/A"]
 inquiry_bodies = st.one_of(
     json_values,
     st.fixed_dictionaries(
@@ -30,12 +36,14 @@ inquiry_bodies = st.one_of(
             "identity": st.one_of(
                 json_values,
                 st.fixed_dictionaries(
-                    {
-                        "full_name": st.text(max_size=30),
+                    {"full_name": st.one_of(st.text(max_size=30), st.sampled_from(NAMES))},
+                    optional={
                         "national_id_type": st.sampled_from(["cn_ric", "us_ssn", "xx", ""]),
-                        "national_id": st.text(max_size=40),
+                        "national_id": st.one_of(st.text(max_size=40), st.sampled_from(IDS)),
                         "date_of_birth": st.one_of(st.text(max_size=12), st.just("1985-03-14")),
-                    }
+                        "address": st.one_of(st.text(max_size=60), st.sampled_from(ADDRESSES)),
+                        "phone": st.one_of(st.text(max_size=20), st.sampled_from(PHONES)),
+                    },
                 ),
             ),
             "purpose": st.one_of(st.sampled_from(["loan_approval", "nope"]), json_values),
@@ -58,6 +66,13 @@ def _assert_problem_or_ok(response) -> None:
 def test_inquiry_endpoint_never_fails(client, members, body):
     if not hasattr(members, "lender_key"):
         _, members.lender_key = members.add("lender", Role.SUBSCRIBER)
+        _, furnisher_key = members.add("seed", Role.FURNISHER)
+        seeded = client.post(
+            "/v1/submissions",
+            files={"file": ("seed.jsonl", jsonl_bytes([record()]))},
+            headers={"Authorization": f"Bearer {furnisher_key}"},
+        )
+        assert seeded.status_code == 201, seeded.text
     response = client.post(
         "/v1/inquiries", json=body, headers={"Authorization": f"Bearer {members.lender_key}"}
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 import typer
 from rich.table import Table
+from sqlalchemy import select
 
 from openbureau.cli_support import bureau_from_env, console, fail, operator_actor, print_json
 from openbureau.governance.audit import append_event
@@ -25,6 +27,7 @@ from openbureau.identity.model_store import (
 )
 from openbureau.identity.review import ReviewError, keep_apart, link
 from openbureau.identity.store import open_reviews
+from openbureau.identity.tables import identity_decisions
 from openbureau.identity.training import TrainingError, train_from_bureau
 
 review_app = typer.Typer(
@@ -222,3 +225,47 @@ def _member_account(session, text: str) -> tuple[int, str]:
     if not sep or not code or not account_ref:
         raise SubjectChangeError(f"account {text!r} must look like MEMBER:ACCOUNT_REF")
     return get_member(session, code).id, account_ref
+
+
+@identity_app.command("decisions")
+def decisions_cmd(
+    submission: Annotated[int, typer.Option(help="Submission id")],
+    json_out: JsonOption = False,
+) -> None:
+    """The probabilistic decisions of one submission, each with the fields that agreed and
+    their weights (records settled by their national ID are not listed)."""
+    bureau = bureau_from_env()
+    with bureau.sessions() as session:
+        rows = session.execute(
+            select(identity_decisions)
+            .where(identity_decisions.c.submission_id == submission)
+            .order_by(identity_decisions.c.id)
+        ).all()
+    decisions = [
+        {
+            "account_ref": r.account_ref,
+            "period": r.period,
+            "decision": r.decision,
+            "subject_id": r.subject_id,
+            "candidate_subject_id": r.candidate_subject_id,
+            "match_probability": r.match_probability,
+            "model_version": r.model_version,
+            "explanation": orjson.loads(r.explanation),
+        }
+        for r in rows
+    ]
+    if json_out:
+        print_json(decisions)
+        return
+    table = Table("account", "period", "decision", "candidate", "p", "fields (level, weight)")
+    for d in decisions:
+        fields = ", ".join(
+            f"{f['comparison']} {f['level']} {f['weight']:+.1f}"
+            for f in d["explanation"].get("fields", [])
+            if f["level"] != "null"
+        )
+        table.add_row(
+            d["account_ref"], d["period"], d["decision"], str(d["candidate_subject_id"]),
+            f"{d['match_probability']:.4f}", fields,
+        )
+    console.print(table)
