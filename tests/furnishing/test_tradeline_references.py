@@ -53,8 +53,8 @@ def test_every_tradeline_reference_resolves(bureau, members, tmp_path):
         held = {item["account_ref"]: item for item in open_reviews(session, bureau.keys)}
         assert set(held) == {"X1", "X2"}
         subject = session.execute(text("SELECT min(id) FROM subjects")).scalar_one()
-        link(session, bureau.keys, held["X1"]["review_id"], subject, "operator:t")
-        keep_apart(session, bureau.keys, held["X2"]["review_id"], "operator:t")
+        link(session, bureau.keys, held["X1"]["review_id"], subject, "operator:t", "CN")
+        keep_apart(session, bureau.keys, held["X2"]["review_id"], "operator:t", "CN")
 
     with bureau.sessions() as session:
         counts = session.execute(text("SELECT count(*), count(subject_id) FROM tradelines")).one()

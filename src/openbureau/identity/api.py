@@ -10,7 +10,7 @@ from openbureau.api.problems import Problem
 from openbureau.governance.audit import append_event
 from openbureau.governance.members import MemberError, get_member
 from openbureau.identity.changes import SubjectChangeError, merge_subjects, split_subject
-from openbureau.identity.matching import MatchSettings
+from openbureau.identity.matching import phone_region
 from openbureau.identity.review import ReviewError, keep_apart, link
 from openbureau.identity.store import open_reviews
 
@@ -39,7 +39,8 @@ def link_review(
 ) -> dict:
     """Attach a held record to a subject."""
     try:
-        link(session, bureau.keys, review_id, body.subject_id, member.actor)
+        region = phone_region(bureau.settings)
+        link(session, bureau.keys, review_id, body.subject_id, member.actor, region)
     except ReviewError as exc:
         raise Problem(
             409 if "already" in str(exc) else 404, "Review not possible", str(exc)
@@ -54,7 +55,8 @@ def keep_apart_review(
 ) -> dict:
     """Give a held record a subject of its own."""
     try:
-        subject_id = keep_apart(session, bureau.keys, review_id, member.actor)
+        region = phone_region(bureau.settings)
+        subject_id = keep_apart(session, bureau.keys, review_id, member.actor, region)
     except ReviewError as exc:
         raise Problem(
             409 if "already" in str(exc) else 404, "Review not possible", str(exc)
@@ -98,7 +100,7 @@ def split_subject_accounts(
     subject_id: int, body: SplitIn, bureau: BureauDep, member: OperatorDep, session: SessionDep
 ) -> dict:
     """Move accounts that belong to somebody else to a new subject."""
-    region = MatchSettings.from_settings(bureau.settings).phone_region
+    region = phone_region(bureau.settings)
     try:
         accounts = [(get_member(session, a.member).id, a.account_ref) for a in body.accounts]
         result = split_subject(

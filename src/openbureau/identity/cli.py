@@ -18,7 +18,7 @@ from openbureau.identity.changes import (
     rebuild_blocking_keys,
     split_subject,
 )
-from openbureau.identity.matching import MatchSettings
+from openbureau.identity.matching import phone_region
 from openbureau.identity.model_store import (
     ModelStoreError,
     activate_model,
@@ -70,7 +70,8 @@ def link_cmd(
     bureau = bureau_from_env()
     try:
         with bureau.sessions() as session, session.begin():
-            link(session, bureau.keys, review_id, subject, operator_actor())
+            region = phone_region(bureau.settings)
+            link(session, bureau.keys, review_id, subject, operator_actor(), region)
     except ReviewError as exc:
         fail(str(exc))
     console.print(f"review {review_id}: linked to subject {subject}")
@@ -82,7 +83,9 @@ def keep_apart_cmd(review_id: Annotated[int, typer.Argument(help="Review item id
     bureau = bureau_from_env()
     try:
         with bureau.sessions() as session, session.begin():
-            subject_id = keep_apart(session, bureau.keys, review_id, operator_actor())
+            subject_id = keep_apart(
+                session, bureau.keys, review_id, operator_actor(), phone_region(bureau.settings)
+            )
     except ReviewError as exc:
         fail(str(exc))
     console.print(f"review {review_id}: kept apart as subject {subject_id}")
@@ -105,7 +108,7 @@ def train_cmd(
 ) -> None:
     """Estimate m/u from the bureau's own identities with Splink and store a new version."""
     bureau = bureau_from_env()
-    region = MatchSettings.from_settings(bureau.settings).phone_region
+    region = phone_region(bureau.settings)
     try:
         with bureau.sessions() as session, session.begin():
             with console.status("fitting the identity model with Splink"):
@@ -163,7 +166,7 @@ def activate_cmd(version: Annotated[str, typer.Argument(help="Stored model versi
 def reindex_cmd() -> None:
     """Rebuild every subject's blocking keys from the stored identities."""
     bureau = bureau_from_env()
-    region = MatchSettings.from_settings(bureau.settings).phone_region
+    region = phone_region(bureau.settings)
     with bureau.sessions() as session, session.begin():
         with console.status("rebuilding blocking keys"):
             count = rebuild_blocking_keys(session, bureau.keys, region)
@@ -202,7 +205,7 @@ def split_cmd(
 ) -> None:
     """Move accounts that belong to somebody else to a new subject (a mixed file)."""
     bureau = bureau_from_env()
-    region = MatchSettings.from_settings(bureau.settings).phone_region
+    region = phone_region(bureau.settings)
     try:
         with bureau.sessions() as session, session.begin():
             accounts = [_member_account(session, text) for text in account]

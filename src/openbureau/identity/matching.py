@@ -46,6 +46,11 @@ IDENTITY_SCHEMA = {
 }
 
 
+def phone_region(settings: Settings) -> str:
+    """Where a phone number without a country code is assumed to be: the jurisdiction's."""
+    return PHONE_REGION.get(settings.jurisdiction, "US")
+
+
 @dataclass(frozen=True)
 class MatchSettings:
     max_block_size: int
@@ -57,7 +62,7 @@ class MatchSettings:
         return cls(
             settings.identity_max_block_size,
             settings.identity_min_shared_keys,
-            PHONE_REGION.get(settings.jurisdiction, "US"),
+            phone_region(settings),
         )
 
 

@@ -14,7 +14,7 @@ from openbureau.files.tables import tradelines
 from openbureau.governance.audit import append_event
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blind import identity_keys
-from openbureau.identity.changes import canonical_subject
+from openbureau.identity.changes import canonical_subject, rebuild_blocking_keys
 from openbureau.identity.store import identity_hash, store_identities
 from openbureau.identity.tables import review_items, subjects
 
@@ -33,7 +33,13 @@ def _open_item(session: Session, review_id: int):
 
 
 def _attach(
-    session: Session, keys: BureauKeys, item, subject_id: int, status: str, actor: str
+    session: Session,
+    keys: BureauKeys,
+    item,
+    subject_id: int,
+    status: str,
+    actor: str,
+    phone_region: str,
 ) -> None:
     now = datetime.now(UTC)
     identity = orjson.loads(keys.decrypt(item.identity_enc))
@@ -52,6 +58,8 @@ def _attach(
     ).with_columns(pl.col("date_of_birth").str.to_date())
     frame = identity_keys(frame, keys).with_columns(identity_hash(frame, keys))
     store_identities(session, frame, item.member_id, keys, now)
+    # The identity is now the subject's: later records and inquiries must find it.
+    rebuild_blocking_keys(session, keys, phone_region, [subject_id])
     session.execute(
         update(tradelines)
         .where(
@@ -80,20 +88,29 @@ def _attach(
     )
 
 
-def link(session: Session, keys: BureauKeys, review_id: int, subject_id: int, actor: str) -> None:
+def link(
+    session: Session,
+    keys: BureauKeys,
+    review_id: int,
+    subject_id: int,
+    actor: str,
+    phone_region: str,
+) -> None:
     """The operator confirms the record belongs to `subject_id`."""
     item = _open_item(session, review_id)
     current = canonical_subject(session, subject_id)
     if current is None:
         raise ReviewError(f"no subject {subject_id}")
-    _attach(session, keys, item, current, "linked", actor)
+    _attach(session, keys, item, current, "linked", actor, phone_region)
 
 
-def keep_apart(session: Session, keys: BureauKeys, review_id: int, actor: str) -> int:
+def keep_apart(
+    session: Session, keys: BureauKeys, review_id: int, actor: str, phone_region: str
+) -> int:
     """The operator decides the record is somebody else: it gets a subject of its own."""
     item = _open_item(session, review_id)
     subject_id = session.execute(
         subjects.insert().values(created_at=datetime.now(UTC)).returning(subjects.c.id)
     ).scalar_one()
-    _attach(session, keys, item, subject_id, "kept_apart", actor)
+    _attach(session, keys, item, subject_id, "kept_apart", actor, phone_region)
     return subject_id
