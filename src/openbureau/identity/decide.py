@@ -30,11 +30,11 @@ from openbureau.identity.matching import (
     candidates_for_one,
     explanation,
     hashed_blocking_keys,
+    identities_of_subjects,
     normalized,
     rank_candidates,
     raw_identity,
     store_blocking_keys,
-    subject_identities,
 )
 from openbureau.identity.model import IdentityModel, Thresholds
 from openbureau.identity.normalize import normalize_record
@@ -132,7 +132,7 @@ class FurnishingMatcher:
         per_record = candidates.group_by("record_id").agg(
             pl.col("subject_id").sort_by("shared", descending=True).head(MAX_CANDIDATES)
         )
-        profiles = subject_identities(
+        profiles = identities_of_subjects(
             self.session,
             self.keys,
             candidates["subject_id"].unique().to_list(),
@@ -301,7 +301,7 @@ def _probabilistic_inquiry(
     if not candidates:
         return InquiryMatch(None, NO_HIT)
     subject_ids = [subject for subject, _ in candidates[:MAX_CANDIDATES]]
-    profiles = subject_identities(session, keys, subject_ids, settings.phone_region)
+    profiles = identities_of_subjects(session, keys, subject_ids, settings.phone_region)
     strict = model.with_thresholds(
         Thresholds(match=max(inquiry_threshold, model.thresholds.review),
                    review=model.thresholds.review)

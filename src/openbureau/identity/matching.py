@@ -206,7 +206,7 @@ def candidates_for_one(
     return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
 
 
-def subject_identities(
+def identities_of_subjects(
     session: Session, keys: BureauKeys, subject_ids: list[int], region: str
 ) -> dict[int, list[dict]]:
     """The normalised identities each subject (merged subjects included) was reported with."""
