@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 
 import orjson
 import polars as pl
-from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbureau.files.tables import tradelines
 from openbureau.governance.audit import append_event
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.matching import (
+    ENCRYPTED_IDENTITY,
     decrypted_identities,
     hashed_blocking_keys,
     normalized,
@@ -196,30 +197,17 @@ def rebuild_blocking_keys(
     session: Session, keys: BureauKeys, phone_region: str, subject_ids: list[int] | None = None
 ) -> int:
     """Recomputes the blocking keys of these subjects (all when None) from their identities."""
-    query = (
-        "SELECT i.subject_id, i.national_id_type, i.national_id_enc, i.name_enc, i.dob_enc, "
-        "i.address_enc, i.phone_enc FROM subject_identities i"
-    )
+    query = select(*ENCRYPTED_IDENTITY)
     if subject_ids is None:
         session.execute(delete(identity_blocking_keys))
-        rows = session.execute(text(query)).all()
     else:
         session.execute(
             delete(identity_blocking_keys).where(
                 identity_blocking_keys.c.subject_id.in_(subject_ids)
             )
         )
-        rows = session.execute(
-            select(
-                subject_identities.c.subject_id,
-                subject_identities.c.national_id_type,
-                subject_identities.c.national_id_enc,
-                subject_identities.c.name_enc,
-                subject_identities.c.dob_enc,
-                subject_identities.c.address_enc,
-                subject_identities.c.phone_enc,
-            ).where(subject_identities.c.subject_id.in_(subject_ids))
-        ).all()
+        query = query.where(subject_identities.c.subject_id.in_(subject_ids))
+    rows = session.execute(query).all()
     if not rows:
         return 0
     frame = decrypted_identities(keys, rows)

@@ -25,6 +25,7 @@ from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blocking import blocking_keys_frame
 from openbureau.identity.model import IdentityModel, Score
 from openbureau.identity.normalize import normalize_record, normalize_records
+from openbureau.identity.tables import subject_identities
 from openbureau.settings import Settings
 
 ID_COUNTRY = {"cn_ric": "CN", "us_ssn": "US"}
@@ -243,6 +244,18 @@ def identities_of_subjects(
     for row, identity in zip(rows, identities, strict=True):
         profiles.setdefault(row[0], []).append(identity)
     return profiles
+
+
+# What `decrypted_identities` reads, subject first: select(*ENCRYPTED_IDENTITY).
+ENCRYPTED_IDENTITY = (
+    subject_identities.c.subject_id,
+    subject_identities.c.national_id_type,
+    subject_identities.c.national_id_enc,
+    subject_identities.c.name_enc,
+    subject_identities.c.dob_enc,
+    subject_identities.c.address_enc,
+    subject_identities.c.phone_enc,
+)
 
 
 def decrypted_identities(keys: BureauKeys, rows: list) -> pl.DataFrame:

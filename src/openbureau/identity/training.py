@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openbureau.governance.crypto import BureauKeys
-from openbureau.identity.matching import decrypted_identities, normalized
+from openbureau.identity.matching import ENCRYPTED_IDENTITY, decrypted_identities, normalized
 from openbureau.identity.model import IdentityModel, fit_model
 from openbureau.identity.tables import subject_identities
 
@@ -34,16 +34,8 @@ def train_from_bureau(
             f"the bureau holds {total} identities; at least {MIN_IDENTITIES} are needed"
         )
     step = max(1, total // sample)
-    columns = (
-        subject_identities.c.subject_id,
-        subject_identities.c.national_id_type,
-        subject_identities.c.national_id_enc,
-        subject_identities.c.name_enc,
-        subject_identities.c.dob_enc,
-        subject_identities.c.address_enc,
-        subject_identities.c.phone_enc,
-    )
-    rows = session.execute(select(*columns).order_by(subject_identities.c.id)).all()[::step]
+    ordered = select(*ENCRYPTED_IDENTITY).order_by(subject_identities.c.id)
+    rows = session.execute(ordered).all()[::step]
     rows = rows[:sample]
     norm = normalized(decrypted_identities(keys, rows), phone_region)
     version = f"bureau-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
