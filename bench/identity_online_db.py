@@ -13,11 +13,16 @@ Baseline, side by side in the same run: fetching one stored identity row by prim
 through the same session, the cheapest round trip the database offers.
 
     python bench/identity_online_db.py [--subjects 1000000] [--queries 2000] [--pg-url URL]
+        [--workdir DIR]
+
+With --workdir the filled bureau (SQLite) is kept there and reused by the next run with the
+same --subjects, so a change to the online path can be measured without rebuilding it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import statistics
@@ -193,27 +198,43 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--pg-url", default=None, help="PostgreSQL URL instead of SQLite")
+    parser.add_argument("--workdir", default=None, help="keep and reuse the filled bureau here")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="ob-idbench-"))
-    start = time.perf_counter()
-    persons = people(args.subjects)
-    print(f"generated {persons.height:,} people in {time.perf_counter() - start:.0f} s")
-    keys = generate_key_pair_b64()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="ob-idbench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    built = work / f"persons-{args.subjects}.parquet"
+    key_file = work / "keys.json"
+    reuse = args.workdir and not args.pg_url and built.exists() and key_file.exists()
+    if reuse:
+        persons, keys = pl.read_parquet(built), json.loads(key_file.read_text())
+    else:
+        start = time.perf_counter()
+        persons = people(args.subjects)
+        print(f"generated {persons.height:,} people in {time.perf_counter() - start:.0f} s")
+        keys = generate_key_pair_b64()
+        (work / f"bureau-{args.subjects}.db").unlink(missing_ok=True)
     settings = Settings(
         data_dir=work,
-        database_url=args.pg_url or f"sqlite:///{work}/bureau.db",
+        database_url=args.pg_url or f"sqlite:///{work}/bureau-{args.subjects}.db",
         encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
         blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
     )
     bureau = Bureau.from_settings(settings)
-    upgrade(bureau.engine)
-    start = time.perf_counter()
-    fill(bureau, persons)
-    print(f"loaded in {time.perf_counter() - start:.0f} s; "
-          f"database {bureau.engine.dialect.name}")
+    if reuse:
+        print(f"reusing the bureau of {persons.height:,} subjects in {work}")
+    else:
+        upgrade(bureau.engine)
+        start = time.perf_counter()
+        fill(bureau, persons)
+        print(f"loaded in {time.perf_counter() - start:.0f} s; "
+              f"database {bureau.engine.dialect.name}")
+        if args.workdir:
+            persons.write_parquet(built)
+            key_file.write_text(json.dumps(keys))
     run(bureau, persons, args.queries)
     bureau.dispose()
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.workdir:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -187,14 +187,18 @@ def candidates_for_one(
     """(subject_id, shared keys) for one record, most shared first: the inquiry path."""
     if not key_hashes:
         return []
-    rows = session.execute(
-        text(
-            "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM identity_blocking_keys k "
-            "JOIN subjects s ON s.id = k.subject_id "
-            f"WHERE {in_values(session, 'k.key_bidx', 'keys')}"
-        ),
-        {"keys": list_param(session, key_hashes)},
-    ).all()
+    # One bounded index range per key: a key too common to use is recognised after reading
+    # max_block_size + 1 entries, not all of its (at a million subjects, thousands of) rows.
+    per_key_sql = (
+        "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM (SELECT key_bidx, subject_id "
+        "FROM identity_blocking_keys WHERE key_bidx = :k{n} LIMIT :cap) AS k "
+        "JOIN subjects s ON s.id = k.subject_id"
+    )
+    statement = " UNION ALL ".join(
+        f"SELECT * FROM ({per_key_sql.format(n=n)}) AS b{n}" for n in range(len(key_hashes))
+    )
+    params: dict[str, object] = {f"k{n}": key for n, key in enumerate(key_hashes)}
+    rows = session.execute(text(statement), params | {"cap": settings.max_block_size + 1}).all()
     per_key: dict[str, set[int]] = {}
     for key, subject in rows:
         per_key.setdefault(key, set()).add(subject)
