@@ -354,3 +354,30 @@ def test_batch_identity_settles_one_person_reported_under_two_id_types_in_one_fi
         assert a1 == a2 and report["new_subjects"] == 2
     else:  # one new national ID at a time, within one file: she is split in two
         assert a1 != a2 and report["new_subjects"] == 3
+
+
+def test_keys_shared_by_too_many_subjects_propose_nobody(bureau, members, tmp_path):
+    from openbureau.identity.decide import InquiryIdentity, match_inquiry
+    from openbureau.identity.matching import MatchSettings
+    from openbureau.identity.model_store import default_model
+
+    bank, _ = members.add("bank1", Role.FURNISHER)
+    namesakes = [
+        record(
+            full_name="John Smith", date_of_birth="1980-01-01", national_id_type="us_ssn",
+            national_id=ssn, address=f"{n} Elm Street, Dayton OH 4540{n}",
+            phone=f"+1937555010{n}", account_ref=f"S{n}",
+        )
+        for n, ssn in enumerate(["536-90-4399", "212-45-9876", "078-05-1121"])
+    ]
+    assert _submit(bureau, bank, tmp_path, "s.jsonl", namesakes)["new_subjects"] == 3
+    asked = InquiryIdentity("John Smith", date_of_birth=date(1980, 1, 1))
+    with bureau.sessions() as session:
+        def answer(max_block_size: int) -> str:
+            return match_inquiry(
+                session, bureau.keys, default_model, MatchSettings(max_block_size, 2, "US"),
+                0.9999, asked,
+            ).outcome
+
+        assert answer(200) == "more_data_needed"  # three namesakes: which one?
+        assert answer(2) == "no_hit"  # every shared key is too common to propose anyone

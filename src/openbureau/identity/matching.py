@@ -148,6 +148,37 @@ def store_blocking_keys(session: Session, rows: pl.DataFrame) -> None:
     )
 
 
+def usable_key_rows(
+    session: Session, key_hashes: list[str], settings: MatchSettings
+) -> list[tuple[str, int]]:
+    """(key, subject) for each of these keys held by at most max_block_size subjects.
+
+    Whether a key is usable is counted with LIMIT max_block_size + 1, so a key shared by
+    thousands of subjects (a common surname and birth year among a million people) costs a
+    bounded index range, and its rows are never read.
+    """
+    if not key_hashes:
+        return []
+    if is_postgres(session.get_bind()):
+        wanted = "SELECT unnest(CAST(:keys AS varchar[])) AS key"
+    else:
+        wanted = "SELECT value AS key FROM json_each(:keys)"
+    statement = (
+        f"WITH wanted AS ({wanted}), usable AS (SELECT w.key FROM wanted w WHERE ("
+        "SELECT count(*) FROM (SELECT 1 FROM identity_blocking_keys c "
+        "WHERE c.key_bidx = w.key LIMIT :over) AS x) <= :cap) "
+        "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM usable u "
+        "JOIN identity_blocking_keys k ON k.key_bidx = u.key "
+        "JOIN subjects s ON s.id = k.subject_id"
+    )
+    params = {
+        "keys": list_param(session, key_hashes),
+        "cap": settings.max_block_size,
+        "over": settings.max_block_size + 1,
+    }
+    return [tuple(row) for row in session.execute(text(statement), params)]
+
+
 def candidate_subjects(
     session: Session, record_keys: pl.DataFrame, settings: MatchSettings
 ) -> pl.DataFrame:
@@ -157,21 +188,12 @@ def candidate_subjects(
     )
     if record_keys.is_empty():
         return empty
-    wanted = record_keys["key_bidx"].unique().to_list()
-    rows = session.execute(
-        text(
-            "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM identity_blocking_keys k "
-            "JOIN subjects s ON s.id = k.subject_id "
-            f"WHERE {in_values(session, 'k.key_bidx', 'keys')}"
-        ),
-        {"keys": list_param(session, wanted)},
-    ).all()
+    rows = usable_key_rows(session, record_keys["key_bidx"].unique().to_list(), settings)
     if not rows:
         return empty
-    found = pl.DataFrame(
+    usable = pl.DataFrame(
         rows, schema={"key_bidx": pl.Utf8, "subject_id": pl.Int64}, orient="row"
     ).unique()
-    usable = found.filter(pl.len().over("key_bidx") <= settings.max_block_size)
     return (
         record_keys.join(usable, on="key_bidx")
         .group_by("record_id", "subject_id")
@@ -187,26 +209,14 @@ def candidates_for_one(
     """(subject_id, shared keys) for one record, most shared first: the inquiry path."""
     if not key_hashes:
         return []
-    # One bounded index range per key: a key too common to use is recognised after reading
-    # max_block_size + 1 entries, not all of its (at a million subjects, thousands of) rows.
-    per_key_sql = (
-        "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM (SELECT key_bidx, subject_id "
-        "FROM identity_blocking_keys WHERE key_bidx = :k{n} LIMIT :cap) AS k "
-        "JOIN subjects s ON s.id = k.subject_id"
-    )
-    statement = " UNION ALL ".join(
-        f"SELECT * FROM ({per_key_sql.format(n=n)}) AS b{n}" for n in range(len(key_hashes))
-    )
-    params: dict[str, object] = {f"k{n}": key for n, key in enumerate(key_hashes)}
-    rows = session.execute(text(statement), params | {"cap": settings.max_block_size + 1}).all()
+    rows = usable_key_rows(session, key_hashes, settings)
     per_key: dict[str, set[int]] = {}
     for key, subject in rows:
         per_key.setdefault(key, set()).add(subject)
     shared: dict[int, int] = {}
     for subjects_of_key in per_key.values():
-        if len(subjects_of_key) <= settings.max_block_size:
-            for subject in subjects_of_key:
-                shared[subject] = shared.get(subject, 0) + 1
+        for subject in subjects_of_key:
+            shared[subject] = shared.get(subject, 0) + 1
     ranked = [(s, n) for s, n in shared.items() if n >= settings.min_shared_keys]
     return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
 
