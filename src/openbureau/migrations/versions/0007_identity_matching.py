@@ -1,15 +1,15 @@
 """Probabilistic identity matching: hashed blocking keys, versioned Fellegi-Sunter models,
 the decisions they made, and the history of subject merges and splits.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
