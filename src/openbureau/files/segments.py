@@ -119,9 +119,7 @@ def store_number_changes(
         ),
         {"member": member_id, "refs": list_param(session, changes["alias_ref"].to_list())},
     )
-    return insert_rows(
-        session, account_number_changes, changes, member_id, submission_id, now
-    )
+    return insert_rows(session, account_number_changes, changes, member_id, submission_id, now)
 
 
 def known_associated_subjects(

@@ -91,21 +91,24 @@ def _store_changes(
     new = changes["new_consumer_account_number"].drop_nulls().to_list()
     known = store.account_aliases(session, state.member_id, old + new)
     kept = dict(zip(known["alias_ref"].to_list(), known["account_ref"].to_list(), strict=True))
-    rows = changes.join(typed.select("record_no", "period"), on="record_no").with_columns(
-        # The record's own number may itself be an earlier alias: chains end at the first.
-        account_ref=_c("old_consumer_account_number").replace(kept),
-        new_ref=pl.when(_c("new_consumer_account_number").fill_null("") != "")
-        .then(_c("new_consumer_account_number"))
-        .otherwise(None),
-    ).with_columns(
-        # An identification-number change alone keeps the account number: a no-op alias.
-        alias_ref=pl.coalesce("new_ref", "account_ref"),
-        taken_by=_c("new_ref").replace_strict(kept, default=None),
+    rows = (
+        changes.join(typed.select("record_no", "period"), on="record_no")
+        .with_columns(
+            # The record's own number may itself be an earlier alias: chains end at the first.
+            account_ref=_c("old_consumer_account_number").replace(kept),
+            new_ref=pl.when(_c("new_consumer_account_number").fill_null("") != "")
+            .then(_c("new_consumer_account_number"))
+            .otherwise(None),
+        )
+        .with_columns(
+            # An identification-number change alone keeps the account number: a no-op alias.
+            alias_ref=pl.coalesce("new_ref", "account_ref"),
+            taken_by=_c("new_ref").replace_strict(kept, default=None),
+        )
     )
     in_use = store.accounts_in_use(session, state.member_id, rows["new_ref"].drop_nulls().to_list())
-    clash = (
-        (_c("new_ref").is_in(list(in_use)) & (_c("new_ref") != _c("account_ref")))
-        | (_c("taken_by").is_not_null() & (_c("taken_by") != _c("account_ref")))
+    clash = (_c("new_ref").is_in(list(in_use)) & (_c("new_ref") != _c("account_ref"))) | (
+        _c("taken_by").is_not_null() & (_c("taken_by") != _c("account_ref"))
     )
     bad = rows.filter(clash)
     errors = bad.select(
@@ -175,7 +178,9 @@ def store_segments(
     store.insert_rows(session, account_segments, _account_segments(accounts, side), *args)
     employment = side.get("employment")
     if employment is not None and employment.height:
-        store.insert_rows(session, account_employment, _employment(accounts, employment, keys), *args)
+        store.insert_rows(
+            session, account_employment, _employment(accounts, employment, keys), *args
+        )
 
 
 def _associated(
@@ -213,7 +218,10 @@ def _associated(
         & _c("date_of_birth").is_not_null()
     )
     resolvable = fresh.filter(complete)
-    parts = [reused, fresh.filter(~complete).with_columns(pl.lit(None, pl.Int64).alias("subject_id"))]
+    parts = [
+        reused,
+        fresh.filter(~complete).with_columns(pl.lit(None, pl.Int64).alias("subject_id")),
+    ]
     if resolvable.height:
         decided = resolve_records(session, identity_keys(resolvable, keys), now)
         # A consumer held for identity review stays unlinked (subject_id null): a review
@@ -286,9 +294,7 @@ EMPLOYMENT_FIELDS = (
 )
 
 
-def _employment(
-    accounts: pl.DataFrame, employment: pl.DataFrame, keys: BureauKeys
-) -> pl.DataFrame:
+def _employment(accounts: pl.DataFrame, employment: pl.DataFrame, keys: BureauKeys) -> pl.DataFrame:
     rows = accounts.join(employment, on="record_no")
     plain = rows.select(
         pl.struct(pl.col(f).replace("", None) for f in EMPLOYMENT_FIELDS).struct.json_encode()

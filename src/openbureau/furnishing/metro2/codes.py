@@ -20,21 +20,6 @@ PAYMENT_HISTORY_CHARS = "0123456BDEGHJKLZ "
 # ECOA: the fact sheet's codes plus the CRRG ones (3 authorized user, 4 joint (obsolete),
 # 7 maker, T association terminated). Confirm against CRRG.
 ECOA_CODES = frozenset("123457TWXZ")
-# What each ECOA code says about the consumer's part in the account (shown on reports).
-ECOA_ROLES: dict[str, str] = {
-    "1": "individual",
-    "2": "joint",
-    "3": "authorized_user",
-    "4": "joint",
-    "5": "co_maker_or_guarantor",
-    "7": "maker",
-    "T": "terminated",
-    "W": "business",
-    "X": "deceased",
-    "Z": "deleted",
-}
-# Z removes the consumer from the account: the account leaves that consumer's credit file.
-ECOA_DELETE = "Z"
 # National ID types the openbureau extension segment OB may carry (native codes, upper case).
 EXTENSION_ID_TYPES = frozenset({"CN_RIC", "US_SSN"})
 TERMS_FREQUENCIES = frozenset("DPWBEMLQTSY")

@@ -284,7 +284,7 @@ SEGMENT_RULES: dict[str, list[Rule]] = {
     "N1": [],
     "OB": [
         ("national_id_type", "domain", "must be CN_RIC or US_SSN",
-         _domain("national_id_type", C.EXTENSION_ID_TYPES, False)),
+         lambda d: ~_texts(d, "national_id_type").is_in(sorted(C.EXTENSION_ID_TYPES)).to_numpy()),
         ("telephone_e164", "domain", "must be + and 8 to 15 digits, or blank",
          lambda d: ~blank(d, "telephone_e164") & ~_e164(d)),
         ("currency", "domain", "must be three capital letters or blank",
