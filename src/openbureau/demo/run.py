@@ -1,8 +1,9 @@
 """`openbureau demo`: an embedded bureau built from the real Taiwan credit-card data.
 
-Three furnishers send six monthly files each (April-September 2005; the platform in Metro 2
-with the openbureau OB segment for its consumers' resident IDs, the banks in CSV and Parquet). A state-owned bank that furnishes nothing then asks
-for reports, and one is printed. Re-running the demo replays the same files: nothing changes.
+Three furnishers send six monthly files each (April-September 2005): the platform in Metro 2,
+its consumers' resident IDs in the openbureau OB segment; the banks in CSV and Parquet. A
+state-owned bank that furnishes nothing then asks for reports, and one is printed.
+Re-running the demo replays the same files: nothing changes.
 """
 
 from __future__ import annotations
