@@ -318,3 +318,29 @@ def test_resubmission_changes_nothing_and_a_correction_replaces(bureau, parties,
     assert _report(bureau, lender, JOINT)["result"] == "hit"
     assert _report(bureau, lender, JOINT)["accounts"] == []
     assert "original_creditor" not in _report(bureau, lender, PRIMARY)["accounts"][0]
+
+
+def test_over_http_a_joint_holder_gets_the_account_in_their_report(client, members, tmp_path):
+    _, furnisher_key = members.add("usbank", Role.FURNISHER)
+    _, lender_key = members.add("lender", Role.SUBSCRIBER)
+    path = _write(tmp_path / "aug.m2", _base("2026-08"), {"J1": _consumer(2, JOINT, "2")})
+    auth = {"Authorization": f"Bearer {furnisher_key}"}
+    sent = client.post(
+        "/v1/submissions", headers=auth, files={"file": ("aug.m2", path.read_bytes())}
+    )
+    assert sent.status_code in (200, 201), sent.text
+    assert sent.json()["associated_consumers_linked"] == 1
+    identity = {
+        "full_name": "Mary Smith",
+        "national_id_type": "us_ssn",
+        "national_id": "234-56-7891",
+        "date_of_birth": JOINT["dob"].isoformat(),
+    }
+    body = {"identity": identity, "purpose": "loan_approval", "consent_reference": "C-9"}
+    response = client.post(
+        "/v1/inquiries", headers={"Authorization": f"Bearer {lender_key}"}, json=body
+    )
+    assert response.status_code == 200, response.text
+    [account] = response.json()["accounts"]
+    assert (account["role"], account["associated_consumer"]) == ("joint", True)
+    assert account["furnisher"] == "another member" and account["account_ref"] is None
