@@ -1,8 +1,9 @@
 """`openbureau demo`: an embedded bureau built from the real Taiwan credit-card data.
 
-Three furnishers send six monthly files each (April-September 2005; the platform in JSON
-Lines, the banks in CSV and Parquet). A state-owned bank that furnishes nothing then asks
-for reports, and one is printed. Re-running the demo replays the same files: nothing changes.
+Three furnishers send six monthly files each (April-September 2005): the platform in Metro 2,
+its consumers' resident IDs in the openbureau OB segment; the banks in CSV and Parquet. A
+state-owned bank that furnishes nothing then asks for reports, and one is printed.
+Re-running the demo replays the same files: nothing changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openbureau.context import Bureau
+from openbureau.demo.metro2_files import write_metro2_submission
 from openbureau.demo.taiwan import DemoData, build_demo_submissions, write_submission
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.audit import verify_chain
@@ -27,7 +29,8 @@ from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
 from openbureau.schema_migrations import upgrade
 
 ACTOR = "operator:demo"
-FORMAT_BY_MEMBER = {"zhifu": "jsonl", "hzbank": "csv", "zjrcb": "parquet"}
+FORMAT_BY_MEMBER = {"zhifu": "metro2", "hzbank": "csv", "zjrcb": "parquet"}
+SUFFIXES = {"metro2": "m2"}
 OTHER_MEMBERS = (
     ("zjstatebank", "Zhejiang State-Owned Bank", (Role.SUBSCRIBER,)),
     ("pboc-hz", "PBOC Hangzhou Central Sub-branch", (Role.REGULATOR,)),
@@ -155,9 +158,18 @@ def _furnish(bureau: Bureau, data: DemoData, folder: Path, console: Console) -> 
         task = bar.add_task("", total=total)
         for sub in ordered:
             fmt = FORMAT_BY_MEMBER.get(sub.member_code, "jsonl")
-            path = write_submission(
-                sub.records, folder / f"{sub.member_code}-{sub.period}.{fmt}", fmt
-            )
+            path = folder / f"{sub.member_code}-{sub.period}.{SUFFIXES.get(fmt, fmt)}"
+            if fmt == "metro2":
+                furnisher = next(f for f in data.furnishers if f.code == sub.member_code)
+                write_metro2_submission(
+                    sub.records,
+                    data.persons,
+                    path,
+                    reporter_name=furnisher.name,
+                    identification_number=f"{furnisher.code.upper()}0001",
+                )
+            else:
+                write_submission(sub.records, path, fmt)
             bar.update(task, description=f"{sub.member_code} {sub.period} ({fmt})")
             with bureau.sessions() as session:
                 member = get_member(session, sub.member_code)

@@ -463,6 +463,10 @@ def _make_identities(persons: pl.DataFrame, seed: int, rng: np.random.Generator)
         )
     )
 
+    # The same address in Latin letters, in Western order, for formats that only carry ASCII
+    # (Metro 2): number and street, district and flat, city, province, postal code.
+    frame = frame.with_columns(address_latin=_latin_address(frame))
+
     # Mobile numbers in E.164, unique across people.
     numbers = rng.choice(len(mobile_prefixes) * 100_000_000, size=n, replace=False)
     frame = frame.with_columns(
@@ -482,7 +486,67 @@ def _make_identities(persons: pl.DataFrame, seed: int, rng: np.random.Generator)
         "date_of_birth",
         "address",
         "phone",
+        "address_latin",
     )
+
+
+def _pinyin_upper(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """The column's Chinese text in upper-case toneless pinyin (converted once per value)."""
+    spelled = {v: "".join(lazy_pinyin(v)).upper() for v in frame[column].unique()}
+    return pl.col(column).replace_strict(spelled)
+
+
+def _latin_address(frame: pl.DataFrame) -> pl.Expr:
+    """A struct of line1, line2, city, region (ISO 3166-2:CN code) and postal_code.
+
+    The postal code is the province's two-digit prefix followed by zeros: the synthetic
+    addresses combine a city, a district and a street drawn independently, so no real code
+    exists for them.
+    """
+    flat = pl.format(" BLDG {} RM {}", "_building", "_room")
+    region = pl.col("_city").replace_strict(CITY_REGIONS, default=None)
+    return pl.struct(
+        line1=pl.concat_str(
+            pl.col("_house_no").cast(pl.Utf8),
+            pl.lit(" "),
+            _pinyin_upper(frame, "_street"),
+            pl.when(pl.col("_street_suffix") == "路").then(pl.lit(" LU")).otherwise(pl.lit(" JIE")),
+        ),
+        line2=pl.concat_str(
+            _pinyin_upper(frame, "_district"),
+            pl.lit(" QU"),
+            pl.when("_flat").then(flat).otherwise(pl.lit("")),
+        ),
+        city=_pinyin_upper(frame, "_city"),
+        region=region,
+        postal_code=pl.concat_str(
+            region.replace_strict(REGION_POSTAL_PREFIXES, default=None), pl.lit("0000")
+        ),
+    )
+
+
+# The province (ISO 3166-2:CN code) of every city Faker's zh_CN locale draws from.
+CITY_REGIONS: dict[str, str] = {
+    "上海": "SH", "东莞": "GD", "乌鲁木齐": "XJ", "佛山": "GD", "六安": "AH", "六盘水": "GZ",
+    "兰州": "GS", "关岭": "GZ", "兴城": "LN", "兴安盟": "NM", "北京": "BJ", "北镇": "LN",
+    "南京": "JS", "南宁": "GX", "南昌": "JX", "合山": "GX", "合肥": "AH", "呼和浩特": "NM",
+    "哈尔滨": "HL", "嘉禾": "HN", "大冶": "HB", "天津": "TJ", "太原": "SX", "宁德": "FJ",
+    "宜都": "HB", "巢湖": "AH", "广州": "GD", "张家港": "JS", "惠州": "GD", "成都": "SC",
+    "拉萨": "XZ", "昆明": "YN", "杭州": "ZJ", "柳州": "GX", "梧州": "GX", "武汉": "HB",
+    "永安": "FJ", "汕尾": "GD", "沈阳": "LN", "济南": "SD", "海口": "HI", "海门": "JS",
+    "淮安": "JS", "深圳": "GD", "潜江": "HB", "潮州": "GD", "石家庄": "HE", "福州": "FJ",
+    "荆门": "HB", "西宁": "QH", "西安": "SN", "贵阳": "GZ", "辛集": "HE", "辽阳": "LN",
+    "通辽": "NM", "邯郸": "HE", "郑州": "HA", "重庆": "CQ", "银川": "NX", "长春": "JL",
+    "长沙": "HN", "阜新": "LN", "马鞍山": "AH", "齐齐哈尔": "HL",
+}  # fmt: skip
+# The first two digits of each province's postal codes.
+REGION_POSTAL_PREFIXES: dict[str, str] = {
+    "BJ": "10", "SH": "20", "TJ": "30", "CQ": "40", "HE": "05", "SX": "03", "NM": "01",
+    "LN": "11", "JL": "13", "HL": "15", "JS": "21", "ZJ": "31", "AH": "23", "FJ": "35",
+    "JX": "33", "SD": "25", "HA": "45", "HB": "43", "HN": "41", "GD": "51", "GX": "53",
+    "HI": "57", "SC": "61", "GZ": "55", "YN": "65", "XZ": "85", "SN": "71", "GS": "73",
+    "QH": "81", "NX": "75", "XJ": "83",
+}  # fmt: skip
 
 
 def _account_refs(accounts: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from openbureau.files.tables import tradelines
+from openbureau.files.tables import account_consumers, account_segments, tradelines
 from openbureau.furnishing.schema import (
+    CREDITOR_CLASSIFICATIONS,
     DELINQUENT_STATUSES,
+    ECOA_DELETE,
+    ECOA_ROLES,
     PAYMENT_HISTORY_LENGTH,
     STATUS_SEVERITY,
     AccountStatus,
@@ -45,6 +48,21 @@ class Account:
     account_ref: str
     latest: dict
     statuses_by_period: dict[str, str] = field(default_factory=dict)
+    # This subject's ECOA code on the account: the primary consumer's as furnished, or the
+    # code of the J1/J2 segment that names the subject (associated = True).
+    ecoa_code: str | None = None
+    associated: bool = False
+    # Latest K1-K4 data (Metro 2): original_creditor, purchased_from / sold_to, ...
+    segments: dict = field(default_factory=dict)
+
+    @property
+    def role(self) -> str | None:
+        return ECOA_ROLES.get(self.ecoa_code or "")
+
+    @property
+    def sold(self) -> bool:
+        """Sold to another company (K2): the debt is reported by its buyer now."""
+        return "sold_to" in self.segments
 
     def history(self) -> list[dict]:
         """24 months, newest first: stored monthly statuses, else the furnished profile."""
@@ -66,24 +84,141 @@ SUBJECT_FAMILY = select(subjects.c.id).where(
 )
 _ACCOUNTS = select(tradelines).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
 _ACCOUNTS_AS_OF = _ACCOUNTS.where(tradelines.c.reporting_date <= bindparam("as_of"))
+# Accounts on which the subject is an associated consumer (J1/J2), with the ECOA code of each
+# period that named them.
+_ASSOCIATIONS = (
+    select(
+        account_consumers.c.member_id,
+        account_consumers.c.account_ref,
+        account_consumers.c.period,
+        account_consumers.c.ecoa_code,
+    )
+    .where(account_consumers.c.subject_id.in_(SUBJECT_FAMILY))
+    .order_by(account_consumers.c.period, account_consumers.c.seq)
+)
+_ACCOUNT_KEY = tuple_(tradelines.c.member_id, tradelines.c.account_ref)
+_ASSOCIATED = (
+    select(tradelines)
+    .where(_ACCOUNT_KEY.in_(bindparam("keys", expanding=True)))
+    .order_by(tradelines.c.period)
+)
+_SEGMENTS = (
+    select(account_segments)
+    .where(
+        tuple_(account_segments.c.member_id, account_segments.c.account_ref).in_(
+            bindparam("keys", expanding=True)
+        )
+    )
+    .order_by(account_segments.c.period)
+)
 
 
 def load_accounts(session: Session, subject_id: int, as_of: date | None = None) -> list[Account]:
+    """The subject's accounts: as primary consumer, and as associated consumer (J1/J2).
+
+    An account whose latest ECOA code for the subject is Z (delete) is left out.
+    """
     query = _ACCOUNTS if as_of is None else _ACCOUNTS_AS_OF
     params = {"subject": subject_id, "as_of": as_of}
+    connection = session.connection()
     accounts: dict[tuple[int, str], Account] = {}
-    for row in session.connection().execute(query.order_by(tradelines.c.period), params).mappings():
+    for row in connection.execute(query.order_by(tradelines.c.period), params).mappings():
         key = (row["member_id"], row["account_ref"])
         account = accounts.get(key)
         if account is None:
             account = accounts[key] = Account(row["member_id"], row["account_ref"], dict(row))
         account.latest = dict(row)
         account.statuses_by_period[row["period"]] = row["account_status"]
-    return list(accounts.values())
+    for account in accounts.values():
+        account.ecoa_code = account.latest.get("ecoa_code")
+    _add_associated(connection, accounts, subject_id, as_of)
+    kept = [a for a in accounts.values() if a.ecoa_code != ECOA_DELETE]
+    furnished_segments = [(a.member_id, a.account_ref) for a in kept if a.ecoa_code]
+    if furnished_segments:  # only Metro 2 furnishes an ECOA code, and segments
+        _add_segments(connection, accounts, furnished_segments, as_of)
+    return kept
+
+
+def _add_associated(
+    connection, accounts: dict[tuple[int, str], Account], subject_id: int, as_of: date | None
+) -> None:
+    last_period = as_of.strftime("%Y-%m") if as_of else None
+    codes: dict[tuple[int, str], str] = {}
+    for member_id, account_ref, period, code in connection.execute(
+        _ASSOCIATIONS, {"subject": subject_id}
+    ):
+        if last_period is None or period <= last_period:
+            codes[(member_id, account_ref)] = code  # ordered by period: the latest stays
+    wanted = [key for key in codes if key not in accounts]  # primary consumer wins
+    if not wanted:
+        return
+    for row in connection.execute(_ASSOCIATED, {"keys": wanted}).mappings():
+        if as_of is not None and row["reporting_date"] > as_of:
+            continue
+        key = (row["member_id"], row["account_ref"])
+        account = accounts.get(key)
+        if account is None:
+            account = accounts[key] = Account(
+                row["member_id"], row["account_ref"], dict(row), associated=True
+            )
+            account.ecoa_code = codes[key]
+        account.latest = dict(row)
+        account.statuses_by_period[row["period"]] = row["account_status"]
+
+
+def _add_segments(
+    connection,
+    accounts: dict[tuple[int, str], Account],
+    keys: list[tuple[int, str]],
+    as_of: date | None,
+) -> None:
+    last_period = as_of.strftime("%Y-%m") if as_of else None
+    for row in connection.execute(_SEGMENTS, {"keys": keys}).mappings():
+        if last_period is not None and row["period"] > last_period:
+            continue
+        _apply_segments(accounts[(row["member_id"], row["account_ref"])].segments, row)
+
+
+def _apply_segments(segments: dict, row) -> None:
+    """Folds one period's K1-K4 into the account's latest view (rows come oldest first)."""
+    if row["original_creditor_name"]:
+        code = row["creditor_classification"]
+        segments["original_creditor"] = {
+            "name": row["original_creditor_name"],
+            "classification": CREDITOR_CLASSIFICATIONS.get(code, str(code)),
+        }
+    indicator = row["purchased_indicator"]
+    if indicator is not None:
+        segments.pop("purchased_from", None)
+        segments.pop("sold_to", None)
+        if indicator in (1, 2):  # 9 removes an earlier K2
+            side = "purchased_from" if indicator == 1 else "sold_to"
+            segments[side] = row["purchased_name"]
+    if row["agency_identifier"]:
+        segments["mortgage"] = {
+            "agency": {1: "fannie_mae", 2: "freddie_mac"}.get(row["agency_identifier"]),
+            "agency_account_number": row["agency_account_number"],
+            "mortgage_identification_number": row["mortgage_identification_number"],
+        }
+    kind = row["specialized_payment_indicator"]
+    if kind is not None:
+        segments["specialized_payment"] = {
+            "kind": {1: "balloon", 2: "deferred"}.get(kind, str(kind)),
+            "deferred_payment_start_date": _iso(row["deferred_payment_start_date"]),
+            "balloon_payment_due_date": _iso(row["balloon_payment_due_date"]),
+            "balloon_payment_amount": row["balloon_payment_amount"],
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def summarize(accounts: list[Account]) -> dict:
-    open_accounts = [a for a in accounts if a.latest["date_closed"] is None]
+    # A sold account stays on file for its history, but its debt is the buyer's now, and
+    # the buyer's own tradeline carries it: counting both would count the debt twice.
+    owed = [a for a in accounts if not a.sold]
+    open_accounts = [a for a in owed if a.latest["date_closed"] is None]
     worst = max(
         (a.latest["account_status"] for a in accounts),
         key=lambda s: STATUS_SEVERITY[s],
@@ -103,9 +238,9 @@ def summarize(accounts: list[Account]) -> dict:
         "delinquent_accounts": sum(
             1 for a in accounts if a.latest["account_status"] in DELINQUENT_STATUSES
         ),
-        "total_balance": sum(a.latest["current_balance"] for a in accounts),
+        "total_balance": sum(a.latest["current_balance"] for a in owed),
         "total_credit_limit": sum(a.latest["credit_limit"] or 0 for a in open_accounts),
-        "total_past_due": sum(a.latest["amount_past_due"] for a in accounts),
+        "total_past_due": sum(a.latest["amount_past_due"] for a in owed),
         "worst_current_status": worst,
         "worst_delinquency_24m_days": int(history_worst) * 30 if history_worst != "0" else 0,
     }

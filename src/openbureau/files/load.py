@@ -54,8 +54,19 @@ def upsert_tradelines(
     session: Session, records: pl.DataFrame, member_id: int, submission_id: int, now: datetime
 ) -> int:
     """Merges resolved records into tradelines; returns how many rows were inserted or replaced."""
+    return load_tradelines(session, records, member_id, submission_id, now)[0]
+
+
+def load_tradelines(
+    session: Session, records: pl.DataFrame, member_id: int, submission_id: int, now: datetime
+) -> tuple[int, bool]:
+    """As upsert_tradelines; also says whether every key was new (then no row of this chunk's
+    accounts and periods existed before, in tradelines or in the tables loaded with them).
+    SQLite does not tell, and answers False."""
     if records.is_empty():
-        return 0
+        return 0, True
+    if "ecoa_code" not in records.columns:  # only Metro 2 furnishes one
+        records = records.with_columns(pl.lit(None, pl.Utf8).alias("ecoa_code"))
     # In key order, consecutive rows land on the same pages of the unique index: on
     # PostgreSQL a month of 24,000 rows merged about a quarter faster than in random order.
     per_row = (
@@ -66,16 +77,16 @@ def upsert_tradelines(
     connection = session.connection()
     constants = {"member_id": member_id, "submission_id": submission_id, "loaded_at": now}
     if not is_postgres(connection.engine):
-        return _upsert_sqlite(connection, _with_constants(per_row, constants))
+        return _upsert_sqlite(connection, _with_constants(per_row, constants)), False
     if _copy_if_all_new(connection, _with_constants(per_row, constants)):
-        return per_row.height
+        return per_row.height, True
     connection.execute(text(_stage_ddl(connection.dialect)))
     connection.execute(text(f"DELETE FROM {_STAGE}"))
     copy_into(connection, _STAGE, per_row)
     merge = text(_merge_sql()).bindparams(
         *(bindparam(name, type_=tradelines.c[name].type) for name in CONSTANT)
     )
-    return connection.execute(merge, constants).rowcount
+    return connection.execute(merge, constants).rowcount, False
 
 
 def _with_constants(per_row: pl.DataFrame, constants: dict) -> pl.DataFrame:

@@ -26,6 +26,7 @@ READ_BLOCK_BYTES = 8 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
 
 Chunk = tuple[pl.DataFrame, pl.DataFrame]  # (raw records, record errors)
+Segments = dict[str, pl.DataFrame]  # side frames keyed by record_no
 
 
 def detect_format(path: Path, declared: str | None = None) -> str:
@@ -55,6 +56,25 @@ def detect_format(path: Path, declared: str | None = None) -> str:
 
 
 def iter_chunks(path: Path, fmt: str, chunk_records: int = 100_000) -> Iterator[Chunk]:
+    for raw, errors, _ in iter_chunks_with_segments(path, fmt, chunk_records):
+        yield raw, errors
+
+
+def iter_chunks_with_segments(
+    path: Path, fmt: str, chunk_records: int = 100_000
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, Segments]]:
+    """As iter_chunks, with what a format carries beyond the native fields (Metro 2's
+    appended segments and base ECOA code, as mapping.to_native's side frames); {} otherwise."""
+    if fmt == "metro2":
+        if path.stat().st_size == 0:
+            raise FileRejected("empty_file", "the file is empty")
+        yield from _metro2_chunks(path)
+        return
+    for raw, errors in _native_chunks(path, fmt, chunk_records):
+        yield raw, errors, {}
+
+
+def _native_chunks(path: Path, fmt: str, chunk_records: int) -> Iterator[Chunk]:
     if path.stat().st_size == 0:
         raise FileRejected("empty_file", "the file is empty")
     if fmt == "jsonl":
@@ -63,8 +83,6 @@ def iter_chunks(path: Path, fmt: str, chunk_records: int = 100_000) -> Iterator[
         yield from _csv_chunks(path, chunk_records)
     elif fmt == "parquet":
         yield from _parquet_chunks(path, chunk_records)
-    elif fmt == "metro2":
-        yield from _metro2_chunks(path)
     else:
         raise FileRejected("unknown_format", f"format must be one of {', '.join(FORMATS)}")
 
@@ -305,7 +323,7 @@ def _as_text(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Utf8)
 
 
-def _metro2_chunks(path: Path) -> Iterator[Chunk]:
+def _metro2_chunks(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, Segments]]:
     """Metro 2 through the same path: its own framing and rules, then the native rules.
 
     Record numbers are Metro 2's own (the header is record 1). A Metro 2 rejection becomes
@@ -315,7 +333,8 @@ def _metro2_chunks(path: Path) -> Iterator[Chunk]:
 
     try:
         for chunk in metro2.read_chunks(path):
-            accounts = metro2.to_native(chunk).accounts
+            native = metro2.to_native(chunk)
+            accounts = native.accounts
             raw = accounts.select(
                 "record_no",
                 *[
@@ -335,7 +354,7 @@ def _metro2_chunks(path: Path) -> Iterator[Chunk]:
                     "{} (segment {}, byte offset {})", "message", "segment", "byte_offset"
                 ).alias("message"),
             )
-            yield raw, rejected
+            yield raw, rejected, native.side
     except metro2.FileRejected as exc:
         where = f" at byte offset {exc.byte_offset}" if exc.byte_offset is not None else ""
         raise FileRejected(exc.rule, exc.message + where) from None

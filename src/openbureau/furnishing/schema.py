@@ -67,6 +67,42 @@ STATUS_SEVERITY: dict[str, int] = {
     AccountStatus.CHARGE_OFF: 8,
 }
 
+# What an ECOA code (Metro 2 base, J1, J2) says about a consumer's part in an account. Codes
+# 3 (authorized user), 4 (joint, obsolete), 7 and T come from the CRRG, not our fact sheet.
+ECOA_ROLES: dict[str, str] = {
+    "1": "individual",
+    "2": "joint",
+    "3": "authorized_user",
+    "4": "joint",
+    "5": "co_maker_or_guarantor",
+    "7": "maker",
+    "T": "terminated",
+    "W": "business",
+    "X": "deceased",
+    "Z": "deleted",
+}
+# Z removes the consumer from the account: it leaves that consumer's credit file.
+ECOA_DELETE = "Z"
+
+# K1 creditor classification (Metro 2 fact sheet §6.13).
+CREDITOR_CLASSIFICATIONS: dict[int, str] = {
+    1: "retail",
+    2: "medical_health_care",
+    3: "oil_company",
+    4: "government",
+    5: "personal_services",
+    6: "insurance",
+    7: "educational",
+    8: "banking",
+    9: "rental_leasing",
+    10: "utilities",
+    11: "cable_cellular",
+    12: "financial",
+    13: "credit_union",
+    14: "automotive",
+    15: "check_guarantee",
+}
+
 # Metro 2 payment history profile characters (fact sheet §6). Position 1 is the month
 # before the reporting month; 24 positions in all, most recent first.
 PAYMENT_HISTORY_CHARS = "0123456BDEGHJKL"

@@ -20,9 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
-from openbureau.files.load import known_account_subjects, upsert_tradelines
+from openbureau.files.load import known_account_subjects, load_tradelines
 from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
-from openbureau.furnishing.parse import detect_format, iter_chunks
+from openbureau.furnishing.parse import detect_format, iter_chunks_with_segments
+from openbureau.furnishing.segments import SegmentState, continue_renumbered, store_segments
 from openbureau.furnishing.tables import submissions
 from openbureau.furnishing.validate import validate_chunk
 from openbureau.governance.audit import append_event
@@ -49,6 +50,7 @@ class _Tally:
     new_subjects: int = 0
     in_review: int = 0
     written: int = 0
+    associated: int = 0
 
 
 def file_sha256(path: Path) -> str:
@@ -138,6 +140,7 @@ def submit_file(
             "new_subjects": tally.new_subjects,
             "held_for_identity_review": tally.in_review,
             "rows_written": tally.written,
+            "associated_consumers_linked": tally.associated,
             "errors_total": errors_total,
             "errors_truncated": errors_total > len(errors),
             "errors": errors,
@@ -184,23 +187,42 @@ def _load_chunks(
     kept_errors: list[dict] = []
     errors_total = 0
     seen = pl.DataFrame(schema={"account_ref": pl.Utf8, "period": pl.Utf8, "first_no": pl.Int64})
-    for raw, parse_errors in iter_chunks(path, fmt):
+    state = SegmentState(member.id)
+    for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
         typed, errors = validate_chunk(raw, bureau.settings.default_currency, today)
         typed = typed.with_columns(pl.col("reporting_date").dt.strftime("%Y-%m").alias("period"))
+        if "base_ecoa" in side:
+            typed = typed.join(side["base_ecoa"], on="record_no", how="left")
+        # Before duplicates are looked for: an old and a new number of one account are one.
+        typed, number_errors = continue_renumbered(
+            session, state, typed, side, submission_id, now
+        )
         typed, dup_errors, seen = _reject_duplicates(typed, seen)
-        chunk_errors = pl.concat([parse_errors, errors, dup_errors]).sort("record_no")
+        chunk_errors = pl.concat([parse_errors, errors, number_errors, dup_errors]).sort(
+            "record_no"
+        )
         tally.total += raw.height + parse_errors["record_no"].n_unique()
         errors_total += chunk_errors.height
         if len(kept_errors) < limit:
             kept_errors += chunk_errors.head(limit - len(kept_errors)).to_dicts()
         if typed.height:
             _load_valid(
-                session, bureau, member, typed, submission_id, now, tally, batch_identity
+                session,
+                bureau,
+                member,
+                typed,
+                submission_id,
+                now,
+                tally,
+                state,
+                side,
+                batch_identity,
             )
         if progress:
             progress(tally.total)
     if tally.total == 0:
         raise FileRejected("no_records", "the file holds no records")
+    tally.associated = state.associated_linked
     return tally, kept_errors, errors_total
 
 
@@ -238,6 +260,8 @@ def _load_valid(
     submission_id: int,
     now: datetime,
     tally: _Tally,
+    state: SegmentState,
+    side: dict[str, pl.DataFrame],
     batch_identity: bool,
 ) -> None:
     typed = typed.with_columns(identity_hash(typed, bureau.keys))
@@ -272,7 +296,9 @@ def _load_valid(
     tally.matched += by_decision.get(MATCHED, 0)
     tally.new_subjects += resolved.filter(pl.col("decision") == NEW)["subject_id"].n_unique()
     tally.in_review += by_decision.get(REVIEW, 0)
-    tally.written += upsert_tradelines(session, resolved, member.id, submission_id, now)
+    written, all_new = load_tradelines(session, resolved, member.id, submission_id, now)
+    tally.written += written
+    store_segments(session, bureau.keys, state, resolved, side, submission_id, now, all_new)
 
 
 def submission_report(session: Session, member: Member, submission_id: int) -> dict | None:

@@ -218,6 +218,11 @@ def _account_view(account: Account, member: Member) -> dict:
         "currency": latest["currency"],
         "last_reported": latest["period"],
         "history": account.history(),
+        # Metro 2: this consumer's part in the account (ECOA), and what K1-K4 added.
+        "ecoa_code": account.ecoa_code,
+        "role": account.role,
+        "associated_consumer": account.associated,
+        **account.segments,
     }
 
 

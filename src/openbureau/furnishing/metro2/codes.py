@@ -17,9 +17,11 @@ ACCOUNT_STATUSES = (
 STATUSES_NEEDING_RATING = frozenset({"05", "13", "65", "88", "89", "94", "95"})
 PAYMENT_RATINGS = frozenset("0123456GL")
 PAYMENT_HISTORY_CHARS = "0123456BDEGHJKLZ "
-# ECOA: the fact sheet's codes plus the CRRG ones (3 joint, 4 joint contractual (obsolete),
-# 7 maker, T terminated). Confirm against CRRG.
+# ECOA: the fact sheet's codes plus the CRRG ones (3 authorized user, 4 joint (obsolete),
+# 7 maker, T association terminated). Confirm against CRRG.
 ECOA_CODES = frozenset("123457TWXZ")
+# National ID types the openbureau extension segment OB may carry (native codes, upper case).
+EXTENSION_ID_TYPES = frozenset({"CN_RIC", "US_SSN"})
 TERMS_FREQUENCIES = frozenset("DPWBEMLQTSY")
 SPECIAL_COMMENTS = frozenset(
     ["B", "C", "H", "I", "M", "O", "S", "V", "AB", "AC", "AH", "AI", "AM", "AN", "AO", "AP",

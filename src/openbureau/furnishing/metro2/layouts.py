@@ -249,11 +249,25 @@ SEGMENTS: dict[str, tuple[FieldSpec, ...]] = {
         ("occupation", 18, "AN", "A"),
         ("reserved", 1, "RES", "O"),
     ]),
+    # openbureau extension, not CDIA: the consumer's identification where the base's US
+    # fields cannot hold it (an 18-character resident ID, a non-NANP phone, another
+    # currency). Appended last, so a reader that stops at the first unknown identifier
+    # (moov-io) still reads every standard segment; no trailer count covers it.
+    "OB": _sequential([
+        ("segment_identifier", 2, "AN", "R"),
+        ("national_id_type", 8, "AN", "R"),
+        ("national_id", 20, "AN", "R"),
+        ("telephone_e164", 16, "AN", "O"),
+        ("currency", 3, "AN", "O"),
+        ("reserved", 11, "RES", "O"),
+    ]),
 }
-SEGMENT_ORDER: tuple[str, ...] = ("J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1")
+# Standard segments in CDIA order, then the openbureau extension.
+SEGMENT_ORDER: tuple[str, ...] = ("J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1", "OB")
+EXTENSION_SEGMENTS = frozenset({"OB"})
 SEGMENT_LENGTHS: dict[str, int] = {k: v[-1].end for k, v in SEGMENTS.items()}
 # Segments that may occur at most once per base record (a second one is a rejection).
-SINGLE_SEGMENTS = frozenset({"K1", "K2", "K3", "K4", "L1", "N1"})
+SINGLE_SEGMENTS = frozenset({"K1", "K2", "K3", "K4", "L1", "N1", "OB"})
 
 CHAR_BASE_LENGTH = 426
 PACKED_BASE_LENGTH = 366
@@ -278,4 +292,5 @@ assert TRAILER_CHAR[-1].end == CHAR_BASE_LENGTH
 assert TRAILER_PACKED[-1].end == PACKED_BASE_LENGTH
 assert SEGMENT_LENGTHS == {
     "J1": 100, "J2": 200, "K1": 34, "K2": 34, "K3": 40, "K4": 30, "L1": 54, "N1": 146,
+    "OB": 60,
 }

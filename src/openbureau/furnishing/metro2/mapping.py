@@ -21,6 +21,9 @@ DA, DF         not mapped: delete requests are returned in ``deletions``
 Account type: from the portfolio type (R revolving, I installment, M mortgage, O open,
 C line_of_credit, L lease → installment).
 
+Identity: the base's SSN and phone, unless the record carries the openbureau extension segment
+OB, whose national ID (type and number), E.164 phone and currency then take their place.
+
 Payment history: the 24-character profile; the two Metro 2 characters the native schema
 does not know are translated: blank → ``D`` (no history reported for the month) and
 ``Z`` (too new to rate) → ``B`` (no history before this month).
@@ -108,20 +111,45 @@ def _status() -> pl.Expr:
             .otherwise(st.replace_strict(STATUS_MAP, default=None)))
 
 
-def map_accounts(base: pl.DataFrame) -> pl.DataFrame:
+def _with_extension(base: pl.DataFrame, extension: pl.DataFrame | None) -> pl.DataFrame:
+    """The base records with the openbureau OB segment's fields (null where there is none)."""
+    if extension is None or extension.height == 0:
+        return base.with_columns(
+            pl.lit(None, pl.Utf8).alias(name)
+            for name in ("ob_national_id_type", "ob_national_id", "ob_phone", "ob_currency")
+        )
+    return base.join(
+        extension.select(
+            "record_no",
+            ob_national_id_type=_nz(_c("national_id_type")).str.to_lowercase(),
+            ob_national_id=_nz(_c("national_id")),
+            ob_phone=_nz(_c("telephone_e164")),
+            ob_currency=_nz(_c("currency")),
+        ),
+        on="record_no",
+        how="left",
+    )
+
+
+def map_accounts(base: pl.DataFrame, extension: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Base records as native accounts; an OB extension segment supplies the national ID,
+    phone and currency that the base's US fields cannot hold."""
     port = _c("portfolio_type")
     limit_types = port.is_in(["R", "C", "O"])
     amount_types = port.is_in(["I", "M", "L"])
-    out = base.filter(~_c("account_status").is_in(DELETE_STATUSES)).select(
+    base = _with_extension(base.filter(~_c("account_status").is_in(DELETE_STATUSES)), extension)
+    ssn_type = pl.when(_ssn("social_security_number").is_not_null()).then(
+        pl.lit(NationalIdType.US_SSN.value))
+    out = base.select(
         record_no=_c("record_no"),
         full_name=_name(),
-        national_id_type=pl.when(_ssn("social_security_number").is_not_null())
-        .then(pl.lit(NationalIdType.US_SSN.value)).otherwise(None),
-        national_id=_ssn("social_security_number"),
+        national_id_type=pl.coalesce(_c("ob_national_id_type"), ssn_type),
+        national_id=pl.when(_c("ob_national_id").is_not_null()).then(_c("ob_national_id"))
+        .otherwise(_ssn("social_security_number")),
         date_of_birth=_c("date_birth"),
         address=_address("first_line_address", "second_line_address", "city", "state",
                          "zip_code"),
-        phone=_phone("telephone_number"),
+        phone=pl.coalesce(_c("ob_phone"), _phone("telephone_number")),
         reporting_date=_c("date_account_information"),
         account_ref=_nz(_c("consumer_account_number")),
         account_type=port.replace_strict(PORTFOLIO_MAP, default=None),
@@ -135,7 +163,7 @@ def map_accounts(base: pl.DataFrame) -> pl.DataFrame:
         .str.replace_all("Z", "B", literal=True),
         date_first_delinquency=_c("date_first_delinquency"),
         date_closed=_c("date_closed"),
-        currency=pl.lit("USD"),
+        currency=pl.coalesce(_c("ob_currency"), pl.lit("USD")),
     )
     return out.select([pl.col(k).cast(v) for k, v in TYPED_SCHEMA.items()])
 
@@ -188,6 +216,8 @@ def to_native(chunk: Chunk, *, accepted_only: bool = True) -> NativeResult:
     deletions = c.base.filter(_c("account_status").is_in(DELETE_STATUSES)).select(
         "record_no", account_ref=_c("consumer_account_number"), status=_c("account_status"))
     side = map_side(c.segments)
+    side["base_ecoa"] = c.base.filter(~_c("account_status").is_in(DELETE_STATUSES)).select(
+        "record_no", "ecoa_code")
     if "account_number_change" in side:  # L1: put the old numbers next to the new ones
         old = c.base.select("record_no", old_consumer_account_number=_c("consumer_account_number"),
                             old_identification_number=_c("identification_number"))
@@ -196,4 +226,4 @@ def to_native(chunk: Chunk, *, accepted_only: bool = True) -> NativeResult:
             "record_no", "change_indicator", "old_consumer_account_number",
             "new_consumer_account_number", "old_identification_number",
             "new_identification_number")
-    return NativeResult(map_accounts(c.base), side, deletions)
+    return NativeResult(map_accounts(c.base, c.segments.get("OB")), side, deletions)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+from stdnum.cn import ric
 
 HEADER = {
     "cycle_identifier": "",
@@ -107,6 +108,12 @@ def sample_base(n: int, seed: int = 0, start_no: int = 2) -> pl.DataFrame:
     )
 
 
+def resident_id(born: dt.date, serial: int, region: str = "330106") -> str:
+    """A valid 18-character Chinese resident ID (for OB extension segments)."""
+    body = f"{region}{born:%Y%m%d}{serial % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
 def sample_segments(base: pl.DataFrame, kinds: tuple[str, ...], seed: int = 0
                     ) -> dict[str, pl.DataFrame]:
     """One valid segment of each kind per base record (J1/J2 may be listed twice)."""
@@ -150,5 +157,11 @@ def sample_segments(base: pl.DataFrame, kinds: tuple[str, ...], seed: int = 0
             d |= {"employer_name": "ACME CORP", "first_line_employer_address": "5 WORK RD",
                   "employer_city": "FRANKLIN", "employer_state": "TN", "zip_code": "37064",
                   "occupation": "ENGINEER"}
+        elif kind == "OB":
+            born = dt.date(1970, 1, 1) + dt.timedelta(days=int(rng.integers(0, 12000)))
+            d |= {"national_id_type": "CN_RIC",
+                  "national_id": [resident_id(born, int(r)) for r in rec],
+                  "telephone_e164": [f"+86138{int(r) % 10**8:08d}" for r in rec],
+                  "currency": "CNY"}
         out.setdefault(kind, []).append(pl.DataFrame(d))
     return {k: pl.concat(v) for k, v in out.items()}

@@ -175,9 +175,11 @@ BASE_RULES: list[Rule] = [
      _domain("compliance_condition_code", C.COMPLIANCE_CONDITION_CODES)),
     ("generation_code", "strict_domain", "must be J, S, 2-9 or blank",
      _domain("generation_code", C.GENERATION_CODES)),
+    # Only a US address has a ZIP code; another country's postal code keeps its own form.
     ("zip_code", "strict_format", "ZIP code must be 5 or 9 digits",
      lambda d: ~(((d.lengths["zip_code"] == 5) | (d.lengths["zip_code"] == 9))
-                 & digits_only(d, "zip_code"))),
+                 & digits_only(d, "zip_code"))
+     & (blank(d, "country_code") | is_in(d, "country_code", ("US",)))),
     ("date_first_delinquency", "strict_delinquency",
      "a delinquent account status needs a date of first delinquency",
      lambda d: is_in(d, "account_status", C.DELINQUENT_STATUSES | C.DEROGATORY_NEEDING_DOFD)
@@ -224,6 +226,19 @@ def _one_of(name: str, allowed) -> Callable[[Decoded], np.ndarray]:
     return lambda d: num(d, name, lambda v: ~np.isin(v, allowed))
 
 
+def _texts(d: Decoded, name: str) -> pl.Series:
+    # Extension segments are rare, so their few free-text checks may build strings.
+    return pl.Series(d.arrays[name]).cast(pl.Utf8).fill_null("")
+
+
+def _e164(d: Decoded) -> np.ndarray:
+    return _texts(d, "telephone_e164").str.contains(r"^\+[1-9][0-9]{7,14}$").to_numpy()
+
+
+def _capitals(d: Decoded, name: str, width: int) -> np.ndarray:
+    return _texts(d, name).str.contains(f"^[A-Z]{{{width}}}$").to_numpy()
+
+
 SEGMENT_RULES: dict[str, list[Rule]] = {
     "J1": _J_COMMON + [
         ("social_security_number", "ssn_or_dob", "SSN and date of birth are both missing",
@@ -267,6 +282,14 @@ SEGMENT_RULES: dict[str, list[Rule]] = {
          & ~blank(d, "new_consumer_account_number")),
     ],
     "N1": [],
+    "OB": [
+        ("national_id_type", "domain", "must be CN_RIC or US_SSN",
+         lambda d: ~_texts(d, "national_id_type").is_in(sorted(C.EXTENSION_ID_TYPES)).to_numpy()),
+        ("telephone_e164", "domain", "must be + and 8 to 15 digits, or blank",
+         lambda d: ~blank(d, "telephone_e164") & ~_e164(d)),
+        ("currency", "domain", "must be three capital letters or blank",
+         lambda d: ~blank(d, "currency") & ~_capitals(d, "currency", 3)),
+    ],
 }
 
 
