@@ -13,6 +13,7 @@ Side frames come from metro2.mapping.to_native and are keyed by the file's recor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from openbureau.files.tables import account_consumers, account_employment, accou
 from openbureau.furnishing.errors import ERROR_SCHEMA
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blind import identity_keys
+from openbureau.identity.decide import FurnishingMatcher
 from openbureau.identity.resolve import resolve_records
 from openbureau.identity.store import identity_hash, store_identities
 
@@ -41,6 +43,9 @@ class SegmentState:
     has_aliases: bool | None = None
     has_segment_rows: bool | None = None
     associated_linked: int = 0
+    # Builds the probabilistic matcher for consumers whose national ID is new to the bureau;
+    # set by the submission for each chunk.
+    new_matcher: Callable[[], FurnishingMatcher] | None = None
 
 
 def continue_renumbered(
@@ -223,10 +228,16 @@ def _associated(
         fresh.filter(~complete).with_columns(pl.lit(None, pl.Int64).alias("subject_id")),
     ]
     if resolvable.height:
-        decided = resolve_records(session, identity_keys(resolvable, keys), now)
+        keyed = identity_keys(resolvable, keys)
+        matcher = state.new_matcher() if state.new_matcher else None
+        if matcher is not None:
+            keyed = matcher.prepare(keyed)
+        decided = resolve_records(session, keyed, now, matcher.decide if matcher else None)
         # A consumer held for identity review stays unlinked (subject_id null): a review
         # outcome re-links tradelines, and this is not the primary consumer's tradeline.
         store_identities(session, decided, state.member_id, keys, now)
+        if matcher is not None:
+            matcher.remember(decided)
         parts.append(decided.select(*people.columns, pl.col("subject_id").cast(pl.Int64)))
     rows = pl.concat([p.select(*people.columns, "subject_id") for p in parts])
     state.associated_linked += rows["subject_id"].is_not_null().sum()

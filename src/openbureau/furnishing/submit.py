@@ -271,9 +271,9 @@ def _load_valid(
     )
     fresh = typed.join(known, on=["account_ref", "identity_hash"], how="anti")
     resolved = reused
-    if fresh.height:
-        keyed = identity_keys(fresh, bureau.keys)
-        matcher = FurnishingMatcher(
+
+    def new_matcher(batch: bool = False) -> FurnishingMatcher:
+        return FurnishingMatcher(
             session,
             bureau.keys,
             active_model(session, bureau.settings, bureau.identity_models),
@@ -282,8 +282,13 @@ def _load_valid(
             submission_id,
             now,
             member.actor,
-            batch=batch_identity,
+            batch=batch,
         )
+
+    state.new_matcher = new_matcher
+    if fresh.height:
+        keyed = identity_keys(fresh, bureau.keys)
+        matcher = new_matcher(batch_identity)
         keyed = matcher.prepare(keyed)
         decided = resolve_records(session, keyed, now, matcher.decide)
         store_identities(session, decided, member.id, bureau.keys, now)
