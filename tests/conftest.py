@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -21,6 +22,11 @@ from openbureau.context import Bureau
 from openbureau.governance.members import Role, add_member, issue_key
 from openbureau.schema_migrations import upgrade
 from openbureau.settings import Settings
+
+# Timing belongs in bench/, not in tests: on a loaded 2-core CI machine hypothesis' default
+# 200 ms deadline per example fails correct code.
+hypothesis_settings.register_profile("openbureau", deadline=None)
+hypothesis_settings.load_profile("openbureau")
 
 PG_URL_ENV = "OPENBUREAU_TEST_PG_URL"
 
