@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,21 +65,33 @@ class Account:
 SUBJECT_FAMILY = select(subjects.c.id).where(
     or_(subjects.c.id == bindparam("subject"), subjects.c.merged_into == bindparam("subject"))
 )
-_ACCOUNTS = select(tradelines).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
+# Oldest month first, so each account's last row is its latest; the id breaks ties between
+# accounts reporting the same month, so accounts always come out in the same order.
+ACCOUNT_ORDER = (tradelines.c.period, tradelines.c.id)
+_ACCOUNTS = (
+    select(tradelines).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY)).order_by(*ACCOUNT_ORDER)
+)
 _ACCOUNTS_AS_OF = _ACCOUNTS.where(tradelines.c.reporting_date <= bindparam("as_of"))
 
 
 def load_accounts(session: Session, subject_id: int, as_of: date | None = None) -> list[Account]:
     query = _ACCOUNTS if as_of is None else _ACCOUNTS_AS_OF
     params = {"subject": subject_id, "as_of": as_of}
+    return accounts_from_rows(session.connection().execute(query, params).mappings())
+
+
+def accounts_from_rows(rows: Iterable[Mapping]) -> list[Account]:
+    """Accounts from a file's tradeline rows in ACCOUNT_ORDER (at least the columns a report
+    shows)."""
     accounts: dict[tuple[int, str], Account] = {}
-    for row in session.connection().execute(query.order_by(tradelines.c.period), params).mappings():
-        key = (row["member_id"], row["account_ref"])
+    for row in rows:
+        latest = dict(row)
+        key = (latest["member_id"], latest["account_ref"])
         account = accounts.get(key)
         if account is None:
-            account = accounts[key] = Account(row["member_id"], row["account_ref"], dict(row))
-        account.latest = dict(row)
-        account.statuses_by_period[row["period"]] = row["account_status"]
+            account = accounts[key] = Account(key[0], key[1], latest)
+        account.latest = latest
+        account.statuses_by_period[latest["period"]] = latest["account_status"]
     return list(accounts.values())
 
 

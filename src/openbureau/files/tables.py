@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from openbureau.db import metadata
+from openbureau.identity.tables import subjects
 
 tradelines = Table(
     "tradelines",
@@ -52,4 +53,14 @@ tradelines = Table(
     Column("loaded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("member_id", "account_ref", "period"),
     Index("ix_tradelines_subject_id", "subject_id"),
+)
+
+# A credit file folds in the subjects merged into it (SUBJECT_FAMILY in credit_file.py); without
+# this index every report scanned the whole subjects table to find them. Partial: only merged
+# subjects have a value, so ingest's bulk subject inserts do not maintain it.
+Index(
+    "ix_subjects_merged_into",
+    subjects.c.merged_into,
+    postgresql_where=subjects.c.merged_into.is_not(None),
+    sqlite_where=subjects.c.merged_into.is_not(None),
 )
