@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from openbureau.api.problems import Problem
 from openbureau.context import Bureau
 from openbureau.db import is_postgres
 from openbureau.governance.members import Member, Role, authenticate
 
+# Dependencies that do no I/O are `async def`: FastAPI runs a sync one in the thread pool, and
+# a hop there costs more CPU than the whole of a cheap dependency (about 0.3 ms each).
 
-def get_bureau(request: Request) -> Bureau:
+
+async def get_bureau(request: Request) -> Bureau:
     return request.app.state.bureau
 
 
 BureauDep = Annotated[Bureau, Depends(get_bureau)]
 
 
-def get_session(bureau: BureauDep) -> Iterator[Session]:
-    """One session per request; endpoints commit their own unit of work, errors roll back."""
-    with bureau.sessions() as session:
+async def get_session(bureau: BureauDep) -> AsyncIterator[Session]:
+    """One session per request; endpoints commit their own unit of work, errors roll back.
+
+    Opening a session does no I/O (it connects on first use), and neither does closing one
+    whose work was committed; only a session left in a transaction, whose close rolls back
+    over the network, is closed in the thread pool.
+    """
+    session = bureau.sessions()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -55,7 +70,7 @@ MemberDep = Annotated[Member, Depends(get_member)]
 
 
 def require(role: Role):
-    def check(member: MemberDep) -> Member:
+    async def check(member: MemberDep) -> Member:
         if not member.has(role):
             raise Problem(
                 403,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,6 +41,12 @@ def shift_period(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _months_back(period: str) -> tuple[str, ...]:
+    # Every report prints 24 months per account, and accounts share a few latest months.
+    return tuple(shift_period(period, i) for i in range(PAYMENT_HISTORY_LENGTH))
+
+
 @dataclass
 class Account:
     member_id: int
@@ -51,12 +58,15 @@ class Account:
         """24 months, newest first: stored monthly statuses, else the furnished profile."""
         period = self.latest["period"]
         profile = self.latest["payment_history"]
+        stored = self.statuses_by_period
         months = [{"period": period, "code": STATUS_HISTORY_CHAR[self.latest["account_status"]]}]
+        back = _months_back(period)
         for i in range(1, PAYMENT_HISTORY_LENGTH):
-            month = shift_period(period, i)
-            stored = self.statuses_by_period.get(month)
-            code = STATUS_HISTORY_CHAR[stored] if stored else profile[i - 1]
-            months.append({"period": month, "code": code})
+            month = back[i]
+            status = stored.get(month)
+            months.append(
+                {"period": month, "code": STATUS_HISTORY_CHAR[status] if status else profile[i - 1]}
+            )
         return months
 
 
