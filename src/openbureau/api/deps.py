@@ -15,7 +15,8 @@ from openbureau.db import is_postgres
 from openbureau.governance.members import Member, Role, authenticate
 
 # Dependencies that do no I/O are `async def`: FastAPI runs a sync one in the thread pool, and
-# a hop there costs more CPU than the whole of a cheap dependency (about 0.3 ms each).
+# a hop there costs more CPU than the whole of a cheap dependency (about 0.3 ms each). The tree
+# is kept shallow too: FastAPI's per-request cost grows with every level it resolves.
 
 
 async def get_bureau(request: Request) -> Bureau:
@@ -25,14 +26,14 @@ async def get_bureau(request: Request) -> Bureau:
 BureauDep = Annotated[Bureau, Depends(get_bureau)]
 
 
-async def get_session(bureau: BureauDep) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; endpoints commit their own unit of work, errors roll back.
 
     Opening a session does no I/O (it connects on first use), and neither does closing one
     whose work was committed; only a session left in a transaction, whose close rolls back
     over the network, is closed in the thread pool.
     """
-    session = bureau.sessions()
+    session = request.app.state.bureau.sessions()
     try:
         yield session
     finally:
@@ -45,10 +46,10 @@ async def get_session(bureau: BureauDep) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_member(
-    session: SessionDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Member:
+Authorization = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def _authenticated(session: Session, authorization: str | None) -> Member:
     if not authorization:
         raise Problem(401, "Unauthorized", "send an API key as 'Authorization: Bearer <key>'")
     scheme, _, key = authorization.partition(" ")
@@ -66,11 +67,17 @@ def get_member(
     return member
 
 
+def get_member(session: SessionDep, authorization: Authorization = None) -> Member:
+    return _authenticated(session, authorization)
+
+
 MemberDep = Annotated[Member, Depends(get_member)]
 
 
 def require(role: Role):
-    async def check(member: MemberDep) -> Member:
+    # Authenticates itself rather than depending on get_member: one level less to resolve.
+    def check(session: SessionDep, authorization: Authorization = None) -> Member:
+        member = _authenticated(session, authorization)
         if not member.has(role):
             raise Problem(
                 403,
