@@ -49,13 +49,26 @@ SessionDep = Annotated[Session, Depends(get_session)]
 Authorization = Annotated[str | None, Header(include_in_schema=False)]
 
 
-def _authenticated(session: Session, authorization: str | None) -> Member:
+def _bearer(authorization: str | None) -> str:
     if not authorization:
         raise Problem(401, "Unauthorized", "send an API key as 'Authorization: Bearer <key>'")
     scheme, _, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Problem(401, "Unauthorized", "the Authorization header must be 'Bearer <key>'")
-    member = authenticate(session, key.strip())
+    return key.strip()
+
+
+async def bearer_key(authorization: Authorization = None) -> str:
+    """The presented API key, not yet looked up (no I/O); 401 if missing or malformed."""
+    return _bearer(authorization)
+
+
+BearerKey = Annotated[str, Depends(bearer_key)]
+
+
+def member_for_key(session: Session, key: str, role: Role | None = None) -> Member:
+    """The member owning an active key (401 otherwise), holding `role` if given (403)."""
+    member = authenticate(session, key)
     if member is None:
         raise Problem(401, "Unauthorized", "the API key is unknown, malformed or revoked")
     if not is_postgres(session.get_bind()):
@@ -64,11 +77,18 @@ def _authenticated(session: Session, authorization: str | None) -> Member:
         # it. PostgreSQL readers lock nothing; the endpoint's work continues this
         # transaction, saving a ROLLBACK and a BEGIN per request.
         session.rollback()
+    if role is not None and not member.has(role):
+        raise Problem(
+            403,
+            "Forbidden",
+            f"this operation needs the {role.value} role",
+            kind="role-required",
+        )
     return member
 
 
 def get_member(session: SessionDep, authorization: Authorization = None) -> Member:
-    return _authenticated(session, authorization)
+    return member_for_key(session, _bearer(authorization))
 
 
 MemberDep = Annotated[Member, Depends(get_member)]
@@ -77,15 +97,7 @@ MemberDep = Annotated[Member, Depends(get_member)]
 def require(role: Role):
     # Authenticates itself rather than depending on get_member: one level less to resolve.
     def check(session: SessionDep, authorization: Authorization = None) -> Member:
-        member = _authenticated(session, authorization)
-        if not member.has(role):
-            raise Problem(
-                403,
-                "Forbidden",
-                f"this operation needs the {role.value} role",
-                kind="role-required",
-            )
-        return member
+        return member_for_key(session, _bearer(authorization), role)
 
     return check
 
