@@ -73,21 +73,30 @@ def append_event(
     action: str,
     detail: dict[str, Any],
     subject_id: int | None = None,
+    *,
+    pg_first: tuple[str, dict[str, Any]] | None = None,
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number.
 
     Appends are serialised until the caller's commit: on PostgreSQL by a transaction-level
     advisory lock, on SQLite by the write lock every transaction takes up front (db.py). The
     head is read only once the lock is held, so two workers never chain onto the same event.
+
+    `pg_first`, on PostgreSQL only: a driver-level statement and its parameters to run just
+    before taking the lock, in the same round trip (the inquiry the event is about).
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
         # Pipelined: one round trip. The server runs the head read after the lock is granted,
         # and in READ COMMITTED that statement's snapshot sees every append committed before.
+        # Results are read after the block: reading inside it would cost a round trip more.
         with raw.pipeline():
+            if pg_first is not None:
+                raw.execute(*pg_first)
             raw.execute(_PG_LOCK, (_AUDIT_LOCK_ID,))
-            last = raw.execute(_PG_HEAD).fetchone()
+            head = raw.execute(_PG_HEAD)
+        last = head.fetchone()
     else:
         last = connection.execute(_HEAD).first()
     seq = (last[0] + 1) if last else 1

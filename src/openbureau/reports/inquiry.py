@@ -145,11 +145,16 @@ def make_inquiry(
     if not postgres:
         append_event(session, member.actor, "report.serve", audit, subject_id=subject_id)
         return report
-    raw = session.connection().connection.driver_connection
     # The inquiry's insert goes out in the same round trip as the audit append's lock.
-    with raw.pipeline():
-        raw.execute(_PG_INSERT_INQUIRY, answer.row(subject_id, score) | {"id": inquiry_id})
-        append_event(session, member.actor, "report.serve", audit, subject_id=subject_id)
+    row = answer.row(subject_id, score) | {"id": inquiry_id}
+    append_event(
+        session,
+        member.actor,
+        "report.serve",
+        audit,
+        subject_id=subject_id,
+        pg_first=(_PG_INSERT_INQUIRY, row),
+    )
     return report
 
 
