@@ -221,21 +221,32 @@ def _hit_pg(
     since = answer.now - timedelta(days=bureau.settings.inquiry_history_days)
     reads = read_for_report(session, subject_id, since)
     score = score_from_inputs(bureau, session, subject_id, reads.score)
-    member = answer.member
-    inquiry_list = _inquiry_list(reads.recent_hard_inquiries, member, None)
-    accounts = accounts_from_rows(reads.accounts)
-    report = (
-        answer.header(reads.inquiry_id)
-        | {"result": "hit"}
-        | {
-            "subject": _identity_block(bureau, subject_id, reads.identities),
-            "accounts": [_account_view(a, member) for a in accounts],
-            "inquiries": inquiry_list,
-            "summary": summarize(accounts) | {"hard_inquiries_24m": len(inquiry_list)},
-        }
-        | {"score": score}
+    body = _body(
+        bureau,
+        answer.member,
+        subject_id,
+        accounts_from_rows(reads.accounts),
+        _inquiry_list(reads.recent_hard_inquiries, answer.member, None),
+        reads.identities,
     )
+    report = answer.header(reads.inquiry_id) | {"result": "hit"} | body | {"score": score}
     return report, score
+
+
+def _body(
+    bureau: Bureau,
+    member: Member,
+    subject_id: int,
+    accounts: list[Account],
+    inquiry_list: list[dict],
+    identity_rows: Iterable[Sequence],
+) -> dict:
+    return {
+        "subject": _identity_block(bureau, subject_id, identity_rows),
+        "accounts": [_account_view(a, member) for a in accounts],
+        "inquiries": inquiry_list,
+        "summary": summarize(accounts) | {"hard_inquiries_24m": len(inquiry_list)},
+    }
 
 
 def _identity_block(bureau: Bureau, subject_id: int, rows: Iterable[Sequence]) -> dict:
@@ -324,9 +335,4 @@ def build_report_body(
     recent = connection.execute(_RECENT_HARD_INQUIRIES, {"subject": subject_id, "since": since})
     inquiry_list = _inquiry_list(recent, member, current_inquiry_id)
     identities = connection.execute(_IDENTITIES, {"subject": subject_id})
-    return {
-        "subject": _identity_block(bureau, subject_id, identities),
-        "accounts": [_account_view(a, member) for a in accounts],
-        "inquiries": inquiry_list,
-        "summary": summarize(accounts) | {"hard_inquiries_24m": len(inquiry_list)},
-    }
+    return _body(bureau, member, subject_id, accounts, inquiry_list, identities)
