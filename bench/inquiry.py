@@ -5,6 +5,10 @@ then loads it with wrk: first the trivial endpoint `/v1/health` (baseline), then
 `POST /v1/inquiries` over many consumers. Prints throughput, p50/p99 and the ratio; then
 measures p99 at half the maximum inquiry rate with hey's rate limit, if hey is installed.
 
+Throughput on a shared machine moves with everything else running on it, so it also prints
+CPU time per request, which moves much less: the server's worker processes and the database
+backends during each wrk run (from /proc), and `make_inquiry` called in this process.
+
     python bench/inquiry.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
 
@@ -19,10 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
 from rich.console import Console
+from sqlalchemy import create_engine, text
 
 from openbureau.context import Bureau
 from openbureau.demo.run import run_demo
@@ -45,11 +51,59 @@ end
 """
 
 
-def _wrk(url: str, seconds: int, script: Path | None = None) -> dict:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc; 0 for a gone process)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+class CpuMeter:
+    """CPU time spent by the server's workers and by the bench database's backends."""
+
+    def __init__(self, server_pid: int, db_url: str) -> None:
+        self.server_pid = server_pid
+        self.admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+
+    def _pids(self) -> tuple[list[int], list[int]]:
+        with self.admin.connect() as conn:
+            backends = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            return _children(self.server_pid), list(backends)
+
+    def read(self) -> tuple[float, float]:
+        workers, backends = self._pids()
+        return _cpu_seconds(workers), _cpu_seconds(backends)
+
+
+def _wrk(url: str, seconds: int, script: Path | None = None, meter: CpuMeter | None = None) -> dict:
     cmd = ["wrk", "-t1", "-c32", f"-d{seconds}s", "--latency", url]
     if script:
         cmd[1:1] = ["-s", str(script)]
+    before = meter.read() if meter else (0.0, 0.0)
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    after = meter.read() if meter else (0.0, 0.0)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -58,7 +112,38 @@ def _wrk(url: str, seconds: int, script: Path | None = None) -> dict:
         "p50": lat.get("50"),
         "p99": lat.get("99"),
         "non2xx": int(errors.group(1)) if errors else 0,
+        "server_ms": (after[0] - before[0]) / requests * 1000,
+        "db_ms": (after[1] - before[1]) / requests * 1000,
     }
+
+
+def _in_process_ms(bureau: Bureau, member_code: str, bodies: list[dict]) -> float:
+    """CPU milliseconds per `make_inquiry` + commit in this process (after a warm-up pass)."""
+    from openbureau.governance.members import get_member
+    from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
+
+    with bureau.sessions() as session:
+        member = get_member(session, member_code)
+    identities = [
+        InquiryIdentity(
+            b["identity"]["full_name"],
+            b["identity"]["national_id_type"],
+            b["identity"]["national_id"],
+            date.fromisoformat(b["identity"]["date_of_birth"]),
+        )
+        for b in bodies
+    ]
+
+    def run() -> float:
+        start = time.process_time()
+        for identity in identities:
+            with bureau.sessions() as session:
+                make_inquiry(bureau, session, member, identity, "loan_approval", "BENCH")
+                session.commit()
+        return (time.process_time() - start) / len(identities) * 1000
+
+    run()
+    return min(run() for _ in range(3))
 
 
 def _hey_p99(url: str, key: str, body_file: Path, rate: float, seconds: int) -> str | None:
@@ -120,26 +205,23 @@ def main() -> None:
     from openbureau.demo.taiwan import build_demo_submissions
 
     persons = build_demo_submissions(limit=args.limit).persons.head(500)
+    requests = [
+        {
+            "identity": {
+                "full_name": p["name_zh"],
+                "national_id_type": "cn_ric",
+                "national_id": p["national_id"],
+                "date_of_birth": p["date_of_birth"].isoformat(),
+            },
+            "purpose": "loan_approval",
+            "consent_reference": "BENCH",
+        }
+        for p in persons.iter_rows(named=True)
+    ]
     bodies = work / "bodies.jsonl"
-    bodies.write_text(
-        "\n".join(
-            json.dumps(
-                {
-                    "identity": {
-                        "full_name": p["name_zh"],
-                        "national_id_type": "cn_ric",
-                        "national_id": p["national_id"],
-                        "date_of_birth": p["date_of_birth"].isoformat(),
-                    },
-                    "purpose": "loan_approval",
-                    "consent_reference": "BENCH",
-                },
-                ensure_ascii=False,
-            )
-            for p in persons.iter_rows(named=True)
-        )
-        + "\n"
-    )
+    bodies.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n")
+    # Before the server starts, so that the measurement has the machine to itself.
+    in_process_ms = _in_process_ms(bureau, "zjstatebank", requests)
     bureau.dispose()
     key = json.loads(outcome.keys_file.read_text())["zjstatebank"]
     script = work / "inquiry.lua"
@@ -170,9 +252,11 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not come up; see its output above") from None
                 time.sleep(0.2)
+        meter = CpuMeter(server.pid, env["OPENBUREAU_DATABASE_URL"])
         _wrk(f"{base}/v1/health", 2)  # warm-up
-        trivial = _wrk(f"{base}/v1/health", args.seconds)
-        inquiry = _wrk(f"{base}/v1/inquiries", args.seconds, script)
+        trivial = _wrk(f"{base}/v1/health", args.seconds, meter=meter)
+        _wrk(f"{base}/v1/inquiries", 2, script)  # warm-up: connections, prepared statements
+        inquiry = _wrk(f"{base}/v1/inquiries", args.seconds, script, meter)
         one_body = work / "one.json"
         one_body.write_text(bodies.read_text().splitlines()[0])
         p99_half = _hey_p99(f"{base}/v1/inquiries", key, one_body, inquiry["rps"] / 2, args.seconds)
@@ -193,6 +277,12 @@ def main() -> None:
         f"p99 at half the maximum inquiry rate ({inquiry['rps'] / 2:.0f} req/s): {p99_half}"
         " (target < 50 ms)"
     )
+    for name, run in (("/v1/health", trivial), ("/v1/inquiries", inquiry)):
+        print(
+            f"CPU per request {name}: server workers {run['server_ms']:.2f} ms, "
+            f"database {run['db_ms']:.2f} ms"
+        )
+    print(f"make_inquiry in process: {in_process_ms:.2f} ms CPU per report")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -56,6 +56,10 @@ def serve(
         workers=workers,
         log_level=log_level,
         access_log=False,
+        # A worker imports the whole stack before it answers the supervisor's health check;
+        # on a busy host that takes longer than uvicorn's default 5 s, and the supervisor
+        # then kills and restarts workers in a loop that never serves.
+        timeout_worker_healthcheck=60,
     )
 
 

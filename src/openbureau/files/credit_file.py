@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -42,6 +44,12 @@ def shift_period(period: str, months: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+@functools.lru_cache(maxsize=1024)
+def _months_back(period: str) -> tuple[str, ...]:
+    # Every report prints 24 months per account, and accounts share a few latest months.
+    return tuple(shift_period(period, i) for i in range(PAYMENT_HISTORY_LENGTH))
+
+
 @dataclass
 class Account:
     member_id: int
@@ -68,12 +76,15 @@ class Account:
         """24 months, newest first: stored monthly statuses, else the furnished profile."""
         period = self.latest["period"]
         profile = self.latest["payment_history"]
+        stored = self.statuses_by_period
         months = [{"period": period, "code": STATUS_HISTORY_CHAR[self.latest["account_status"]]}]
+        back = _months_back(period)
         for i in range(1, PAYMENT_HISTORY_LENGTH):
-            month = shift_period(period, i)
-            stored = self.statuses_by_period.get(month)
-            code = STATUS_HISTORY_CHAR[stored] if stored else profile[i - 1]
-            months.append({"period": month, "code": code})
+            month = back[i]
+            status = stored.get(month)
+            months.append(
+                {"period": month, "code": STATUS_HISTORY_CHAR[status] if status else profile[i - 1]}
+            )
         return months
 
 
@@ -82,7 +93,12 @@ class Account:
 SUBJECT_FAMILY = select(subjects.c.id).where(
     or_(subjects.c.id == bindparam("subject"), subjects.c.merged_into == bindparam("subject"))
 )
-_ACCOUNTS = select(tradelines).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
+# Oldest month first, so each account's last row is its latest; the id breaks ties between
+# accounts reporting the same month, so accounts always come out in the same order.
+ACCOUNT_ORDER = (tradelines.c.period, tradelines.c.id)
+_ACCOUNTS = (
+    select(tradelines).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY)).order_by(*ACCOUNT_ORDER)
+)
 _ACCOUNTS_AS_OF = _ACCOUNTS.where(tradelines.c.reporting_date <= bindparam("as_of"))
 # Accounts on which the subject is an associated consumer (J1/J2), with the ECOA code of each
 # period that named them.
@@ -121,17 +137,39 @@ def load_accounts(session: Session, subject_id: int, as_of: date | None = None) 
     query = _ACCOUNTS if as_of is None else _ACCOUNTS_AS_OF
     params = {"subject": subject_id, "as_of": as_of}
     connection = session.connection()
+    primary = accounts_from_rows(connection.execute(query, params).mappings())
+    associations = connection.execute(_ASSOCIATIONS, {"subject": subject_id}).all()
+    return with_associations(connection, primary, associations, as_of)
+
+
+def accounts_from_rows(rows: Iterable[Mapping]) -> list[Account]:
+    """Accounts from a file's tradeline rows in ACCOUNT_ORDER (at least the columns a report
+    shows)."""
     accounts: dict[tuple[int, str], Account] = {}
-    for row in connection.execute(query.order_by(tradelines.c.period), params).mappings():
-        key = (row["member_id"], row["account_ref"])
+    for row in rows:
+        latest = dict(row)
+        key = (latest["member_id"], latest["account_ref"])
         account = accounts.get(key)
         if account is None:
-            account = accounts[key] = Account(row["member_id"], row["account_ref"], dict(row))
-        account.latest = dict(row)
-        account.statuses_by_period[row["period"]] = row["account_status"]
+            account = accounts[key] = Account(key[0], key[1], latest)
+        account.latest = latest
+        account.statuses_by_period[latest["period"]] = latest["account_status"]
     for account in accounts.values():
         account.ecoa_code = account.latest.get("ecoa_code")
-    _add_associated(connection, accounts, subject_id, as_of)
+    return list(accounts.values())
+
+
+def with_associations(
+    connection,
+    primary: list[Account],
+    associations: Iterable[Sequence],
+    as_of: date | None = None,
+) -> list[Account]:
+    """The subject's own accounts plus those naming it as associated consumer (rows as
+    _ASSOCIATIONS selects them), without accounts whose latest ECOA code for it is Z, with
+    K1-K4 folded in."""
+    accounts = {(a.member_id, a.account_ref): a for a in primary}
+    _add_associated(connection, accounts, associations, as_of)
     kept = [a for a in accounts.values() if a.ecoa_code != ECOA_DELETE]
     furnished_segments = [(a.member_id, a.account_ref) for a in kept if a.ecoa_code]
     if furnished_segments:  # only Metro 2 furnishes an ECOA code, and segments
@@ -140,13 +178,14 @@ def load_accounts(session: Session, subject_id: int, as_of: date | None = None) 
 
 
 def _add_associated(
-    connection, accounts: dict[tuple[int, str], Account], subject_id: int, as_of: date | None
+    connection,
+    accounts: dict[tuple[int, str], Account],
+    associations: Iterable[Sequence],
+    as_of: date | None,
 ) -> None:
     last_period = as_of.strftime("%Y-%m") if as_of else None
     codes: dict[tuple[int, str], str] = {}
-    for member_id, account_ref, period, code in connection.execute(
-        _ASSOCIATIONS, {"subject": subject_id}
-    ):
+    for member_id, account_ref, period, code in associations:
         if last_period is None or period <= last_period:
             codes[(member_id, account_ref)] = code  # ordered by period: the latest stays
     wanted = [key for key in codes if key not in accounts]  # primary consumer wins

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbureau.governance.tables import audit_events
@@ -58,7 +58,13 @@ def _timestamp_text(value: datetime) -> str:
 
 _HEAD = select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)
 _APPEND = audit_events.insert()
-_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# PostgreSQL, on the driver connection: appends are on every report's path.
+_PG_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_PG_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+_PG_APPEND = (
+    "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_id, detail, prev_hash, "
+    "hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
 
 
 def append_event(
@@ -67,29 +73,46 @@ def append_event(
     action: str,
     detail: dict[str, Any],
     subject_id: int | None = None,
+    *,
+    pg_first: tuple[str, dict[str, Any]] | None = None,
 ) -> int:
-    """Append one event inside the caller's transaction; returns its sequence number."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_LOCK, {"k": _AUDIT_LOCK_ID})
-    last = session.connection().execute(_HEAD).first()
-    seq = (last.seq + 1) if last else 1
-    prev = last.hash if last else GENESIS_HASH
+    """Append one event inside the caller's transaction; returns its sequence number.
+
+    Appends are serialised until the caller's commit: on PostgreSQL by a transaction-level
+    advisory lock, on SQLite by the write lock every transaction takes up front (db.py). The
+    head is read only once the lock is held, so two workers never chain onto the same event.
+
+    `pg_first`, on PostgreSQL only: a driver-level statement and its parameters to run just
+    before taking the lock, in the same round trip (the inquiry the event is about).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        # Pipelined: one round trip. The server runs the head read after the lock is granted,
+        # and in READ COMMITTED that statement's snapshot sees every append committed before.
+        # Results are read after the block: reading inside it would cost a round trip more.
+        with raw.pipeline():
+            if pg_first is not None:
+                raw.execute(*pg_first)
+            raw.execute(_PG_LOCK, (_AUDIT_LOCK_ID,))
+            head = raw.execute(_PG_HEAD)
+        last = head.fetchone()
+    else:
+        last = connection.execute(_HEAD).first()
+    seq = (last[0] + 1) if last else 1
+    prev = last[1] if last else GENESIS_HASH
     occurred_at = datetime.now(UTC)
     detail_text = _canonical(detail)
-    session.connection().execute(
-        _APPEND,
-        {
-            "seq": seq,
-            "occurred_at": occurred_at,
-            "actor": actor,
-            "action": action,
-            "subject_id": subject_id,
-            "detail": detail_text,
-            "prev_hash": prev,
-            "hash": event_hash(prev, seq, occurred_at, actor, action, subject_id, detail_text),
-        },
-    )
+    digest = event_hash(prev, seq, occurred_at, actor, action, subject_id, detail_text)
+    values = (seq, occurred_at, actor, action, subject_id, detail_text, prev, digest)
+    if connection.dialect.name == "postgresql":
+        raw.execute(_PG_APPEND, values)
+    else:
+        connection.execute(_APPEND, dict(zip(_COLUMNS, values, strict=True)))
     return seq
+
+
+_COLUMNS = ("seq", "occurred_at", "actor", "action", "subject_id", "detail", "prev_hash", "hash")
 
 
 @dataclass(frozen=True)

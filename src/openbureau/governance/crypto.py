@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -44,9 +45,12 @@ class BureauKeys:
         nonce = os.urandom(NONCE_BYTES)
         return nonce + AESGCM(self.encryption_key).encrypt(nonce, plaintext.encode(), None)
 
+    @cached_property
+    def _aead(self) -> AESGCM:
+        return AESGCM(self.encryption_key)
+
     def decrypt(self, blob: bytes) -> str:
-        aead = AESGCM(self.encryption_key)
-        return aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None).decode()
+        return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], None).decode()
 
     def encrypt_many(self, values: list[str | None]) -> list[bytes | None]:
         encrypt = AESGCM(self.encryption_key).encrypt

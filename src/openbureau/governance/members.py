@@ -159,9 +159,24 @@ def list_keys(session: Session, member_code: str | None = None) -> list[dict]:
 
 
 _KEY_LOOKUP = (
-    select(api_keys.c.key_hash, api_keys.c.revoked_at, members)
+    select(
+        api_keys.c.key_hash,
+        api_keys.c.revoked_at,
+        members.c.id,
+        members.c.code,
+        members.c.name,
+        members.c.roles,
+    )
     .join(members, members.c.id == api_keys.c.member_id)
     .where(api_keys.c.prefix == bindparam("prefix"))
+)
+
+
+# Every API request runs this first; on PostgreSQL it goes straight to the driver, skipping
+# SQLAlchemy's per-statement work, which costs more than the lookup.
+_PG_KEY_LOOKUP = (
+    "SELECT k.key_hash, k.revoked_at, m.id, m.code, m.name, m.roles "
+    "FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.prefix = %s"
 )
 
 
@@ -170,9 +185,15 @@ def authenticate(session: Session, presented: str) -> Member | None:
     parts = presented.split("_", 2)
     if len(parts) != 3 or parts[0] != "ob" or not parts[1] or not parts[2]:
         return None
-    row = session.connection().execute(_KEY_LOOKUP, {"prefix": parts[1]}).first()
-    if row is None or row.revoked_at is not None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        row = raw.execute(_PG_KEY_LOOKUP, (parts[1],)).fetchone()
+    else:
+        row = connection.execute(_KEY_LOOKUP, {"prefix": parts[1]}).first()
+    if row is None:
         return None
-    if not hmac.compare_digest(row.key_hash, _hash_secret(parts[2])):
+    key_hash, revoked_at, member_id, code, name, roles = row[:6]
+    if revoked_at is not None or not hmac.compare_digest(key_hash, _hash_secret(parts[2])):
         return None
-    return Member(row.id, row.code, row.name, _parse_roles(row.roles))
+    return Member(member_id, code, name, _parse_roles(roles))

@@ -28,7 +28,16 @@ subjects = Table(
     Column("id", Integer, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     # Set when this subject was merged into another; lookups follow the redirect.
-    Column("merged_into", Integer, ForeignKey("subjects.id"), nullable=True, index=True),
+    Column("merged_into", Integer, ForeignKey("subjects.id"), nullable=True),
+)
+# A credit file folds in the subjects merged into it (SUBJECT_FAMILY in credit_file.py); without
+# this index every report and every candidate lookup scanned the whole subjects table. Partial:
+# only merged subjects have a value, so ingest's bulk subject inserts do not maintain it.
+Index(
+    "ix_subjects_merged_into",
+    subjects.c.merged_into,
+    postgresql_where=subjects.c.merged_into.is_not(None),
+    sqlite_where=subjects.c.merged_into.is_not(None),
 )
 
 subject_identities = Table(

@@ -8,13 +8,23 @@ audited.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
-from openbureau.files.credit_file import SUBJECT_FAMILY, Account, load_accounts, summarize
+from openbureau.db import is_postgres
+from openbureau.files.credit_file import (
+    SUBJECT_FAMILY,
+    Account,
+    accounts_from_rows,
+    load_accounts,
+    summarize,
+    with_associations,
+)
 from openbureau.governance.audit import append_event
 from openbureau.governance.jurisdictions import Purpose
 from openbureau.governance.members import Member, Role
@@ -22,8 +32,9 @@ from openbureau.identity.decide import HIT, MORE_DATA, InquiryIdentity, match_in
 from openbureau.identity.matching import MatchSettings
 from openbureau.identity.model_store import active_model
 from openbureau.identity.tables import subject_identities
+from openbureau.reports.pg_reads import read_for_report
 from openbureau.reports.tables import inquiries
-from openbureau.scoring.service import score_for_report
+from openbureau.scoring.service import score_for_report, score_from_inputs
 
 _IDENTITIES = select(
     subject_identities.c.national_id_type,
@@ -32,7 +43,7 @@ _IDENTITIES = select(
     subject_identities.c.dob_enc,
     subject_identities.c.address_enc,
     subject_identities.c.phone_enc,
-).where(subject_identities.c.subject_id.in_(SUBJECT_FAMILY))
+).where(subject_identities.c.subject_id.in_(SUBJECT_FAMILY)).order_by(subject_identities.c.id)
 _RECENT_HARD_INQUIRIES = (
     select(inquiries.c.id, inquiries.c.member_id, inquiries.c.purpose, inquiries.c.created_at)
     .where(
@@ -40,7 +51,7 @@ _RECENT_HARD_INQUIRIES = (
         inquiries.c.hard.is_(True),
         inquiries.c.created_at >= bindparam("since"),
     )
-    .order_by(inquiries.c.created_at.desc())
+    .order_by(inquiries.c.created_at.desc(), inquiries.c.id.desc())
 )
 _INSERT_INQUIRY = inquiries.insert().returning(inquiries.c.id)
 
@@ -99,39 +110,10 @@ def make_inquiry(
         identity,
     )
     subject_id = match.subject_id
-    score = score_for_report(bureau, session, subject_id) if subject_id else None
     now = datetime.now(UTC)
-    inquiry_id = (
-        session.connection()
-        .execute(
-            _INSERT_INQUIRY,
-            {
-                "member_id": member.id,
-                "subject_id": subject_id,
-                "purpose": purpose.code,
-                "consent_ref": consent_reference,
-                "hard": purpose.hard,
-                "outcome": match.outcome,
-                "created_at": now,
-                "score": score.get("score") if score else None,
-                "score_model_version": score.get("model_version") if score else None,
-            },
-        )
-        .scalar_one()
-    )
-    report_id = str(uuid.uuid4())
-    header = {
-        "report_id": report_id,
-        "generated_at": now.isoformat(),
-        "inquiry": {
-            "inquiry_id": inquiry_id,
-            "member": member.code,
-            "purpose": purpose.code,
-            "hard": purpose.hard,
-            "consent_reference": consent_reference,
-        },
-    }
+    answer = Answer(member, purpose, consent_reference, now)
     if match.outcome != HIT:
+        inquiry_id = _record_inquiry(session, answer, None, None, match.outcome)
         append_event(
             session,
             member.actor,
@@ -139,50 +121,157 @@ def make_inquiry(
             {"inquiry_id": inquiry_id, "purpose": purpose.code, "consent": consent_reference},
         )
         if match.outcome == MORE_DATA:
-            return header | {
+            return answer.header(inquiry_id) | {
                 "result": MORE_DATA,
                 "message": MORE_DATA_MESSAGE,
                 "missing_fields": list(match.missing_fields),
             }
-        return header | {"result": "no_hit", "message": NO_HIT_MESSAGE}
-    report = (
-        header
-        | {"result": "hit"}
-        | build_report_body(bureau, session, member, subject_id, inquiry_id, now)
-        | {"score": score}
-    )
+        return answer.header(inquiry_id) | {"result": "no_hit", "message": NO_HIT_MESSAGE}
+    postgres = is_postgres(session.get_bind())
+    if postgres:
+        report, score = _hit_pg(bureau, session, answer, subject_id)
+        inquiry_id = report["inquiry"]["inquiry_id"]
+    else:
+        score = score_for_report(bureau, session, subject_id)
+        inquiry_id = _record_inquiry(session, answer, subject_id, score)
+        body = build_report_body(bureau, session, member, subject_id, inquiry_id, now)
+        report = answer.header(inquiry_id) | {"result": "hit"} | body | {"score": score}
+    audit = {
+        "inquiry_id": inquiry_id,
+        "report_id": report["report_id"],
+        "purpose": purpose.code,
+        "consent": consent_reference,
+        "accounts": len(report["accounts"]),
+        "score": score.get("score"),
+        "model_version": score.get("model_version"),
+    }
+    if not postgres:
+        append_event(session, member.actor, "report.serve", audit, subject_id=subject_id)
+        return report
+    # The inquiry's insert goes out in the same round trip as the audit append's lock.
+    row = answer.row(subject_id, score) | {"id": inquiry_id}
     append_event(
         session,
         member.actor,
         "report.serve",
-        {
-            "inquiry_id": inquiry_id,
-            "report_id": report_id,
-            "purpose": purpose.code,
-            "consent": consent_reference,
-            "accounts": len(report["accounts"]),
-            "score": score.get("score"),
-            "model_version": score.get("model_version"),
-        },
+        audit,
         subject_id=subject_id,
+        pg_first=(_PG_INSERT_INQUIRY, row),
     )
     return report
 
 
-def _identity_block(bureau: Bureau, session: Session, subject_id: int) -> dict:
-    rows = session.connection().execute(_IDENTITIES, {"subject": subject_id}).all()
+@dataclass(frozen=True)
+class Answer:
+    """What an inquiry's answer says about the inquiry itself."""
+
+    member: Member
+    purpose: Purpose
+    consent_reference: str
+    now: datetime
+
+    def header(self, inquiry_id: int) -> dict:
+        return {
+            "report_id": str(uuid.uuid4()),
+            "generated_at": self.now.isoformat(),
+            "inquiry": {
+                "inquiry_id": inquiry_id,
+                "member": self.member.code,
+                "purpose": self.purpose.code,
+                "hard": self.purpose.hard,
+                "consent_reference": self.consent_reference,
+            },
+        }
+
+    def row(self, subject_id: int | None, score: dict | None, outcome: str = HIT) -> dict:
+        return {
+            "member_id": self.member.id,
+            "subject_id": subject_id,
+            "purpose": self.purpose.code,
+            "consent_ref": self.consent_reference,
+            "hard": self.purpose.hard,
+            "outcome": outcome,
+            "created_at": self.now,
+            "score": score.get("score") if score else None,
+            "score_model_version": score.get("model_version") if score else None,
+        }
+
+
+def _record_inquiry(
+    session: Session,
+    answer: Answer,
+    subject_id: int | None,
+    score: dict | None,
+    outcome: str = HIT,
+) -> int:
+    return (
+        session.connection()
+        .execute(_INSERT_INQUIRY, answer.row(subject_id, score, outcome))
+        .scalar_one()
+    )
+
+
+_PG_INSERT_INQUIRY = (
+    "INSERT INTO inquiries (id, member_id, subject_id, purpose, consent_ref, hard, outcome, "
+    "created_at, score, score_model_version) VALUES (%(id)s, %(member_id)s, %(subject_id)s, "
+    "%(purpose)s, %(consent_ref)s, %(hard)s, %(outcome)s, %(created_at)s, %(score)s, "
+    "%(score_model_version)s)"
+)
+
+
+def _hit_pg(
+    bureau: Bureau, session: Session, answer: Answer, subject_id: int
+) -> tuple[dict, dict]:
+    """The report and its score on PostgreSQL, from one round trip of reads (pg_reads.py).
+    The inquiry is not written yet (its id is reserved), so its own row is not among the
+    recent inquiries, as on the portable path, which leaves it out by id."""
+    since = answer.now - timedelta(days=bureau.settings.inquiry_history_days)
+    reads = read_for_report(session, subject_id, since)
+    score = score_from_inputs(bureau, session, subject_id, reads.score)
+    body = _body(
+        bureau,
+        answer.member,
+        subject_id,
+        with_associations(
+            session.connection(), accounts_from_rows(reads.accounts), reads.associations
+        ),
+        _inquiry_list(reads.recent_hard_inquiries, answer.member, None),
+        reads.identities,
+    )
+    report = answer.header(reads.inquiry_id) | {"result": "hit"} | body | {"score": score}
+    return report, score
+
+
+def _body(
+    bureau: Bureau,
+    member: Member,
+    subject_id: int,
+    accounts: list[Account],
+    inquiry_list: list[dict],
+    identity_rows: Iterable[Sequence],
+) -> dict:
+    return {
+        "subject": _identity_block(bureau, subject_id, identity_rows),
+        "accounts": [_account_view(a, member) for a in accounts],
+        "inquiries": inquiry_list,
+        "summary": summarize(accounts) | {"hard_inquiries_24m": len(inquiry_list)},
+    }
+
+
+def _identity_block(bureau: Bureau, subject_id: int, rows: Iterable[Sequence]) -> dict:
+    """Rows as _IDENTITIES selects them; each value shown once, in the rows' order."""
     decrypt = bureau.keys.decrypt
     names, births, addresses, phones, national_ids = [], [], [], [], []
-    for row in rows:
+    for id_type, id_enc, name_enc, dob_enc, address_enc, phone_enc in rows:
         for bucket, blob in (
-            (names, row.name_enc),
-            (births, row.dob_enc),
-            (addresses, row.address_enc),
-            (phones, row.phone_enc),
+            (names, name_enc),
+            (births, dob_enc),
+            (addresses, address_enc),
+            (phones, phone_enc),
         ):
             if blob is not None and (value := decrypt(blob)) not in bucket:
                 bucket.append(value)
-        masked = {"type": row.national_id_type, "masked": _mask(decrypt(row.national_id_enc))}
+        masked = {"type": id_type, "masked": _mask(decrypt(id_enc))}
         if masked not in national_ids:
             national_ids.append(masked)
     return {
@@ -193,6 +282,22 @@ def _identity_block(bureau: Bureau, session: Session, subject_id: int) -> dict:
         "addresses": addresses,
         "phones": phones,
     }
+
+
+def _inquiry_list(
+    rows: Iterable[Sequence], member: Member, current_inquiry_id: int | None
+) -> list[dict]:
+    """Rows as _RECENT_HARD_INQUIRIES selects them, without the inquiry being answered."""
+    return [
+        {
+            "date": created_at.date().isoformat(),
+            "purpose": purpose,
+            # Neutrality: another member's inquiry is shown, never whose it was.
+            "inquirer": "you" if member_id == member.id else "another member",
+        }
+        for inquiry_id, member_id, purpose, created_at in rows
+        if inquiry_id != current_inquiry_id
+    ]
 
 
 def _mask(value: str) -> str:
@@ -240,24 +345,8 @@ def build_report_body(
 ) -> dict:
     accounts = load_accounts(session, subject_id)
     since = now - timedelta(days=bureau.settings.inquiry_history_days)
-    recent = (
-        session.connection()
-        .execute(_RECENT_HARD_INQUIRIES, {"subject": subject_id, "since": since})
-        .all()
-    )
-    inquiry_list = [
-        {
-            "date": row.created_at.date().isoformat(),
-            "purpose": row.purpose,
-            "inquirer": "you" if row.member_id == member.id else "another member",
-        }
-        for row in recent
-        if row.id != current_inquiry_id
-    ]
-    summary = summarize(accounts) | {"hard_inquiries_24m": len(inquiry_list)}
-    return {
-        "subject": _identity_block(bureau, session, subject_id),
-        "accounts": [_account_view(a, member) for a in accounts],
-        "inquiries": inquiry_list,
-        "summary": summary,
-    }
+    connection = session.connection()
+    recent = connection.execute(_RECENT_HARD_INQUIRIES, {"subject": subject_id, "since": since})
+    inquiry_list = _inquiry_list(recent, member, current_inquiry_id)
+    identities = connection.execute(_IDENTITIES, {"subject": subject_id})
+    return _body(bureau, member, subject_id, accounts, inquiry_list, identities)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -136,6 +137,23 @@ def until_of(as_of: date) -> datetime:
     return datetime.combine(as_of, datetime.max.time())
 
 
+@dataclass(frozen=True)
+class ScoreInputs:
+    """Everything that decides a report's score, for a caller that reads it together with
+    its other reads: the active model's version (None: no model is active), the file's state
+    (see `state_key`, with its inquiries counted up to the file's latest month end) and the
+    batch score stored for that subject and version, if any."""
+
+    model_version: str | None
+    lines_n: int
+    last_loaded: datetime | None
+    last_reported: date | None
+    asks_n: int
+    last_ask: int | None
+    stored_key: str | None
+    stored_block: str | None
+
+
 def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
     """The active model's score for one subject, as of its file's latest month, with reasons.
 
@@ -146,35 +164,96 @@ def score_for_report(bureau: Bureau, session: Session, subject_id: int) -> dict:
     try:
         model: ScoreModel | None = active_model(session, bureau.models)
     except ModelFileError as exc:
-        # A damaged registry entry must not take reports down: report without a score.
-        return {"available": False, "reason": f"the active model is unusable: {exc}"}
+        return _unusable(exc)
     if model is None:
-        return {"available": False, "reason": "no scoring model is active"}
+        return _no_model()
     conn = session.connection()
     lines_n, last_loaded, last_reported = conn.execute(
         _TRADELINE_STATE, {"subject": subject_id}
     ).one()
     if not lines_n:
-        return {
-            "available": False,
-            "reason": "the file holds no accounts",
-            "model_version": model.version,
-        }
+        return _no_accounts(model)
     as_of = month_end(last_reported.strftime("%Y-%m"))
     asks_n, last_ask = conn.execute(
         _INQUIRY_STATE, {"subject": subject_id, "until": until_of(as_of)}
     ).one()
+
+    def stored() -> tuple[str | None, str | None]:
+        row = conn.execute(_STORED, {"subject": subject_id, "version": model.version}).first()
+        return (row.state_key, row.block) if row is not None else (None, None)
+
     key = state_key(lines_n, last_loaded, asks_n, last_ask)
-    block = bureau.score_cache.get((subject_id, model.version, key))
+    return _serve(bureau, session, subject_id, model, key, as_of, stored)
+
+
+def score_from_inputs(
+    bureau: Bureau, session: Session, subject_id: int, inputs: ScoreInputs
+) -> dict:
+    """`score_for_report` from inputs the caller already read; the same score for the same
+    database state. Touches the database only to parse a model version for the first time
+    in this process, or to score online when no cached or stored score matches."""
+    if inputs.model_version is None:
+        return _no_model()
+    model = bureau.models.get(inputs.model_version)
+    if model is None:
+        try:
+            model = active_model(session, bureau.models)
+        except ModelFileError as exc:
+            return _unusable(exc)
+        if model is None:
+            return _no_model()
+    if not inputs.lines_n:
+        return _no_accounts(model)
+    as_of = month_end(inputs.last_reported.strftime("%Y-%m"))
+    key = state_key(inputs.lines_n, inputs.last_loaded, inputs.asks_n, inputs.last_ask)
+    return _serve(
+        bureau,
+        session,
+        subject_id,
+        model,
+        key,
+        as_of,
+        lambda: (inputs.stored_key, inputs.stored_block),
+    )
+
+
+def _no_model() -> dict:
+    return {"available": False, "reason": "no scoring model is active"}
+
+
+def _unusable(exc: ModelFileError) -> dict:
+    # A damaged registry entry must not take reports down: report without a score.
+    return {"available": False, "reason": f"the active model is unusable: {exc}"}
+
+
+def _no_accounts(model: ScoreModel) -> dict:
+    return {
+        "available": False,
+        "reason": "the file holds no accounts",
+        "model_version": model.version,
+    }
+
+
+def _serve(
+    bureau: Bureau,
+    session: Session,
+    subject_id: int,
+    model: ScoreModel,
+    key: str,
+    as_of: date,
+    stored: Callable[[], tuple[str | None, str | None]],
+) -> dict:
+    cache_key = (subject_id, model.version, key)
+    block = bureau.score_cache.get(cache_key)
     if block is None:
-        stored = conn.execute(_STORED, {"subject": subject_id, "version": model.version}).first()
-        if stored is not None and stored.state_key == key:
-            block = orjson.loads(stored.block)
+        stored_key, stored_block = stored()
+        if stored_block is not None and stored_key == key:
+            block = orjson.loads(stored_block)
         else:
             lines, asks = subject_frames(session, subject_id)
             result = model.score_one(compute_attributes_online(lines, asks, as_of))
             block = score_block(result, as_of)
-        bureau.score_cache.put((subject_id, model.version, key), block)
+        bureau.score_cache.put(cache_key, block)
     return block
 
 

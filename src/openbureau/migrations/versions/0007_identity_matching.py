@@ -17,7 +17,13 @@ depends_on = None
 def upgrade() -> None:
     # Every credit-file read asks for a subject's merged family; without this index that
     # question scans the whole subjects table.
-    op.create_index(op.f("ix_subjects_merged_into"), "subjects", ["merged_into"])
+    op.create_index(
+        "ix_subjects_merged_into",
+        "subjects",
+        ["merged_into"],
+        postgresql_where=sa.text("merged_into IS NOT NULL"),
+        sqlite_where=sa.text("merged_into IS NOT NULL"),
+    )
     op.create_table(
         "identity_blocking_keys",
         sa.Column("key_bidx", sa.String(length=64), nullable=False),
@@ -108,4 +114,4 @@ def downgrade() -> None:
     op.drop_table("identity_decisions")
     op.drop_table("identity_models")
     op.drop_table("identity_blocking_keys")
-    op.drop_index(op.f("ix_subjects_merged_into"), table_name="subjects")
+    op.drop_index("ix_subjects_merged_into", table_name="subjects")
