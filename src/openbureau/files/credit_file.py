@@ -164,16 +164,23 @@ def with_associations(
     primary: list[Account],
     associations: Iterable[Sequence],
     as_of: date | None = None,
+    primary_segments: Iterable[Mapping] | None = None,
 ) -> list[Account]:
     """The subject's own accounts plus those naming it as associated consumer (rows as
     _ASSOCIATIONS selects them), without accounts whose latest ECOA code for it is Z, with
-    K1-K4 folded in."""
+    K1-K4 folded in. `primary_segments`, when the caller read them already, are the
+    account_segments rows of the subject's own accounts, oldest period first."""
     accounts = {(a.member_id, a.account_ref): a for a in primary}
+    own = set(accounts)
     _add_associated(connection, accounts, associations, as_of)
     kept = [a for a in accounts.values() if a.ecoa_code != ECOA_DELETE]
-    furnished_segments = [(a.member_id, a.account_ref) for a in kept if a.ecoa_code]
-    if furnished_segments:  # only Metro 2 furnishes an ECOA code, and segments
-        _add_segments(connection, accounts, furnished_segments, as_of)
+    wanted = [(a.member_id, a.account_ref) for a in kept if a.ecoa_code]
+    if primary_segments is not None:
+        _fold_segments(accounts, primary_segments, as_of)
+        wanted = [key for key in wanted if key not in own]
+    if wanted:  # only Metro 2 furnishes an ECOA code, and segments
+        rows = connection.execute(_SEGMENTS, {"keys": wanted}).mappings()
+        _fold_segments(accounts, rows, as_of)
     return kept
 
 
@@ -205,17 +212,15 @@ def _add_associated(
         account.statuses_by_period[row["period"]] = row["account_status"]
 
 
-def _add_segments(
-    connection,
-    accounts: dict[tuple[int, str], Account],
-    keys: list[tuple[int, str]],
-    as_of: date | None,
+def _fold_segments(
+    accounts: dict[tuple[int, str], Account], rows: Iterable[Mapping], as_of: date | None
 ) -> None:
     last_period = as_of.strftime("%Y-%m") if as_of else None
-    for row in connection.execute(_SEGMENTS, {"keys": keys}).mappings():
-        if last_period is not None and row["period"] > last_period:
+    for row in rows:
+        account = accounts.get((row["member_id"], row["account_ref"]))
+        if account is None or (last_period is not None and row["period"] > last_period):
             continue
-        _apply_segments(accounts[(row["member_id"], row["account_ref"])].segments, row)
+        _apply_segments(account.segments, row)
 
 
 def _apply_segments(segments: dict, row) -> None:

@@ -219,6 +219,18 @@ _CANDIDATES = (
 )
 
 
+_PG_CANDIDATES = (
+    "SELECT COALESCE(s.merged_into, s.id), i.name_bidx, i.dob_bidx FROM subject_identities i "
+    "JOIN subjects s ON s.id = i.subject_id WHERE i.national_id_bidx = %s"
+)
+
+
 def exact_candidates(session: Session, id_bidx: str) -> list[tuple[int, str, str]]:
     """(subject, name_bidx, dob_bidx) of every identity reported with this national ID."""
-    return [tuple(row) for row in session.connection().execute(_CANDIDATES, {"id_bidx": id_bidx})]
+    connection = session.connection()
+    if is_postgres(connection.engine):
+        # Every inquiry asks this first; SQLAlchemy's per-statement work cost more than the
+        # indexed lookup itself.
+        raw = connection.connection.driver_connection
+        return [tuple(row) for row in raw.execute(_PG_CANDIDATES, (id_bidx,)).fetchall()]
+    return [tuple(row) for row in connection.execute(_CANDIDATES, {"id_bidx": id_bidx})]

@@ -233,7 +233,10 @@ def _hit_pg(
         answer.member,
         subject_id,
         with_associations(
-            session.connection(), accounts_from_rows(reads.accounts), reads.associations
+            session.connection(),
+            accounts_from_rows(reads.accounts),
+            reads.associations,
+            primary_segments=reads.segments,
         ),
         _inquiry_list(reads.recent_hard_inquiries, answer.member, None),
         reads.identities,

@@ -3,7 +3,7 @@
 The portable path (reports/inquiry.py, any database) reads the score's state, the accounts,
 the recent inquiries and the identities in about eight statements through SQLAlchemy, each a
 round trip plus SQLAlchemy's per-statement work. Here the same reads go out as one psycopg
-pipeline of five statements, which psycopg prepares after a few executions. Both paths read
+pipeline of six statements, which psycopg prepares after a few executions. Both paths read
 the same rows in the same order; tests/reports/test_report_paths.py holds them equal.
 """
 
@@ -56,6 +56,14 @@ _ASSOCIATIONS = (
     + """SELECT member_id, account_ref, period, ecoa_code FROM account_consumers
 WHERE subject_id IN (SELECT id FROM family) ORDER BY period, seq"""
 )
+# credit_file._SEGMENTS for the subject's own accounts: K1-K4 per period (Metro 2 only).
+_SEGMENTS = (
+    _FAMILY
+    + """SELECT s.* FROM account_segments s
+JOIN (SELECT DISTINCT member_id, account_ref FROM tradelines
+      WHERE subject_id IN (SELECT id FROM family)) t USING (member_id, account_ref)
+ORDER BY s.period, s.id"""
+)
 _RECENT_HARD_INQUIRIES = (
     _FAMILY
     + """SELECT id, member_id, purpose, created_at FROM inquiries
@@ -75,6 +83,7 @@ class ReportReads:
     score: ScoreInputs
     accounts: list[dict]  # tradeline rows, oldest month first
     associations: list[tuple]  # (member_id, account_ref, period, ecoa_code), oldest first
+    segments: list[dict]  # account_segments rows of the subject's own accounts, oldest first
     recent_hard_inquiries: list[tuple]  # (id, member_id, purpose, created_at), newest first
     identities: list[tuple]  # (national_id_type, *_enc columns) as in _IDENTITIES
 
@@ -88,6 +97,7 @@ def read_for_report(session: Session, subject_id: int, since: datetime) -> Repor
         inputs = raw.execute(_SCORE_INPUTS, params)
         accounts = raw.cursor(row_factory=dict_row).execute(_ACCOUNTS, params)
         associations = raw.execute(_ASSOCIATIONS, params)
+        segments = raw.cursor(row_factory=dict_row).execute(_SEGMENTS, params)
         recent = raw.execute(_RECENT_HARD_INQUIRIES, params)
         identities = raw.execute(_IDENTITIES, params)
     inquiry_id, version, lines_n, loaded, reported, asks_n, last_ask, key, block = inputs.fetchone()
@@ -96,6 +106,7 @@ def read_for_report(session: Session, subject_id: int, since: datetime) -> Repor
         score=ScoreInputs(version, lines_n, loaded, reported, asks_n, last_ask, key, block),
         accounts=accounts.fetchall(),
         associations=associations.fetchall(),
+        segments=segments.fetchall(),
         recent_hard_inquiries=recent.fetchall(),
         identities=identities.fetchall(),
     )
