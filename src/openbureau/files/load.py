@@ -130,11 +130,19 @@ def known_account_subjects(
     session: Session, member_id: int, account_refs: list[str]
 ) -> pl.DataFrame:
     """(account_ref, identity_hash) pairs this member reported before, with their one subject."""
+    return reported_subjects(session, "tradelines", member_id, account_refs)
+
+
+def reported_subjects(
+    session: Session, table: str, member_id: int, account_refs: list[str]
+) -> pl.DataFrame:
+    """(account_ref, identity_hash, subject_id) of a member's accounts in `table` (tradelines
+    or account_consumers), merges followed; pairs without exactly one subject are left out."""
     # Distinct before the join: an account has one row per month but rarely more than one
     # (identity, subject) pair, so subjects is probed once per account, not once per month.
     sql = (
         "SELECT k.account_ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
-        "SELECT DISTINCT account_ref, identity_hash, subject_id FROM tradelines "
+        f"SELECT DISTINCT account_ref, identity_hash, subject_id FROM {table} "
         f"WHERE member_id = :member AND {in_values(session, 'account_ref', 'refs')}"
         ") k JOIN subjects s ON s.id = k.subject_id"
     )

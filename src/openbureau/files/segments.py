@@ -15,6 +15,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from openbureau.db import bulk_insert, in_values, list_param
+from openbureau.files.load import reported_subjects
 from openbureau.files.tables import (
     account_consumers,
     account_employment,
@@ -126,20 +127,6 @@ def known_associated_subjects(
     session: Session, member_id: int, account_refs: list[str]
 ) -> pl.DataFrame:
     """(account_ref, identity_hash) pairs of associated consumers reported before, with their
-    one subject (merges followed), so that an unchanged J1/J2 is not resolved again."""
-    sql = (
-        "SELECT k.account_ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
-        "SELECT DISTINCT account_ref, identity_hash, subject_id FROM account_consumers "
-        f"WHERE member_id = :member AND subject_id IS NOT NULL AND "
-        f"{in_values(session, 'account_ref', 'refs')}"
-        ") k JOIN subjects s ON s.id = k.subject_id"
-    )
-    rows = session.execute(
-        text(sql), {"member": member_id, "refs": list_param(session, account_refs)}
-    ).all()
-    frame = pl.DataFrame(
-        rows,
-        schema={"account_ref": pl.Utf8, "identity_hash": pl.Utf8, "subject_id": pl.Int64},
-        orient="row",
-    ).unique()
-    return frame.filter(pl.len().over(["account_ref", "identity_hash"]) == 1)
+    one subject (merges followed), so that an unchanged J1/J2 is not resolved again. Unlinked
+    consumers (subject_id null) drop out in the join."""
+    return reported_subjects(session, "account_consumers", member_id, account_refs)

@@ -15,6 +15,7 @@ from openbureau.governance.audit import append_event
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blind import identity_keys
 from openbureau.identity.changes import canonical_subject, rebuild_blocking_keys
+from openbureau.identity.matching import IDENTITY_SCHEMA
 from openbureau.identity.store import identity_hash, store_identities
 from openbureau.identity.tables import review_items, subjects
 
@@ -45,16 +46,7 @@ def _attach(
     identity = orjson.loads(keys.decrypt(item.identity_enc))
     frame = pl.DataFrame(
         [identity | {"record_no": 1, "subject_id": subject_id}],
-        schema={
-            "record_no": pl.Int64,
-            "full_name": pl.Utf8,
-            "national_id_type": pl.Utf8,
-            "national_id": pl.Utf8,
-            "date_of_birth": pl.Utf8,
-            "address": pl.Utf8,
-            "phone": pl.Utf8,
-            "subject_id": pl.Int64,
-        },
+        schema=IDENTITY_SCHEMA | {"subject_id": pl.Int64},
     ).with_columns(pl.col("date_of_birth").str.to_date())
     frame = identity_keys(frame, keys).with_columns(identity_hash(frame, keys))
     store_identities(session, frame, item.member_id, keys, now)

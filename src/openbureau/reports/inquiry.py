@@ -29,21 +29,20 @@ from openbureau.governance.audit import append_event
 from openbureau.governance.jurisdictions import Purpose
 from openbureau.governance.members import Member, Role
 from openbureau.identity.decide import HIT, MORE_DATA, InquiryIdentity, match_inquiry
-from openbureau.identity.matching import MatchSettings
+from openbureau.identity.matching import ENCRYPTED_IDENTITY, MatchSettings
 from openbureau.identity.model_store import active_model
 from openbureau.identity.tables import subject_identities
 from openbureau.reports.pg_reads import read_for_report
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.service import score_for_report, score_from_inputs
 
-_IDENTITIES = select(
-    subject_identities.c.national_id_type,
-    subject_identities.c.national_id_enc,
-    subject_identities.c.name_enc,
-    subject_identities.c.dob_enc,
-    subject_identities.c.address_enc,
-    subject_identities.c.phone_enc,
-).where(subject_identities.c.subject_id.in_(SUBJECT_FAMILY)).order_by(subject_identities.c.id)
+# The identity columns after the subject: type, then the encrypted ID, name, birth date,
+# address and phone.
+_IDENTITIES = (
+    select(*ENCRYPTED_IDENTITY[1:])
+    .where(subject_identities.c.subject_id.in_(SUBJECT_FAMILY))
+    .order_by(subject_identities.c.id)
+)
 _RECENT_HARD_INQUIRIES = (
     select(inquiries.c.id, inquiries.c.member_id, inquiries.c.purpose, inquiries.c.created_at)
     .where(
