@@ -19,5 +19,11 @@ def test_demo_builds_a_bureau_and_serves_reports(bureau):
     # Somebody with cards at two furnishers shows both, in one file.
     assert max(len(r["accounts"]) for r in hits) == 2
     assert outcome.audit["ok"]
+    # The identity model is the bureau's own, fitted with Splink on its identities.
+    assert outcome.identity_model["trained_now"]
+    assert outcome.identity_model["version"].startswith("bureau-")
     again = run_demo(bureau, console, limit=400)
     assert all(r["replay"] for r in again.submissions)
+    assert again.identity_model == {
+        "version": outcome.identity_model["version"], "trained_now": False
+    }

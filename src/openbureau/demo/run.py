@@ -23,7 +23,7 @@ from openbureau.context import Bureau
 from openbureau.demo.metro2_files import write_metro2_submission
 from openbureau.demo.taiwan import DemoData, build_demo_submissions, write_submission
 from openbureau.furnishing.submit import submit_file
-from openbureau.governance.audit import verify_chain
+from openbureau.governance.audit import append_event, verify_chain
 from openbureau.governance.members import MemberError, Role, add_member, get_member, issue_key
 from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
 from openbureau.schema_migrations import upgrade
@@ -45,6 +45,7 @@ class DemoOutcome:
     inquiries: list[dict]
     audit: dict
     keys_file: Path
+    identity_model: dict
 
 
 def run_demo(bureau: Bureau, console: Console, limit: int | None = None) -> DemoOutcome:
@@ -55,12 +56,37 @@ def run_demo(bureau: Bureau, console: Console, limit: int | None = None) -> Demo
     files_dir = bureau.settings.data_dir / "demo-files"
     files_dir.mkdir(parents=True, exist_ok=True)
     reports = _furnish(bureau, data, files_dir, console)
+    with console.status("fitting the identity model with Splink on the bureau's identities"):
+        identity_model = _fit_identity_model(bureau)
     with console.status("training the bureau score (attributes as of Sep 2005)"):
         model = _train_and_promote(bureau, data)
     inquiries = _sample_inquiries(bureau, data)
     with bureau.sessions() as session:
         audit = verify_chain(session).as_dict()
-    return DemoOutcome(reports, model, inquiries, audit, keys_file)
+    return DemoOutcome(reports, model, inquiries, audit, keys_file, identity_model)
+
+
+def _fit_identity_model(bureau: Bureau) -> dict:
+    """The bureau's own identity model (m/u by Splink EM), once; a replay keeps it."""
+    from openbureau.identity.matching import phone_region
+    from openbureau.identity.model_store import list_models, register_model
+    from openbureau.identity.training import train_from_bureau
+
+    with bureau.sessions() as session, session.begin():
+        own = [m for m in list_models(session) if m["active"] and not m.get("shipped")]
+        if own:
+            return {"version": own[0]["version"], "trained_now": False}
+        model, used = train_from_bureau(
+            session, bureau.keys, phone_region(bureau.settings), sample=100_000
+        )
+        register_model(session, model, used, activate=True)
+        append_event(
+            session,
+            "operator:demo",
+            "identity.model.train",
+            {"version": model.version, "identities": used, "activated": True},
+        )
+    return {"version": model.version, "identities": used, "trained_now": True}
 
 
 def _subject_labels(session, data: DemoData) -> pl.DataFrame:
@@ -296,6 +322,15 @@ def print_outcome(outcome: DemoOutcome, console: Console) -> None:
     console.print(table)
     if all(r["replay"] for r in outcome.submissions):
         console.print("[yellow]every file was loaded before: nothing changed[/yellow]")
+    identity = outcome.identity_model
+    console.print(
+        f"identity model: {identity['version']}"
+        + (
+            f", fitted with Splink on {identity['identities']:,} of the bureau's identities"
+            if identity["trained_now"]
+            else " (fitted on an earlier run)"
+        )
+    )
     model = outcome.model
     console.print(
         f"bureau score: model {model['version']} trained on {model.get('subjects', 0):,} "

@@ -26,6 +26,7 @@ Null levels carry no parameters (weight 0).
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import math
@@ -362,6 +363,15 @@ def _extract_parameters(
     return out
 
 
+class _PassFailed(Exception):
+    """One expectation-maximisation pass Splink could not estimate."""
+
+    def __init__(self, columns: Sequence[str], error: Exception) -> None:
+        super().__init__(str(error))
+        self.columns = tuple(columns)
+        self.reason = str(error)[:200]
+
+
 def fit_model(
     records: Any,
     *,
@@ -428,26 +438,52 @@ def fit_model(
 
     db_api = DuckDBAPI()
     sdf = db_api.register(frame.to_arrow())
-    linker = Linker(sdf, settings, log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        list(deterministic_rules), recall=deterministic_recall
-    )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=max_pairs, seed=seed, num_chunks=1
-    )
-    for cols_ in em_blocking:
-        # large inputs: sample ~em_max_pairs blocked pairs (hash-based, deterministic)
-        em_pairs = em_max_pairs if (em_max_pairs and n > 50_000) else None
+
+    def train(passes: Sequence[Sequence[str]]) -> Any:
+        linker = Linker(sdf, copy.deepcopy(settings), log_level=logging.WARNING)
+        linker.training.estimate_probability_two_random_records_match(
+            list(deterministic_rules), recall=deterministic_recall
+        )
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=max_pairs, seed=seed, num_chunks=1
+        )
+        for cols_ in passes:
+            # large inputs: sample ~em_max_pairs blocked pairs (hash-based, deterministic)
+            em_pairs = em_max_pairs if (em_max_pairs and n > 50_000) else None
+            try:
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        block_on(*cols_),
+                        estimate_without_term_frequencies=True,
+                        max_pairs=em_pairs,
+                    )
+                except Exception:
+                    if em_pairs is None:
+                        raise
+                    linker.training.estimate_parameters_using_expectation_maximisation(
+                        block_on(*cols_), estimate_without_term_frequencies=True
+                    )
+            except ValueError as exc:
+                raise _PassFailed(cols_, exc) from exc
+        return linker
+
+    # Splink refuses an EM pass whose estimates underflow, e.g. when its blocked pairs hold
+    # no match at some level (a bureau whose people rarely appear twice). Such a pass is left
+    # out and the model trained again from scratch on the others; levels they leave unseen
+    # get the conservative defaults of _extract_parameters.
+    passes = [tuple(c) for c in em_blocking]
+    failed_passes: list[dict[str, Any]] = []
+    while True:
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols_), estimate_without_term_frequencies=True, max_pairs=em_pairs
-            )
-        except Exception:
-            if em_pairs is None:
-                raise
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols_), estimate_without_term_frequencies=True
-            )
+            linker = train(passes)
+            break
+        except _PassFailed as failed:
+            failed_passes.append({"em_blocking": list(failed.columns), "error": failed.reason})
+            passes = [p for p in passes if p != failed.columns]
+            if not passes:
+                raise ValueError(
+                    f"no expectation-maximisation pass could be estimated: {failed.reason}"
+                ) from None
     trained = linker.misc.save_model_to_json()
     total_pairs = n * (n - 1) / 2
     params = _extract_parameters(trained, trainable, 0.5 / min(max_pairs, total_pairs))
@@ -464,6 +500,7 @@ def fit_model(
         "deterministic_rules": list(deterministic_rules),
         "deterministic_recall": deterministic_recall,
         "untrained_comparisons": untrained,
+        "failed_em_passes": failed_passes,
     }
     return IdentityModel(
         params,

@@ -39,5 +39,10 @@ def train_from_bureau(
     rows = rows[:sample]
     norm = normalized(decrypted_identities(keys, rows), phone_region)
     version = f"bureau-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-    model = fit_model(norm, version=version, seed=seed, default_region=phone_region)
+    try:
+        model = fit_model(norm, version=version, seed=seed, default_region=phone_region)
+    except ValueError as exc:
+        raise TrainingError(
+            f"Splink could not estimate a model from these identities: {exc}"
+        ) from None
     return model, norm.height
