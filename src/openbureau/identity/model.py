@@ -440,7 +440,9 @@ def fit_model(
     sdf = db_api.register(frame.to_arrow())
 
     def train(passes: Sequence[Sequence[str]]) -> Any:
-        linker = Linker(sdf, copy.deepcopy(settings), log_level=logging.WARNING)
+        # ERROR: Splink warns about every level it saw no pair for; those levels get the
+        # defaults of _extract_parameters, so the warnings would only be noise.
+        linker = Linker(sdf, copy.deepcopy(settings), log_level=logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             list(deterministic_rules), recall=deterministic_recall
         )
