@@ -69,16 +69,21 @@ def run_demo(bureau: Bureau, console: Console, limit: int | None = None) -> Demo
 def _fit_identity_model(bureau: Bureau) -> dict:
     """The bureau's own identity model (m/u by Splink EM), once; a replay keeps it."""
     from openbureau.identity.matching import phone_region
-    from openbureau.identity.model_store import list_models, register_model
-    from openbureau.identity.training import train_from_bureau
+    from openbureau.identity.model_store import default_model, list_models, register_model
+    from openbureau.identity.training import TrainingError, train_from_bureau
 
     with bureau.sessions() as session, session.begin():
         own = [m for m in list_models(session) if m["active"] and not m.get("shipped")]
         if own:
             return {"version": own[0]["version"], "trained_now": False}
-        model, used = train_from_bureau(
-            session, bureau.keys, phone_region(bureau.settings), sample=100_000
-        )
+        try:
+            model, used = train_from_bureau(
+                session, bureau.keys, phone_region(bureau.settings), sample=100_000
+            )
+        except TrainingError as exc:
+            # A small slice of the dataset may hold too few people reported twice for EM;
+            # matching then runs on the shipped model, as in any new bureau.
+            return {"version": default_model().version, "trained_now": False, "kept": str(exc)}
         register_model(session, model, used, activate=True)
         append_event(
             session,
@@ -328,6 +333,8 @@ def print_outcome(outcome: DemoOutcome, console: Console) -> None:
         + (
             f", fitted with Splink on {identity['identities']:,} of the bureau's identities"
             if identity["trained_now"]
+            else f" (shipped model kept: {identity['kept']})"
+            if "kept" in identity
             else " (fitted on an earlier run)"
         )
     )
