@@ -323,7 +323,9 @@ def test_a_model_trained_on_the_bureaus_identities_is_versioned_and_used(
     missing = runner.invoke(app, ["identity", "activate", "no-such-version"])
     assert missing.exit_code != 0 and "no identity model" in missing.output
     shipped = listed[0]["version"]
-    assert runner.invoke(app, ["identity", "activate", shipped]).exit_code != 0
+    assert runner.invoke(app, ["identity", "activate", shipped]).exit_code == 0
+    back = json.loads(runner.invoke(app, ["identity", "models", "--json"]).output)
+    assert [m["version"] for m in back if m["active"]] == [shipped]
 
 
 def test_training_refuses_a_bureau_too_small_to_learn_from(bureau, two_banks, env_settings):

@@ -76,6 +76,10 @@ def register_model(
 
 
 def activate_model(session: Session, version: str) -> None:
+    """Makes a stored version active; the shipped default's version goes back to it."""
+    if version == default_model().version:
+        session.execute(update(identity_models).values(active=False))
+        return
     found = session.execute(
         select(identity_models.c.id).where(identity_models.c.version == version)
     ).first()
