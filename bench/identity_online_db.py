@@ -41,9 +41,9 @@ from openbureau.governance.members import Role, add_member
 from openbureau.identity.blind import identity_keys
 from openbureau.identity.decide import InquiryIdentity, match_inquiry
 from openbureau.identity.matching import MatchSettings, hashed_blocking_keys, normalized
-from openbureau.identity.model_store import active_model
+from openbureau.identity.model_store import inquiry_model
 from openbureau.identity.normalize import normalize_date, normalize_national_id
-from openbureau.identity.store import identity_hash
+from openbureau.identity.store import encrypted_identity_columns, identity_hash
 from openbureau.identity.synth import generate_population
 from openbureau.schema_migrations import upgrade
 from openbureau.settings import Settings
@@ -90,16 +90,6 @@ def fill(bureau: Bureau, persons: pl.DataFrame) -> None:
     keys, now = bureau.keys, datetime.now(UTC)
     region = MatchSettings.from_settings(bureau.settings).phone_region
     keyed = identity_keys(persons, keys).with_columns(identity_hash(persons, keys))
-    encrypted = {
-        f"{name}_enc": pl.Series(keys.encrypt_many(persons[source].cast(pl.Utf8).to_list()))
-        for name, source in (
-            ("national_id", "national_id"),
-            ("name", "full_name"),
-            ("dob", "date_of_birth"),
-            ("address", "address"),
-            ("phone", "phone"),
-        )
-    }
     identities = keyed.select(
         pl.col("record_no").alias("subject_id"),
         pl.lit(1).alias("member_id"),
@@ -109,7 +99,7 @@ def fill(bureau: Bureau, persons: pl.DataFrame) -> None:
         "dob_bidx",
         "identity_hash",
     ).with_columns(
-        **encrypted, first_seen=pl.lit(now), last_seen=pl.lit(now)
+        *encrypted_identity_columns(persons, keys), first_seen=pl.lit(now), last_seen=pl.lit(now)
     )
     blocking = hashed_blocking_keys(normalized(persons, region), keys).select(
         "key_bidx", pl.col("record_id").alias("subject_id")
@@ -175,9 +165,8 @@ def run(bureau: Bureau, persons: pl.DataFrame, queries: int) -> None:
                     lambda identity=identity: match_inquiry(
                         session,
                         bureau.keys,
-                        lambda: active_model(session, settings, bureau.identity_models),
+                        lambda: inquiry_model(session, settings, bureau.identity_models),
                         match_settings,
-                        settings.identity_inquiry_threshold,
                         identity,
                     )
                 )

@@ -361,7 +361,7 @@ def test_batch_identity_settles_one_person_reported_under_two_id_types_in_one_fi
 def test_keys_shared_by_too_many_subjects_propose_nobody(bureau, members, tmp_path):
     from openbureau.identity.decide import InquiryIdentity, match_inquiry
     from openbureau.identity.matching import MatchSettings
-    from openbureau.identity.model_store import default_model
+    from openbureau.identity.model_store import inquiry_model
 
     bank, _ = members.add("bank1", Role.FURNISHER)
     namesakes = [
@@ -377,8 +377,11 @@ def test_keys_shared_by_too_many_subjects_propose_nobody(bureau, members, tmp_pa
     with bureau.sessions() as session:
         def answer(max_block_size: int) -> str:
             return match_inquiry(
-                session, bureau.keys, default_model, MatchSettings(max_block_size, 2, "US"),
-                0.9999, asked,
+                session,
+                bureau.keys,
+                lambda: inquiry_model(session, bureau.settings, {}),
+                MatchSettings(max_block_size, 2, "US"),
+                asked,
             ).outcome
 
         assert answer(200) == "more_data_needed"  # three namesakes: which one?

@@ -36,7 +36,7 @@ from openbureau.identity.matching import (
     raw_identity,
     store_blocking_keys,
 )
-from openbureau.identity.model import IdentityModel, Thresholds
+from openbureau.identity.model import IdentityModel
 from openbureau.identity.normalize import normalize_record
 from openbureau.identity.resolve import (
     GROUP,
@@ -86,7 +86,7 @@ class FurnishingMatcher:
     batch: bool = False
     _norm: pl.DataFrame = field(init=False, repr=False)
     _record_keys: pl.DataFrame = field(init=False, repr=False)
-    _refs: dict = field(init=False, repr=False)
+    _refs: pl.DataFrame = field(init=False, repr=False)
 
     def prepare(self, records: pl.DataFrame) -> pl.DataFrame:
         """Normalises the records whose identity is new to this account, once per chunk.
@@ -99,10 +99,7 @@ class FurnishingMatcher:
         )
         self._norm = normalized(identities, self.settings.phone_region)
         self._record_keys = hashed_blocking_keys(self._norm, self.keys)
-        self._refs = {
-            row[0]: (row[1], row[2])
-            for row in records.select("record_no", "account_ref", "period").iter_rows()
-        }
+        self._refs = records.select("record_no", "account_ref", "period")
         if not self.batch or records.height < 2:
             return records
         from openbureau.identity.batch import resolve as resolve_batch
@@ -144,6 +141,13 @@ class FurnishingMatcher:
                 pl.col("record_id").is_in(per_record["record_id"].implode())
             ).iter_rows(named=True)
         }
+        # Account and period only for the records scored, not the whole chunk.
+        refs = {
+            row[0]: (row[1], row[2])
+            for row in self._refs.filter(
+                pl.col("record_no").is_in(per_record["record_id"].implode())
+            ).iter_rows()
+        }
         decided, log = [], []
         for record_no, subject_ids in per_record.sort("record_id").iter_rows():
             record = records[record_no]
@@ -152,7 +156,7 @@ class FurnishingMatcher:
                 continue
             decision, reason = _furnishing_decision(ranked)
             best = ranked[0]
-            account_ref, period = self._refs[record_no]
+            account_ref, period = refs[record_no]
             log.append(
                 {
                     "created_at": self.now,
@@ -238,12 +242,12 @@ def match_inquiry(
     keys: BureauKeys,
     load_model: Callable[[], IdentityModel],
     settings: MatchSettings,
-    inquiry_threshold: float,
     identity: InquiryIdentity,
 ) -> InquiryMatch:
     """The one subject an inquiry clearly points to; otherwise no hit or a request for more.
 
-    The model is loaded only when the national ID alone cannot settle the inquiry.
+    `load_model` gives the model with the inquiry's thresholds (`model_store.inquiry_model`);
+    it is called only when the national ID alone cannot settle the inquiry.
     """
     name_bidx = keys.blind_index("name", name_key(identity.full_name))
     dob_bidx = (
@@ -269,7 +273,7 @@ def match_inquiry(
                 return InquiryMatch(None, MORE_DATA, ("date_of_birth",))
             return InquiryMatch(None, NO_HIT)
     return _probabilistic_inquiry(
-        session, keys, load_model(), settings, inquiry_threshold, identity
+        session, keys, load_model(), settings, identity
     )
 
 
@@ -278,7 +282,6 @@ def _probabilistic_inquiry(
     keys: BureauKeys,
     model: IdentityModel,
     settings: MatchSettings,
-    inquiry_threshold: float,
     identity: InquiryIdentity,
 ) -> InquiryMatch:
     record = normalize_record(
@@ -302,11 +305,7 @@ def _probabilistic_inquiry(
         return InquiryMatch(None, NO_HIT)
     subject_ids = [subject for subject, _ in candidates[:MAX_CANDIDATES]]
     profiles = identities_of_subjects(session, keys, subject_ids, settings.phone_region)
-    strict = model.with_thresholds(
-        Thresholds(match=max(inquiry_threshold, model.thresholds.review),
-                   review=model.thresholds.review)
-    )
-    ranked = rank_candidates(strict, record, profiles, subject_ids)
+    ranked = rank_candidates(model, record, profiles, subject_ids)
     if not ranked:
         return InquiryMatch(None, NO_HIT)
     best = ranked[0]

@@ -242,17 +242,9 @@ def identities_of_subjects(
     if len(rows) > _FEW:
         identities = normalized(decrypted_identities(keys, rows), region).iter_rows(named=True)
     else:
-        decrypt = keys.decrypt
         identities = (
-            normalize_record(
-                raw_identity(
-                    decrypt(r[3]), r[1], decrypt(r[2]), decrypt(r[4]),
-                    decrypt(r[5]) if r[5] is not None else None,
-                    decrypt(r[6]) if r[6] is not None else None,
-                ),
-                default_region=region,
-            )
-            for r in rows
+            normalize_record(raw_identity(*fields), default_region=region)
+            for fields in _decrypted_fields(keys, rows)
         )
     profiles: dict[int, list[dict]] = {}
     for row, identity in zip(rows, identities, strict=True):
@@ -272,19 +264,23 @@ ENCRYPTED_IDENTITY = (
 )
 
 
-def decrypted_identities(keys: BureauKeys, rows: list) -> pl.DataFrame:
-    """Rows of (owner, type, id, name, dob, address, phone) ciphertexts → an identity frame
-    whose record_no is the row's position."""
+def _decrypted_fields(keys: BureauKeys, rows: list):
+    """(name, type, id, dob, address, phone) in clear, in raw_identity's order, per row of
+    (owner, type, id, name, dob, address, phone) ciphertexts."""
     decrypt = keys.decrypt
 
     def optional(blob: bytes | None) -> str | None:
         return decrypt(blob) if blob is not None else None
 
+    for r in rows:
+        yield decrypt(r[3]), r[1], decrypt(r[2]), decrypt(r[4]), optional(r[5]), optional(r[6])
+
+
+def decrypted_identities(keys: BureauKeys, rows: list) -> pl.DataFrame:
+    """Rows of (owner, type, id, name, dob, address, phone) ciphertexts → an identity frame
+    whose record_no is the row's position."""
     return pl.DataFrame(
-        [
-            (n, decrypt(r[3]), r[1], decrypt(r[2]), decrypt(r[4]), optional(r[5]), optional(r[6]))
-            for n, r in enumerate(rows)
-        ],
+        [(n, *fields) for n, fields in enumerate(_decrypted_fields(keys, rows))],
         schema=IDENTITY_SCHEMA,
         orient="row",
     )

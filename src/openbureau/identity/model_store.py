@@ -8,6 +8,7 @@ immutable, so a parsed model is cached by version for the life of the process.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from importlib import resources
 
@@ -25,7 +26,9 @@ class ModelStoreError(ValueError):
     """A model operation that cannot be done, with the reason."""
 
 
+@functools.cache
 def default_model() -> IdentityModel:
+    """The shipped model; immutable, so read and parsed once per process."""
     text = resources.files("openbureau.identity").joinpath(DEFAULT_MODEL_RESOURCE).read_text()
     return IdentityModel.load(text)
 
@@ -37,13 +40,23 @@ def furnishing_thresholds(settings: Settings) -> Thresholds:
 
 
 def active_model(session: Session, settings: Settings, cache: dict) -> IdentityModel:
-    """The active stored model (else the shipped default) with the deployment's thresholds."""
+    """The active stored model (else the shipped default) with furnishing's thresholds."""
+    return _active(session, furnishing_thresholds(settings), cache)
+
+
+def inquiry_model(session: Session, settings: Settings, cache: dict) -> IdentityModel:
+    """The active model with the stricter match threshold an inquiry needs to be served."""
+    review = settings.identity_review_threshold
+    match = max(settings.identity_inquiry_threshold, review)
+    return _active(session, Thresholds(match=match, review=review), cache)
+
+
+def _active(session: Session, thresholds: Thresholds, cache: dict) -> IdentityModel:
     row = session.execute(
         select(identity_models.c.version, identity_models.c.model_json).where(
             identity_models.c.active.is_(True)
         )
     ).first()
-    thresholds = furnishing_thresholds(settings)
     cache_key = (row.version if row else None, thresholds)
     model = cache.get(cache_key)
     if model is None:

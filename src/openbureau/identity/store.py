@@ -61,7 +61,7 @@ def store_identities(
                 "name_bidx",
                 "dob_bidx",
                 "identity_hash",
-                *_encrypted(to_insert, keys),
+                *encrypted_identity_columns(to_insert, keys),
                 pl.lit(now).alias("first_seen"),
                 pl.lit(now).alias("last_seen"),
             ),
@@ -70,7 +70,7 @@ def store_identities(
         changed = to_update.select(
             pl.col("id").alias("row_id"),
             "identity_hash",
-            *_encrypted(to_update, keys),
+            *encrypted_identity_columns(to_update, keys),
             pl.lit(now).alias("last_seen"),
         )
         session.execute(
@@ -117,7 +117,7 @@ def _stored_identities(session: Session, member_id: int, subject_ids: list[int])
     )
 
 
-def _encrypted(frame: pl.DataFrame, keys: BureauKeys) -> list[pl.Series]:
+def encrypted_identity_columns(frame: pl.DataFrame, keys: BureauKeys) -> list[pl.Series]:
     """The reported identity fields, each value encrypted on its own (fresh nonce per value)."""
     sources = {
         "national_id_enc": frame["national_id"],

@@ -30,7 +30,7 @@ from openbureau.governance.jurisdictions import Purpose
 from openbureau.governance.members import Member, Role
 from openbureau.identity.decide import HIT, MORE_DATA, InquiryIdentity, match_inquiry
 from openbureau.identity.matching import ENCRYPTED_IDENTITY, MatchSettings
-from openbureau.identity.model_store import active_model
+from openbureau.identity.model_store import inquiry_model
 from openbureau.identity.tables import subject_identities
 from openbureau.reports.pg_reads import read_for_report
 from openbureau.reports.tables import inquiries
@@ -103,9 +103,8 @@ def make_inquiry(
     match = match_inquiry(
         session,
         bureau.keys,
-        lambda: active_model(session, settings, bureau.identity_models),
+        lambda: inquiry_model(session, settings, bureau.identity_models),
         MatchSettings.from_settings(settings),
-        settings.identity_inquiry_threshold,
         identity,
     )
     subject_id = match.subject_id
