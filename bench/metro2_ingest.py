@@ -29,7 +29,7 @@ from ingest import _fresh_pg, baseline
 
 from openbureau.context import Bureau
 from openbureau.furnishing.metro2 import read_chunks, to_native, write_file
-from openbureau.furnishing.metro2.sample import HEADER, sample_base
+from openbureau.furnishing.metro2.sample import HEADER, current_revolving, sample_base
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.crypto import generate_key_pair_b64
 from openbureau.governance.members import Role, add_member, get_member
@@ -54,21 +54,8 @@ def month_file(path: Path, n: int, period: str, seed: int = 1) -> Path:
     as_of = dt.date(year, month, calendar.monthrange(year, month)[1])
     rng = np.random.default_rng(seed)
     base = sample_base(n, seed=seed).with_columns(
-        portfolio_type=pl.lit("R"),
-        account_type=pl.lit("18"),
-        terms_duration=pl.lit("REV"),
-        account_status=pl.lit("11"),
-        payment_rating=pl.lit(""),
-        payment_history_profile=pl.lit("0" * 24),
-        date_opened=pl.lit(dt.date(2015, 6, 1)),
-        date_account_information=pl.lit(as_of),
-        date_first_delinquency=pl.lit(None, pl.Date),
-        date_closed=pl.lit(None, pl.Date),
-        date_last_payment=pl.lit(as_of - dt.timedelta(days=10)),
-        credit_limit=pl.lit(5000),
+        **current_revolving(as_of),
         current_balance=pl.Series(rng.integers(0, 5000, n)),
-        amount_past_due=pl.lit(0),
-        original_charge_off_amount=pl.lit(0),
         social_security_number=pl.Series(_ssns(n)),
         date_birth=pl.lit(dt.date(1950, 1, 1)) + pl.duration(days=pl.Series(np.arange(n) % 18000)),
         ecoa_code=pl.lit("1"),

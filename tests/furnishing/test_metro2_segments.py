@@ -22,7 +22,7 @@ from openbureau.files.tables import (
     tradelines,
 )
 from openbureau.furnishing.metro2 import write_file
-from openbureau.furnishing.metro2.sample import HEADER, sample_base
+from openbureau.furnishing.metro2.sample import HEADER, current_revolving, sample_base
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.members import Role
 from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
@@ -42,22 +42,9 @@ def _base(period: str, account: str = "ACCT-1", balance: int = 1200, person=PRIM
     as_of = _month_end(period)
     values = dict(
         consumer_account_number=pl.lit(account),
-        portfolio_type=pl.lit("R"),
-        account_type=pl.lit("18"),
-        terms_duration=pl.lit("REV"),
-        account_status=pl.lit("11"),
-        payment_rating=pl.lit(""),
-        payment_history_profile=pl.lit("0" * 24),
-        date_opened=pl.lit(dt.date(2015, 6, 1)),
-        date_account_information=pl.lit(as_of),
-        date_first_delinquency=pl.lit(None, pl.Date),
-        date_closed=pl.lit(None, pl.Date),
-        date_last_payment=pl.lit(as_of - dt.timedelta(days=10)),
+        **current_revolving(as_of),
         time_stamp=pl.lit(dt.datetime.combine(as_of, dt.time(12))),
-        credit_limit=pl.lit(5000),
         current_balance=pl.lit(balance),
-        amount_past_due=pl.lit(0),
-        original_charge_off_amount=pl.lit(0),
         first_name=pl.lit(person["first_name"]),
         middle_name=pl.lit(""),
         generation_code=pl.lit(""),

@@ -108,6 +108,26 @@ def sample_base(n: int, seed: int = 0, start_no: int = 2) -> pl.DataFrame:
     )
 
 
+def current_revolving(as_of: dt.date) -> dict[str, pl.Expr]:
+    """Columns of a clean, current revolving account reported as of `as_of` (no balance)."""
+    return dict(
+        portfolio_type=pl.lit("R"),
+        account_type=pl.lit("18"),
+        terms_duration=pl.lit("REV"),
+        account_status=pl.lit("11"),
+        payment_rating=pl.lit(""),
+        payment_history_profile=pl.lit("0" * 24),
+        date_opened=pl.lit(dt.date(2015, 6, 1)),
+        date_account_information=pl.lit(as_of),
+        date_first_delinquency=pl.lit(None, pl.Date),
+        date_closed=pl.lit(None, pl.Date),
+        date_last_payment=pl.lit(as_of - dt.timedelta(days=10)),
+        credit_limit=pl.lit(5000),
+        amount_past_due=pl.lit(0),
+        original_charge_off_amount=pl.lit(0),
+    )
+
+
 def resident_id(born: dt.date, serial: int, region: str = "330106") -> str:
     """A valid 18-character Chinese resident ID (for OB extension segments)."""
     body = f"{region}{born:%Y%m%d}{serial % 1000:03d}"
