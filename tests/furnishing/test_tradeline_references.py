@@ -1,8 +1,10 @@
-"""Tradelines have no foreign keys (migration 0005): the loader must keep every reference valid.
+"""Tradelines (migration 0005), stored identities and blocking keys (0008) have no foreign
+keys: the loader must keep every reference valid.
 
-After first loads, a later month, a correction, records held for review and both review
-outcomes, every tradeline must point at its own member, at an existing submission of that
-member, and (unless held) at an existing subject.
+After first loads, a later month, a correction, records held for review, both review
+outcomes, a merge and a split, every tradeline must point at its own member, at an existing
+submission of that member, and (unless held) at an existing subject; every stored identity
+and every blocking key at an existing subject, and every identity at an existing member.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from sqlalchemy import text
 from factories import person, record, write_jsonl
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.members import Role
+from openbureau.identity.changes import merge_subjects, split_subject
 from openbureau.identity.review import keep_apart, link
 from openbureau.identity.store import open_reviews
 
@@ -23,7 +26,14 @@ DANGLING = {
     "(SELECT 1 FROM submissions s WHERE s.id = t.submission_id AND s.member_id = t.member_id)",
     "subject": "SELECT count(*) FROM tradelines t WHERE t.subject_id IS NOT NULL "
     "AND NOT EXISTS (SELECT 1 FROM subjects s WHERE s.id = t.subject_id)",
+    "identity subject": "SELECT count(*) FROM subject_identities i "
+    "WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.id = i.subject_id)",
+    "identity member": "SELECT count(*) FROM subject_identities i "
+    "WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = i.member_id)",
+    "blocking key subject": "SELECT count(*) FROM identity_blocking_keys k "
+    "WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.id = k.subject_id)",
 }
+CLEAN = dict.fromkeys(DANGLING, 0)
 
 
 def _dangling(bureau) -> dict[str, int]:
@@ -55,8 +65,22 @@ def test_every_tradeline_reference_resolves(bureau, members, tmp_path):
         subject = session.execute(text("SELECT min(id) FROM subjects")).scalar_one()
         link(session, bureau.keys, held["X1"]["review_id"], subject, "operator:t", "CN")
         keep_apart(session, bureau.keys, held["X2"]["review_id"], "operator:t", "CN")
+        (_, first), (_, second) = session.execute(
+            text("SELECT DISTINCT account_ref, subject_id FROM tradelines "
+                 "WHERE account_ref IN ('A0', 'A1') "
+                 "AND member_id = :bank ORDER BY account_ref LIMIT 2"),
+            {"bank": bank.id},
+        ).all()
+        merge_subjects(session, first, second, "operator:t", "same person")
+        split_subject(session, bureau.keys, "US", first, [(bank.id, "A1")], "operator:t", "two")
 
     with bureau.sessions() as session:
         counts = session.execute(text("SELECT count(*), count(subject_id) FROM tradelines")).one()
     assert tuple(counts) == (6 + 1 + 3 + 6 + 1, 6 + 1 + 3 + 6 + 1)
-    assert _dangling(bureau) == {"member": 0, "submission": 0, "subject": 0}
+    assert _dangling(bureau) == CLEAN
+    with bureau.sessions() as session:
+        stored = session.execute(
+            text("SELECT (SELECT count(*) FROM subject_identities), "
+                 "(SELECT count(*) FROM identity_blocking_keys)")
+        ).one()
+    assert min(stored) > 0

@@ -201,9 +201,14 @@ class FurnishingMatcher:
     def remember(self, resolved: pl.DataFrame) -> None:
         """Stores the blocking keys of every record now linked to a subject."""
         linked = resolved.filter(pl.col("subject_id").is_not_null()).select(
-            pl.col("record_no").alias("record_id"), pl.col("subject_id").cast(pl.Int64)
+            pl.col("record_no").alias("record_id"),
+            pl.col("subject_id").cast(pl.Int64),
+            (pl.col("decision") == NEW).alias("created"),
         )
-        store_blocking_keys(self.session, self._record_keys.join(linked, on="record_id"))
+        rows = self._record_keys.join(linked, on="record_id")
+        created = pl.col("created")
+        store_blocking_keys(self.session, rows.filter(created), new_subjects=True)
+        store_blocking_keys(self.session, rows.filter(~created))
 
 
 @dataclass(frozen=True)

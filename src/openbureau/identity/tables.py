@@ -44,8 +44,11 @@ subject_identities = Table(
     "subject_identities",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
-    Column("member_id", Integer, ForeignKey("members.id"), nullable=False),
+    # No foreign keys on the two tables loaded in bulk (migration 0008): the loader is their
+    # only writer and writes only subject ids it has just read or created; subject_id lookups
+    # use the unique key, which starts with it.
+    Column("subject_id", Integer, nullable=False),
+    Column("member_id", Integer, nullable=False),
     Column("national_id_type", String(16), nullable=False),
     Column("national_id_bidx", String(64), nullable=False, index=True),
     Column("name_bidx", String(64), nullable=False),
@@ -87,7 +90,7 @@ identity_blocking_keys = Table(
     "identity_blocking_keys",
     metadata,
     Column("key_bidx", String(64), nullable=False),
-    Column("subject_id", Integer, ForeignKey("subjects.id"), nullable=False, index=True),
+    Column("subject_id", Integer, nullable=False, index=True),
     UniqueConstraint("key_bidx", "subject_id"),
 )
 
