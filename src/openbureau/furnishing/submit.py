@@ -23,6 +23,7 @@ from openbureau.context import Bureau
 from openbureau.files.load import known_account_subjects, load_tradelines
 from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
 from openbureau.furnishing.parse import detect_format, iter_chunks_with_segments
+from openbureau.furnishing.prefetch import prefetched
 from openbureau.furnishing.segments import SegmentState, continue_renumbered, store_segments
 from openbureau.furnishing.tables import submissions
 from openbureau.furnishing.validate import validate_chunk
@@ -188,11 +189,18 @@ def _load_chunks(
     errors_total = 0
     seen = pl.DataFrame(schema={"account_ref": pl.Utf8, "period": pl.Utf8, "first_no": pl.Int64})
     state = SegmentState(member.id)
-    for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
-        typed, errors = validate_chunk(raw, bureau.settings.default_currency, today)
-        typed = typed.with_columns(pl.col("reporting_date").dt.strftime("%Y-%m").alias("period"))
-        if "base_ecoa" in side:
-            typed = typed.join(side["base_ecoa"], on="record_no", how="left")
+
+    def validated_chunks():
+        for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
+            typed, errors = validate_chunk(raw, bureau.settings.default_currency, today)
+            typed = typed.with_columns(
+                pl.col("reporting_date").dt.strftime("%Y-%m").alias("period")
+            )
+            if "base_ecoa" in side:
+                typed = typed.join(side["base_ecoa"], on="record_no", how="left")
+            yield raw.height, parse_errors, side, typed, errors
+
+    for raw_height, parse_errors, side, typed, errors in prefetched(validated_chunks):
         # Before duplicates are looked for: an old and a new number of one account are one.
         typed, number_errors = continue_renumbered(
             session, state, typed, side, submission_id, now
@@ -201,7 +209,7 @@ def _load_chunks(
         chunk_errors = pl.concat([parse_errors, errors, number_errors, dup_errors]).sort(
             "record_no"
         )
-        tally.total += raw.height + parse_errors["record_no"].n_unique()
+        tally.total += raw_height + parse_errors["record_no"].n_unique()
         errors_total += chunk_errors.height
         if len(kept_errors) < limit:
             kept_errors += chunk_errors.head(limit - len(kept_errors)).to_dicts()
