@@ -126,28 +126,54 @@ def _upsert_sqlite(connection, staged: pl.DataFrame) -> int:
     return raw.total_changes - before
 
 
+# How far before a chunk's earliest period a stored record still vouches for its account's
+# subject. Reading every month of history would make each monthly load slower than the last
+# (24 rows per account after two years); an account silent for longer is resolved afresh,
+# through its national ID, which gives the same subject unless its identity has changed.
+LOOKBACK_MONTHS = 3
+
+
+def lookback_start(periods: pl.Series, months: int = LOOKBACK_MONTHS) -> str:
+    """'YYYY-MM', `months` before the earliest of these periods."""
+    earliest = periods.min()
+    year, month = int(earliest[:4]), int(earliest[5:7])
+    index = year * 12 + (month - 1) - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def known_account_subjects(
-    session: Session, member_id: int, account_refs: list[str]
+    session: Session, member_id: int, records: pl.DataFrame
 ) -> pl.DataFrame:
-    """(account_ref, identity_hash) pairs this member reported before, with their one subject."""
-    return reported_subjects(session, "tradelines", member_id, account_refs)
+    """(account_ref, identity_hash) pairs this member reported recently for these records'
+    accounts (see LOOKBACK_MONTHS), with their one subject."""
+    return reported_subjects(
+        session, "tradelines", member_id, records["account_ref"], lookback_start(records["period"])
+    )
 
 
 def reported_subjects(
-    session: Session, table: str, member_id: int, account_refs: list[str]
+    session: Session,
+    table: str,
+    member_id: int,
+    account_refs: list[str] | pl.Series,
+    since: str,
 ) -> pl.DataFrame:
     """(account_ref, identity_hash, subject_id) of a member's accounts in `table` (tradelines
-    or account_consumers), merges followed; pairs without exactly one subject are left out."""
+    or account_consumers) for periods from `since`, merges followed; pairs without exactly one
+    subject are left out."""
     # Distinct before the join: an account has one row per month but rarely more than one
     # (identity, subject) pair, so subjects is probed once per account, not once per month.
+    # The period bound keeps the read on the unique key's (member, account, period) range.
     sql = (
         "SELECT k.account_ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
         f"SELECT DISTINCT account_ref, identity_hash, subject_id FROM {table} "
-        f"WHERE member_id = :member AND {in_values(session, 'account_ref', 'refs')}"
+        f"WHERE member_id = :member AND {in_values(session, 'account_ref', 'refs')} "
+        "AND period >= :since"
         ") k JOIN subjects s ON s.id = k.subject_id"
     )
     rows = session.execute(
-        text(sql), {"member": member_id, "refs": list_param(session, account_refs)}
+        text(sql),
+        {"member": member_id, "refs": list_param(session, account_refs), "since": since},
     ).all()
     frame = pl.DataFrame(
         rows,

@@ -15,7 +15,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from openbureau.db import bulk_insert, in_values, list_param
-from openbureau.files.load import reported_subjects
+from openbureau.files.load import lookback_start, reported_subjects
 from openbureau.files.tables import (
     account_consumers,
     account_employment,
@@ -124,9 +124,16 @@ def store_number_changes(
 
 
 def known_associated_subjects(
-    session: Session, member_id: int, account_refs: list[str]
+    session: Session, member_id: int, people: pl.DataFrame
 ) -> pl.DataFrame:
-    """(account_ref, identity_hash) pairs of associated consumers reported before, with their
-    one subject (merges followed), so that an unchanged J1/J2 is not resolved again. Unlinked
-    consumers (subject_id null) drop out in the join."""
-    return reported_subjects(session, "account_consumers", member_id, account_refs)
+    """(account_ref, identity_hash) pairs of associated consumers reported recently (see
+    files.load.LOOKBACK_MONTHS), with their one subject (merges followed), so that an
+    unchanged J1/J2 is not resolved again. Unlinked consumers (subject_id null) drop out in
+    the join."""
+    return reported_subjects(
+        session,
+        "account_consumers",
+        member_id,
+        people["account_ref"].unique(),
+        lookback_start(people["period"]),
+    )

@@ -211,9 +211,7 @@ def _associated(
         .with_columns(record_no=_c("record_no") * _SEQ_SPAN + _c("seq"))
     )
     people = people.with_columns(identity_hash(people, keys))
-    known = store.known_associated_subjects(
-        session, state.member_id, people["account_ref"].unique().to_list()
-    )
+    known = store.known_associated_subjects(session, state.member_id, people)
     reused = people.join(known, on=["account_ref", "identity_hash"], how="inner")
     fresh = people.join(known, on=["account_ref", "identity_hash"], how="anti")
     # Resolution needs what a native record must carry: national ID, name and birth date.

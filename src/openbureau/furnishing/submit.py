@@ -273,7 +273,7 @@ def _load_valid(
     batch_identity: bool,
 ) -> None:
     typed = typed.with_columns(identity_hash(typed, bureau.keys))
-    known = known_account_subjects(session, member.id, typed["account_ref"].to_list())
+    known = known_account_subjects(session, member.id, typed)
     reused = typed.join(known, on=["account_ref", "identity_hash"], how="inner").with_columns(
         pl.lit(MATCHED).alias("decision")
     )
