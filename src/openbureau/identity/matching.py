@@ -161,20 +161,6 @@ def store_blocking_keys(
     )
 
 
-# PostgreSQL, after a `wanted (key)` CTE: (key, subject) of each wanted key held by at most
-# :cap subjects, merges followed. One pass over each key's index range: up to :over rows are
-# read and counted, and the key is dropped if it filled them (about 5x faster on a load's
-# hundreds of thousands of keys than counting in a subquery and joining again).
-_PG_USABLE = (
-    "near AS (SELECT w.key, c.subject_id, count(*) OVER (PARTITION BY w.key) AS n "
-    "FROM wanted w CROSS JOIN LATERAL (SELECT subject_id FROM identity_blocking_keys c "
-    "WHERE c.key_bidx = w.key LIMIT :over) AS c), "
-    "usable AS (SELECT DISTINCT n.key, COALESCE(s.merged_into, s.id) AS subject_id "
-    "FROM near n JOIN subjects s ON s.id = n.subject_id WHERE n.n <= :cap)"
-)
-_RECORD_KEYS = "candidate_record_keys"
-
-
 def usable_key_rows(
     session: Session, key_hashes: list[str] | pl.Series, settings: MatchSettings
 ) -> list[tuple[str, int]]:
@@ -187,9 +173,16 @@ def usable_key_rows(
     if len(key_hashes) == 0:
         return []
     if is_postgres(session.get_bind()):
+        # One pass over each key's index range: up to max_block_size + 1 rows are read and
+        # counted, and the key is dropped if it filled them. About 5x faster on a load's
+        # hundreds of thousands of keys than counting in a subquery and joining again.
         statement = (
             "WITH wanted AS (SELECT DISTINCT unnest(CAST(:keys AS varchar[])) AS key), "
-            f"{_PG_USABLE} SELECT key, subject_id FROM usable"
+            "near AS (SELECT w.key, c.subject_id, count(*) OVER (PARTITION BY w.key) AS n "
+            "FROM wanted w CROSS JOIN LATERAL (SELECT subject_id FROM identity_blocking_keys c "
+            "WHERE c.key_bidx = w.key LIMIT :over) AS c) "
+            "SELECT n.key, COALESCE(s.merged_into, s.id) FROM near n "
+            "JOIN subjects s ON s.id = n.subject_id WHERE n.n <= :cap"
         )
     else:
         statement = (
@@ -218,8 +211,6 @@ def candidate_subjects(
     )
     if record_keys.is_empty():
         return empty
-    if is_postgres(session.get_bind()):
-        return _candidate_subjects_pg(session, record_keys, settings, empty.schema)
     rows = usable_key_rows(session, record_keys["key_bidx"].unique(), settings)
     if not rows:
         return empty
@@ -233,36 +224,6 @@ def candidate_subjects(
         .filter(pl.col("shared") >= settings.min_shared_keys)
         .cast({"record_id": pl.Int64})
     )
-
-
-def _candidate_subjects_pg(
-    session: Session, record_keys: pl.DataFrame, settings: MatchSettings, schema
-) -> pl.DataFrame:
-    """candidate_subjects in the database: a load's (record, key) pairs go in by COPY and
-    only the (record, subject) pairs sharing enough keys come back, not every subject of
-    every key (about ten times fewer rows on a first load)."""
-    connection = session.connection()
-    connection.execute(
-        text(
-            f"CREATE TEMP TABLE IF NOT EXISTS {_RECORD_KEYS} "
-            "(record_id bigint, key_bidx varchar(64)) ON COMMIT DROP"
-        )
-    )
-    connection.execute(text(f"DELETE FROM {_RECORD_KEYS}"))
-    copy_into(connection, _RECORD_KEYS, record_keys.select("record_id", "key_bidx"))
-    statement = (
-        f"WITH wanted AS (SELECT DISTINCT key_bidx AS key FROM {_RECORD_KEYS}), {_PG_USABLE} "
-        f"SELECT r.record_id, u.subject_id, count(*) FROM {_RECORD_KEYS} r "
-        "JOIN usable u ON u.key = r.key_bidx GROUP BY r.record_id, u.subject_id "
-        "HAVING count(*) >= :shared"
-    )
-    params = {
-        "cap": settings.max_block_size,
-        "over": settings.max_block_size + 1,
-        "shared": settings.min_shared_keys,
-    }
-    rows = connection.execute(text(statement), params).all()
-    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def candidates_for_one(
