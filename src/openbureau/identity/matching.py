@@ -161,6 +161,19 @@ def store_blocking_keys(
     )
 
 
+# One pass over each key's index range: up to max_block_size + 1 rows are read and counted,
+# and the key is dropped if it filled them. About 5x faster on a load's hundreds of
+# thousands of keys than counting in a subquery and joining again.
+_PG_USABLE_KEY_ROWS = (
+    "WITH wanted AS (SELECT DISTINCT unnest(CAST(%(keys)s AS varchar[])) AS key), "
+    "near AS (SELECT w.key, c.subject_id, count(*) OVER (PARTITION BY w.key) AS n "
+    "FROM wanted w CROSS JOIN LATERAL (SELECT subject_id FROM identity_blocking_keys c "
+    "WHERE c.key_bidx = w.key LIMIT %(over)s) AS c) "
+    "SELECT n.key, COALESCE(s.merged_into, s.id) FROM near n "
+    "JOIN subjects s ON s.id = n.subject_id WHERE n.n <= %(cap)s"
+)
+
+
 def usable_key_rows(
     session: Session, key_hashes: list[str] | pl.Series, settings: MatchSettings
 ) -> list[tuple[str, int]]:
@@ -172,33 +185,26 @@ def usable_key_rows(
     """
     if len(key_hashes) == 0:
         return []
-    if is_postgres(session.get_bind()):
-        # One pass over each key's index range: up to max_block_size + 1 rows are read and
-        # counted, and the key is dropped if it filled them. About 5x faster on a load's
-        # hundreds of thousands of keys than counting in a subquery and joining again.
-        statement = (
-            "WITH wanted AS (SELECT DISTINCT unnest(CAST(:keys AS varchar[])) AS key), "
-            "near AS (SELECT w.key, c.subject_id, count(*) OVER (PARTITION BY w.key) AS n "
-            "FROM wanted w CROSS JOIN LATERAL (SELECT subject_id FROM identity_blocking_keys c "
-            "WHERE c.key_bidx = w.key LIMIT :over) AS c) "
-            "SELECT n.key, COALESCE(s.merged_into, s.id) FROM near n "
-            "JOIN subjects s ON s.id = n.subject_id WHERE n.n <= :cap"
-        )
-    else:
-        statement = (
-            "WITH wanted AS (SELECT value AS key FROM json_each(:keys)), "
-            "usable AS (SELECT w.key FROM wanted w WHERE ("
-            "SELECT count(*) FROM (SELECT 1 FROM identity_blocking_keys c "
-            "WHERE c.key_bidx = w.key LIMIT :over) AS x) <= :cap) "
-            "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM usable u "
-            "JOIN identity_blocking_keys k ON k.key_bidx = u.key "
-            "JOIN subjects s ON s.id = k.subject_id"
-        )
     params = {
         "keys": list_param(session, key_hashes),
         "cap": settings.max_block_size,
         "over": settings.max_block_size + 1,
     }
+    connection = session.connection()
+    if is_postgres(connection.engine):
+        # Straight to the driver: a first load's candidate search returns hundreds of
+        # thousands of rows, and SQLAlchemy's Row objects cost about 7 us each.
+        raw = connection.connection.driver_connection
+        return raw.execute(_PG_USABLE_KEY_ROWS, params).fetchall()
+    statement = (
+        "WITH wanted AS (SELECT value AS key FROM json_each(:keys)), "
+        "usable AS (SELECT w.key FROM wanted w WHERE ("
+        "SELECT count(*) FROM (SELECT 1 FROM identity_blocking_keys c "
+        "WHERE c.key_bidx = w.key LIMIT :over) AS x) <= :cap) "
+        "SELECT k.key_bidx, COALESCE(s.merged_into, s.id) FROM usable u "
+        "JOIN identity_blocking_keys k ON k.key_bidx = u.key "
+        "JOIN subjects s ON s.id = k.subject_id"
+    )
     return [tuple(row) for row in session.execute(text(statement), params)]
 
 
