@@ -81,12 +81,16 @@ def compare(name: str, frame: pl.DataFrame, repeats: int) -> None:
             cpu, wall, outs[label] = timed(fn, frame)
             runs[label].append((cpu, wall))
     assert_frame_equal(outs["old"], outs["new"])
-    med = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v))
-           for k, v in runs.items()}
+    med = {
+        k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v))
+        for k, v in runs.items()
+    }
     (oc, ow), (nc, nw) = med["old"], med["new"]
-    print(f"{name:7s} {frame.height:>8,} records  old cpu {oc:6.2f} s wall {ow:6.2f} s | "
-          f"new cpu {nc:6.2f} s wall {nw:6.2f} s | old/new cpu {oc / nc:4.1f}x "
-          f"wall {ow / nw:4.1f}x | {1e6 * nc / frame.height:5.1f} us/record new")
+    print(
+        f"{name:7s} {frame.height:>8,} records  old cpu {oc:6.2f} s wall {ow:6.2f} s | "
+        f"new cpu {nc:6.2f} s wall {nw:6.2f} s | old/new cpu {oc / nc:4.1f}x "
+        f"wall {ow / nw:4.1f}x | {1e6 * nc / frame.height:5.1f} us/record new"
+    )
 
 
 def main() -> None:
@@ -100,8 +104,10 @@ def main() -> None:
     # imports (pypinyin, phonenumbers, stdnum) and polars' first calls out of the timings
     norm.normalize_records_reference(synth.head(500))
     norm.normalize_records(synth.head(500))
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"({os.cpu_count()} CPUs, polars {pl.__version__}, {pl.thread_pool_size()} threads)")
+    print(
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        f"({os.cpu_count()} CPUs, polars {pl.__version__}, {pl.thread_pool_size()} threads)"
+    )
     compare("synth", synth, args.repeats)
     compare("metro2", metro2, args.repeats)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

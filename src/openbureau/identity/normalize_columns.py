@@ -88,9 +88,7 @@ def _printable(*cols: str) -> pl.Expr:
 def _placeholder(stripped: pl.Expr, alnum: str = "0-9a-z") -> pl.Expr:
     """is_placeholder_text on an already stripped value (null → true)."""
     low = stripped.str.to_lowercase()
-    return (
-        low.is_in(sorted(_PLACEHOLDER_TEXT)) | ~low.str.contains(f"[{alnum}]")
-    ).fill_null(True)
+    return (low.is_in(sorted(_PLACEHOLDER_TEXT)) | ~low.str.contains(f"[{alnum}]")).fill_null(True)
 
 
 def _placeholder_number(x: pl.Expr) -> pl.Expr:
@@ -103,6 +101,11 @@ def _placeholder_number(x: pl.Expr) -> pl.Expr:
     )
 
 
+# Below this many distinct values of an attribute the per-value functions are cheaper than
+# the expressions' fixed cost (about 1-20 ms per attribute against 3-40 us per value).
+COLUMNAR_FROM = 256
+
+
 def _by_distinct(
     raw: pl.DataFrame,
     inputs: list[str],
@@ -110,26 +113,33 @@ def _by_distinct(
     scalar: Callable[..., tuple],
     outputs: dict[str, pl.DataType],
     workers: int,
+    columnar_from: int,
 ) -> pl.DataFrame:
     """Output columns for each row of ``raw``, computed once per distinct ``inputs``.
 
     ``fast(uniq)`` gives, row for row, the output columns and a boolean ``_SETTLED``; the
-    distinct values it did not settle go through ``scalar(*values) -> tuple``.
+    distinct values it did not settle, or all of them when there are fewer than
+    ``columnar_from``, go through ``scalar(*values) -> tuple``.
     """
     out = {f"__out_{k}": v for k, v in outputs.items()}
     uniq = raw.select(inputs).unique()
-    res = fast(uniq).rename({k: f"__out_{k}" for k in outputs})
-    done = pl.concat([uniq, res.select(*out, _SETTLED)], how="horizontal")
-    settled = done.filter(pl.col(_SETTLED)).drop(_SETTLED)
-    rest = done.filter(~pl.col(_SETTLED)).select(inputs)
+    if uniq.height >= columnar_from:
+        res = fast(uniq).rename({k: f"__out_{k}" for k in outputs})
+        done = pl.concat([uniq, res.select(*out, _SETTLED)], how="horizontal")
+        settled = done.filter(pl.col(_SETTLED)).drop(_SETTLED).cast(out)
+        rest = done.filter(~pl.col(_SETTLED)).select(inputs)
+    else:
+        settled, rest = None, uniq
     if rest.height:
         rows = map_rows(scalar, list(rest.iter_rows()), workers)
         slow = pl.concat([rest, pl.DataFrame(rows, schema=out, orient="row")], how="horizontal")
-        settled = pl.concat([settled.cast(out), slow])
+        settled = slow if settled is None else pl.concat([settled, slow])
+    if settled is None:  # no rows at all
+        settled = uniq.with_columns(pl.lit(None, dtype).alias(k) for k, dtype in out.items())
     joined = raw.select(inputs).join(
-        settled.cast(out), on=inputs, how="left", nulls_equal=True, maintain_order="left"
+        settled, on=inputs, how="left", nulls_equal=True, maintain_order="left"
     )
-    return joined.select([pl.col(k).alias(k[len("__out_"):]) for k in out])
+    return joined.select([pl.col(k).alias(k[len("__out_") :]) for k in out])
 
 
 def _long_tokens(
@@ -165,11 +175,7 @@ _TOKEN = r"[^ ,]+"  # _tokens_latin: split on runs of whitespace (the space here
 
 def _clean_token(raw: pl.Expr) -> pl.Expr:
     """_clean_latin_token on ASCII."""
-    return (
-        raw.str.to_lowercase()
-        .str.replace_all("[^0-9a-z]", "")
-        .replace(_PINYIN_VARIANTS)
-    )
+    return raw.str.to_lowercase().str.replace_all("[^0-9a-z]", "").replace(_PINYIN_VARIANTS)
 
 
 def _clean_name_part(x: pl.Expr) -> pl.Expr:
@@ -180,21 +186,27 @@ def _clean_name_part(x: pl.Expr) -> pl.Expr:
 
 def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     full, given, middle, surname, suffix = NAME_INPUTS
-    base = uniq.with_row_index("uid").with_columns(
-        eligible=_printable(*NAME_INPUTS),
-        f=_clean_name_part(pl.col(full)),
-        g=_clean_name_part(pl.col(given)),
-        m=_clean_name_part(pl.col(middle)),
-        s=_clean_name_part(pl.col(surname)),
-        x=_clean_name_part(pl.col(suffix)),
-    ).with_columns(
-        parts=pl.any_horizontal(pl.col(c).is_not_null() for c in "fgms"),
-        by_parts=pl.any_horizontal(pl.col(c).is_not_null() for c in "gms"),
-        comma=pl.col("f").str.contains(","),
-        script=pl.when(
-            pl.any_horizontal(pl.col(c).str.contains("[A-Za-z]").fill_null(False) for c in "fgms")
-        ).then(pl.lit("latin")),
-        suffix_x=_clean_token(pl.col("x")).replace_strict(_SUFFIXES, default=None),
+    base = (
+        uniq.with_row_index("uid")
+        .with_columns(
+            eligible=_printable(*NAME_INPUTS),
+            f=_clean_name_part(pl.col(full)),
+            g=_clean_name_part(pl.col(given)),
+            m=_clean_name_part(pl.col(middle)),
+            s=_clean_name_part(pl.col(surname)),
+            x=_clean_name_part(pl.col(suffix)),
+        )
+        .with_columns(
+            parts=pl.any_horizontal(pl.col(c).is_not_null() for c in "fgms"),
+            by_parts=pl.any_horizontal(pl.col(c).is_not_null() for c in "gms"),
+            comma=pl.col("f").str.contains(","),
+            script=pl.when(
+                pl.any_horizontal(
+                    pl.col(c).str.contains("[A-Za-z]").fill_null(False) for c in "fgms"
+                )
+            ).then(pl.lit("latin")),
+            suffix_x=_clean_token(pl.col("x")).replace_strict(_SUFFIXES, default=None),
+        )
     )
     work = base.filter(pl.col("eligible") & pl.col("parts"))
     by_parts = pl.col("by_parts")
@@ -213,21 +225,27 @@ def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     )
 
     fld, c = pl.col("fld"), pl.col("c")
-    toks = toks.with_columns(c=_clean_token(pl.col("raw"))).with_columns(
-        title=c.is_in(sorted(_TITLES)),
-        sfx=c.is_in(sorted(_SUFFIXES)),
-        # the field whose later suffix words are taken as the suffix: the surname, or the
-        # whole full name
-        grp=pl.when(fld >= 3).then(pl.lit(3, pl.Int8)).otherwise(fld),
-    ).with_columns(cand=(c != "") & ~pl.col("title"))
+    toks = (
+        toks.with_columns(c=_clean_token(pl.col("raw")))
+        .with_columns(
+            title=c.is_in(sorted(_TITLES)),
+            sfx=c.is_in(sorted(_SUFFIXES)),
+            # the field whose later suffix words are taken as the suffix: the surname, or the
+            # whole full name
+            grp=pl.when(fld >= 3).then(pl.lit(3, pl.Int8)).otherwise(fld),
+        )
+        .with_columns(cand=(c != "") & ~pl.col("title"))
+    )
     # tokens are sorted by uid, fld: counts within a field or a name run from its first row
     uid, grp = pl.col("uid"), pl.col("grp")
     uid_start = (uid != uid.shift(1)).fill_null(True)
     grp_start = uid_start | (grp != grp.shift(1)).fill_null(True)
     uid_end = (uid != uid.shift(-1)).fill_null(True)
-    toks = toks.with_columns(rank=_running_count(pl.col("cand"), grp_start)).with_columns(
-        skip_sfx=pl.col("cand") & pl.col("sfx") & (pl.col("rank") > 1) & (grp >= 2)
-    ).with_columns(kept=pl.col("cand") & ~pl.col("skip_sfx"))
+    toks = (
+        toks.with_columns(rank=_running_count(pl.col("cand"), grp_start))
+        .with_columns(skip_sfx=pl.col("cand") & pl.col("sfx") & (pl.col("rank") > 1) & (grp >= 2))
+        .with_columns(kept=pl.col("cand") & ~pl.col("skip_sfx"))
+    )
     kept_full = pl.col("kept") & (fld >= 3)
     caps = (
         pl.col("raw").str.contains("[A-Z]")
@@ -247,24 +265,35 @@ def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     kept, n_kept, n_caps = pl.col("kept"), pl.col("n_kept"), pl.col("n_caps")
     caps_split = (n_caps > 0) & (n_caps < n_kept)
     role = (
-        pl.when(fld <= 1).then(pl.when(kept).then(pl.lit("g")))
-        .when(fld == 2).then(pl.when(kept).then(pl.lit("s")))
-        .when(pl.col("comma")).then(
-            pl.when(fld == 3).then(pl.lit("s"))
-            .when(~pl.col("sfx") & ~pl.col("title")).then(pl.lit("g"))
+        pl.when(fld <= 1)
+        .then(pl.when(kept).then(pl.lit("g")))
+        .when(fld == 2)
+        .then(pl.when(kept).then(pl.lit("s")))
+        .when(pl.col("comma"))
+        .then(
+            pl.when(fld == 3)
+            .then(pl.lit("s"))
+            .when(~pl.col("sfx") & ~pl.col("title"))
+            .then(pl.lit("g"))
         )
-        .when(~kept).then(None)
-        .when(caps_split).then(pl.when(pl.col("caps")).then(pl.lit("s")).otherwise(pl.lit("g")))
-        .when(n_kept == 1).then(pl.lit("s"))
-        .when(~pl.col("particle")).then(
-            pl.when(pl.col("kept_rank") < n_kept).then(pl.lit("g")).otherwise(pl.lit("s"))
-        )
+        .when(~kept)
+        .then(None)
+        .when(caps_split)
+        .then(pl.when(pl.col("caps")).then(pl.lit("s")).otherwise(pl.lit("g")))
+        .when(n_kept == 1)
+        .then(pl.lit("s"))
+        .when(~pl.col("particle"))
+        .then(pl.when(pl.col("kept_rank") < n_kept).then(pl.lit("g")).otherwise(pl.lit("s")))
     )
     toks = toks.with_columns(role=role)
     # full names of 2+ words with a particle: nameparser decides
-    parser = toks.filter(
-        (fld >= 3) & ~pl.col("comma") & ~caps_split & (n_kept >= 2) & pl.col("particle")
-    ).select("uid").unique()
+    parser = (
+        toks.filter(
+            (fld >= 3) & ~pl.col("comma") & ~caps_split & (n_kept >= 2) & pl.col("particle")
+        )
+        .select("uid")
+        .unique()
+    )
     words = (
         toks.filter(
             pl.col("role").is_not_null() & (c != "") & ~c.is_in(sorted(_NAME_TOKEN_PLACEHOLDERS))
@@ -276,15 +305,12 @@ def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
         )
     )
     sfx_words = (
-        toks.filter(pl.col("skip_sfx"))
-        .group_by("uid", maintain_order=True)
-        .agg(suffix_w=c.first())
+        toks.filter(pl.col("skip_sfx")).group_by("uid", maintain_order=True).agg(suffix_w=c.first())
     )
     out = (
         base.join(words, on="uid", how="left", maintain_order="left")
         .join(sfx_words, on="uid", how="left", maintain_order="left")
-        .join(parser.with_columns(parser=pl.lit(True)), on="uid", how="left",
-              maintain_order="left")
+        .join(parser.with_columns(parser=pl.lit(True)), on="uid", how="left", maintain_order="left")
     )
     gfull = pl.col("given_l").list.join("").replace("", None)
     sur = pl.col("sur_l").list.join("").replace("", None)
@@ -293,12 +319,12 @@ def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
         given_full=pl.col("gfull"),
         surname=pl.col("sur"),
         suffix=pl.when(pl.col("parts")).then(
-            pl.coalesce(
-                "suffix_x", pl.col("suffix_w").replace_strict(_SUFFIXES, default=None)
-            )
+            pl.coalesce("suffix_x", pl.col("suffix_w").replace_strict(_SUFFIXES, default=None))
         ),
-        name_key=pl.when(pl.col("gfull").is_null()).then(pl.col("sur"))
-        .when(pl.col("sur").is_null()).then(pl.col("gfull"))
+        name_key=pl.when(pl.col("gfull").is_null())
+        .then(pl.col("sur"))
+        .when(pl.col("sur").is_null())
+        .then(pl.col("gfull"))
         .when(pl.col("gfull") <= pl.col("sur"))
         .then(pl.concat_str("gfull", pl.lit(" "), "sur"))
         .otherwise(pl.concat_str("sur", pl.lit(" "), "gfull")),
@@ -360,9 +386,12 @@ def _nids_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     )
 
     kind = (
-        pl.when(no_id).then(None)
-        .when(cn).then(pl.when(ric_shape).then(pl.lit("cn_ric")).otherwise(pl.lit("other")))
-        .when(us).then(pl.when(ssn_shape).then(pl.lit("us_ssn")).otherwise(pl.lit("other")))
+        pl.when(no_id)
+        .then(None)
+        .when(cn)
+        .then(pl.when(ric_shape).then(pl.lit("cn_ric")).otherwise(pl.lit("other")))
+        .when(us)
+        .then(pl.when(ssn_shape).then(pl.lit("us_ssn")).otherwise(pl.lit("other")))
         .otherwise(pl.lit("other"))
     )
     frame = frame.with_columns(
@@ -372,15 +401,20 @@ def _nids_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     )
     is_ric = (pl.col("nid_type") == "cn_ric") & pl.col("ric_ok")
     return frame.select(
-        nid=pl.when(pl.col("nid_type") == "us_ssn").then(digits)
-        .when(pl.col("nid_type").is_not_null()).then(cp),
+        nid=pl.when(pl.col("nid_type") == "us_ssn")
+        .then(digits)
+        .when(pl.col("nid_type").is_not_null())
+        .then(cp),
         nid_type=pl.col("nid_type"),
-        nid_valid=pl.when(pl.col("nid_type") == "us_ssn").then(pl.col("ssn_ok"))
-        .otherwise(is_ric).fill_null(False),
+        nid_valid=pl.when(pl.col("nid_type") == "us_ssn")
+        .then(pl.col("ssn_ok"))
+        .otherwise(is_ric)
+        .fill_null(False),
         id_dob=pl.when(is_ric).then(cp.str.slice(6, 8)),
         id_sex=pl.when(is_ric).then(
             pl.when(cp.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
-            .then(pl.lit("m")).otherwise(pl.lit("f"))
+            .then(pl.lit("m"))
+            .otherwise(pl.lit("f"))
         ),
         **{_SETTLED: pl.col("eligible")},
     )
@@ -392,8 +426,10 @@ def _nids_fast(uniq: pl.DataFrame) -> pl.DataFrame:
 def _real_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     last = (
-        pl.when(m == 2).then(pl.when(leap).then(29).otherwise(28))
-        .when(m.is_in([4, 6, 9, 11])).then(30)
+        pl.when(m == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(m.is_in([4, 6, 9, 11]))
+        .then(30)
         .otherwise(31)
     )
     return (y >= 1) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= last)
@@ -538,7 +574,10 @@ def _phones_fast(region: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
         d, plus = pl.col("digits"), pl.col("plus")
         n = d.str.len_bytes()
         rejected = (
-            pl.col("missing") | (n < 6) | _placeholder_number(d) | _placeholder_number(d.str.slice(-7))
+            pl.col("missing")
+            | (n < 6)
+            | _placeholder_number(d)
+            | _placeholder_number(d.str.slice(-7))
         )
         us, cn = pl.lit(region == "US"), pl.lit(region == "CN")
         plus1 = (plus | us) & (n == 11) & d.str.contains("^1[2-9][0-9]{2}[2-9]")
@@ -551,16 +590,24 @@ def _phones_fast(region: str) -> Callable[[pl.DataFrame], pl.DataFrame]:
         # country code and keeps the ten digits after it ([2-9] then nine digits is a US
         # national number): "+" and the digits, whatever the rest.
         us_trunk = us & (n == 11) & phone.str.contains("^1[2-9][0-9]{9}$")
+        # Likewise "+1" and ten digits starting [2-9], written with spaces, dots, dashes or
+        # brackets only (phonenumbers would read letters as digits): country code 1 and the
+        # ten digits, whatever the default region.
+        plus_nanp = (
+            (n == 11) & d.str.contains("^1[2-9]") & phone.str.contains(r"^ *\+[0-9 ().\-]*$")
+        )
         e164 = (
-            pl.when(plus1 | plus86 | us_trunk).then(pl.concat_str(pl.lit("+"), d))
-            .when(nanp).then(pl.concat_str(pl.lit("+1"), d))
-            .when(cn_mobile).then(pl.concat_str(pl.lit("+86"), d))
+            pl.when(plus1 | plus86 | us_trunk | plus_nanp)
+            .then(pl.concat_str(pl.lit("+"), d))
+            .when(nanp)
+            .then(pl.concat_str(pl.lit("+1"), d))
+            .when(cn_mobile)
+            .then(pl.concat_str(pl.lit("+86"), d))
         )
         frame = frame.with_columns(rejected=rejected.fill_null(True), e164=e164)
         return frame.select(
             phone_n=pl.when(~pl.col("rejected")).then(pl.col("e164")),
-            **{_SETTLED: pl.col("eligible")
-               & (pl.col("rejected") | pl.col("e164").is_not_null())},
+            **{_SETTLED: pl.col("eligible") & (pl.col("rejected") | pl.col("e164").is_not_null())},
         )
 
     return fast
@@ -596,30 +643,46 @@ def _sexes_fast(uniq: pl.DataFrame) -> pl.DataFrame:
 
 
 def normalize_frame(
-    df: pl.DataFrame, *, default_region: str, dayfirst: bool, workers: int
+    df: pl.DataFrame,
+    *,
+    default_region: str,
+    dayfirst: bool,
+    workers: int,
+    columnar_from: int = COLUMNAR_FROM,
 ) -> pl.DataFrame:
     """The frame of :func:`~openbureau.identity.normalize.normalize_records`."""
     raw = raw_columns(df)
-    names = _by_distinct(raw, NAME_INPUTS, _names_fast, name_row, NAME_OUTPUTS, workers)
-    nids = _by_distinct(raw, NID_INPUTS, _nids_fast, nid_row, NID_OUTPUTS, workers)
-    dobs = _by_distinct(
-        raw, ["dob"], _dates_fast(dayfirst),
-        lambda v: (normalize_date(v, dayfirst=dayfirst),), {"dob_n": pl.String()}, workers,
-    )
-    addrs = _by_distinct(
-        raw, ["address"], _addresses_fast, lambda v: (list(normalize_address(v)),),
-        {"addr_tokens": pl.List(pl.String())}, workers,
-    )
-    phones = _by_distinct(
-        raw, ["phone"], _phones_fast(default_region),
-        lambda v: (normalize_phone(v, default_region),), {"phone_n": pl.String()}, workers,
-    )
-    posts = _by_distinct(
-        raw, ["postcode"], _postcodes_fast, lambda v: (_normalize_postcode(v),),
-        {"postcode_n": pl.String()}, workers,
-    )
-    sexes = _by_distinct(
-        raw, ["sex"], _sexes_fast, lambda v: (_normalize_sex(v),), {"sex_n": pl.String()},
-        workers,
-    )
-    return assemble(raw, df, [names, nids, dobs, addrs, phones, posts, sexes])
+
+    def attribute(inputs, fast, scalar, outputs):
+        return _by_distinct(raw, inputs, fast, scalar, outputs, workers, columnar_from)
+
+    parts = [
+        attribute(NAME_INPUTS, _names_fast, name_row, NAME_OUTPUTS),
+        attribute(NID_INPUTS, _nids_fast, nid_row, NID_OUTPUTS),
+        attribute(
+            ["dob"],
+            _dates_fast(dayfirst),
+            lambda v: (normalize_date(v, dayfirst=dayfirst),),
+            {"dob_n": pl.String()},
+        ),
+        attribute(
+            ["address"],
+            _addresses_fast,
+            lambda v: (list(normalize_address(v)),),
+            {"addr_tokens": pl.List(pl.String())},
+        ),
+        attribute(
+            ["phone"],
+            _phones_fast(default_region),
+            lambda v: (normalize_phone(v, default_region),),
+            {"phone_n": pl.String()},
+        ),
+        attribute(
+            ["postcode"],
+            _postcodes_fast,
+            lambda v: (_normalize_postcode(v),),
+            {"postcode_n": pl.String()},
+        ),
+        attribute(["sex"], _sexes_fast, lambda v: (_normalize_sex(v),), {"sex_n": pl.String()}),
+    ]
+    return assemble(raw, df, parts)
