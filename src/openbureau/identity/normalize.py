@@ -4,9 +4,13 @@ Every function here is total: garbage in gives ``None`` (missing) out, never an 
 Placeholders ("N/A", 000-00-0000, 123-45-6789, all-same-digit numbers, known test IDs) are
 treated as missing so that they can never create a match.
 
-The frame-level entry point :func:`normalize_records` is vectorised with polars; per-value
-Python work (name parsing, romanisation, checksum validation, phone parsing) only runs once per
-*distinct* input value through cached functions and is joined back.
+The per-value functions here are the definition. The frame-level entry point
+:func:`normalize_records` computes the same values on whole columns
+(:mod:`openbureau.identity.normalize_columns`): polars expressions for the shapes they
+reproduce exactly, and these functions, once per *distinct* value, for the rest (Han names
+through pypinyin, names with particles through nameparser, phones outside the common shapes
+through phonenumbers, other Unicode). :func:`normalize_records_reference` applies the
+functions alone and is what the columnar frame is tested against.
 
 Canonical input columns (all optional except ``record_id``)::
 
