@@ -62,6 +62,7 @@ __all__ = [
     "normalize_phone",
     "normalize_record",
     "normalize_records",
+    "normalize_records_reference",
     "swap_day_month",
 ]
 
