@@ -10,10 +10,14 @@ What the expressions settle, per attribute (anything else is left to the per-val
 - names: every part printable ASCII, except a full name of two or more words with a surname
   particle ("de", "van" ...), which nameparser splits. Han names are romanised by pypinyin.
 - national IDs, postcodes, phones, sex: printable ASCII; phones only when rejected (too
-  short, placeholder) or in one of the NANP / mainland-China mobile shapes of
-  ``_fast_e164``, the rest need phonenumbers.
+  short, placeholder), in one of the NANP / mainland-China mobile shapes of ``_fast_e164``,
+  or "1" and ten digits starting [2-9] (bare in a US frame, or after "+"); the rest need
+  phonenumbers.
 - dates: printable ASCII and 年 / 月 / 日.
 - addresses: printable ASCII and Han characters (U+3400-4DBF, U+4E00-9FFF).
+
+An attribute with fewer than ``COLUMNAR_FROM`` distinct values in the frame goes to the
+per-value functions whole: for so few values they cost less than the expressions.
 
 "Printable ASCII" (U+0020-007E) is the domain where Python's ``str.strip()`` removes only the
 space, ``str.lower()`` / ``upper()`` are ASCII case maps, NFKC changes nothing, and ``\\s``,
