@@ -4,9 +4,13 @@ Every function here is total: garbage in gives ``None`` (missing) out, never an 
 Placeholders ("N/A", 000-00-0000, 123-45-6789, all-same-digit numbers, known test IDs) are
 treated as missing so that they can never create a match.
 
-The frame-level entry point :func:`normalize_records` is vectorised with polars; per-value
-Python work (name parsing, romanisation, checksum validation, phone parsing) only runs once per
-*distinct* input value through cached functions and is joined back.
+The per-value functions here are the definition. The frame-level entry point
+:func:`normalize_records` computes the same values on whole columns
+(:mod:`openbureau.identity.normalize_columns`): polars expressions for the shapes they
+reproduce exactly, and these functions, once per *distinct* value, for the rest (Han names
+through pypinyin, names with particles through nameparser, phones outside the common shapes
+through phonenumbers, other Unicode). :func:`normalize_records_reference` applies the
+functions alone and is what the columnar frame is tested against.
 
 Canonical input columns (all optional except ``record_id``)::
 
@@ -58,6 +62,7 @@ __all__ = [
     "normalize_phone",
     "normalize_record",
     "normalize_records",
+    "normalize_records_reference",
     "swap_day_month",
 ]
 
@@ -771,16 +776,26 @@ def _col(df: pl.DataFrame, name: str) -> pl.Expr:
     return pl.lit(None, dtype=pl.String).alias(name)
 
 
+def raw_columns(df: pl.DataFrame) -> pl.DataFrame:
+    """``record_id`` + every canonical input column as text (null where a column is absent)."""
+    if "record_id" not in df.columns:
+        raise ValueError("records need a 'record_id' column")
+    return df.select([pl.col("record_id")] + [_col(df, c).alias(c) for c in INPUT_COLUMNS])
+
+
+def map_rows(fn, values: list[tuple], workers: int = 1) -> list:
+    """``fn(*value)`` for each value; large lists spread over forked processes."""
+    if workers > 1 and len(values) >= 20_000:
+        return _parallel_map(fn, values, workers)
+    return [fn(*v) for v in values]
+
+
 def _map_unique(
-    df: pl.DataFrame, inputs: list[str], fn, out_schema: dict[str, pl.DataType]
+    df: pl.DataFrame, inputs: list[str], fn, out_schema: dict[str, pl.DataType], workers: int
 ) -> pl.DataFrame:
     """Apply ``fn(*values) -> tuple`` once per distinct combination of ``inputs``."""
     uniq = df.select(inputs).unique()
-    values = list(uniq.iter_rows())
-    if _WORKERS > 1 and len(values) >= 20_000:
-        rows = _parallel_map(fn, values, _WORKERS)
-    else:
-        rows = [fn(*r) for r in values]
+    rows = map_rows(fn, list(uniq.iter_rows()), workers)
     tmp = {f"__out_{k}": v for k, v in out_schema.items()}
     res = pl.DataFrame(rows, schema=tmp, orient="row")
     mapped = pl.concat([uniq, res], how="horizontal")
@@ -790,7 +805,6 @@ def _map_unique(
     return joined.select([pl.col(k).alias(k[len("__out_"):]) for k in tmp])
 
 
-_WORKERS = 1
 _FN = None
 
 
@@ -802,7 +816,7 @@ def _parallel_map(fn, values: list, workers: int) -> list:
     """Map over distinct values in forked worker processes (fork shares ``fn``)."""
     import multiprocessing as mp
 
-    global _FN
+    global _FN  # the forked children inherit it; a lambda could not be pickled to them
     _FN = fn
     size = max(1, len(values) // (workers * 4))
     chunks = [values[i:i + size] for i in range(0, len(values), size)]
@@ -811,57 +825,30 @@ def _parallel_map(fn, values: list, workers: int) -> list:
     return [r for part in parts for r in part]
 
 
-def _name_tuple(f, g, m, s, x) -> tuple:
+def name_row(f, g, m, s, x) -> tuple:
+    """:func:`normalize_name` as a tuple in the order of ``NAME_OUTPUTS``."""
     n = normalize_name(f, g, s, m, x)
     return (n.given, n.given_full, n.surname, n.suffix, n.name_key, n.script)
 
 
-def normalize_records(
-    df: pl.DataFrame, *, default_region: str = "US", dayfirst: bool = False, workers: int = 1
-) -> pl.DataFrame:
-    """Normalise a frame of raw records (canonical input columns, see module doc).
+def nid_row(v, c) -> tuple:
+    """:func:`normalize_national_id` as a tuple in the order of ``NID_OUTPUTS``."""
+    n = normalize_national_id(v, c)
+    return (n.value, n.type, n.valid, n.birth_date, n.sex)
 
-    Returns ``record_id`` + :data:`NORMALIZED_COLUMNS` + any other input columns that are not
-    canonical inputs (e.g. ``source``), row order preserved. ``workers`` > 1 spreads the
-    per-distinct-value Python work over forked processes (large frames only).
-    """
-    if "record_id" not in df.columns:
-        raise ValueError("records need a 'record_id' column")
-    global _WORKERS
-    _WORKERS = max(1, int(workers))
-    raw = df.select([pl.col("record_id")] + [_col(df, c).alias(c) for c in INPUT_COLUMNS])
 
-    names = _map_unique(
-        raw,
-        ["full_name", "given_name", "middle_name", "surname", "name_suffix"],
-        _name_tuple,
-        {k: NORMALIZED_COLUMNS[k] for k in
-         ("given", "given_full", "surname", "suffix", "name_key", "script")},
-    )
+NAME_INPUTS = ["full_name", "given_name", "middle_name", "surname", "name_suffix"]
+NAME_OUTPUTS = {k: NORMALIZED_COLUMNS[k]
+                for k in ("given", "given_full", "surname", "suffix", "name_key", "script")}
+NID_INPUTS = ["national_id", "id_country"]
+NID_OUTPUTS = {"nid": pl.String(), "nid_type": pl.String(), "nid_valid": pl.Boolean(),
+               "id_dob": pl.String(), "id_sex": pl.String()}
 
-    def _nid(v, c):
-        n = normalize_national_id(v, c)
-        return (n.value, n.type, n.valid, n.birth_date, n.sex)
 
-    nids = _map_unique(
-        raw, ["national_id", "id_country"], _nid,
-        {"nid": pl.String(), "nid_type": pl.String(), "nid_valid": pl.Boolean(),
-         "id_dob": pl.String(), "id_sex": pl.String()},
-    )
-    dobs = _map_unique(raw, ["dob"], lambda v: (normalize_date(v, dayfirst=dayfirst),),
-                       {"dob_n": pl.String()})
-    addrs = _map_unique(raw, ["address"], lambda v: (list(normalize_address(v)),),
-                        {"addr_tokens": pl.List(pl.String())})
-    phones = _map_unique(raw, ["phone"], lambda v: (normalize_phone(v, default_region),),
-                         {"phone_n": pl.String()})
-    posts = _map_unique(raw, ["postcode"], lambda v: (_normalize_postcode(v),),
-                        {"postcode_n": pl.String()})
-    sexes = _map_unique(raw, ["sex"], lambda v: (_normalize_sex(v),), {"sex_n": pl.String()})
-
-    out = pl.concat(
-        [raw.select("record_id"), names, nids, dobs, addrs, phones, posts, sexes],
-        how="horizontal",
-    )
+def assemble(raw: pl.DataFrame, df: pl.DataFrame, parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The output frame from per-attribute columns (names, nid, dob_n, addr_tokens, phone_n,
+    postcode_n, sex_n): cross-checks of the ID against the record, then the column order."""
+    out = pl.concat([raw.select("record_id"), *parts], how="horizontal")
     conflict = (
         pl.col("nid_valid").fill_null(False)
         & (
@@ -884,3 +871,43 @@ def normalize_records(
     if extra:
         out = pl.concat([out, df.select(extra)], how="horizontal")
     return out
+
+
+def normalize_records(
+    df: pl.DataFrame, *, default_region: str = "US", dayfirst: bool = False, workers: int = 1
+) -> pl.DataFrame:
+    """Normalise a frame of raw records (canonical input columns, see module doc).
+
+    Returns ``record_id`` + :data:`NORMALIZED_COLUMNS` + any other input columns that are not
+    canonical inputs (e.g. ``source``), row order preserved. Columnar
+    (:mod:`openbureau.identity.normalize_columns`); the same frame as
+    :func:`normalize_records_reference`. ``workers`` > 1 spreads the values left to the
+    per-value functions over forked processes (large frames only).
+    """
+    from openbureau.identity.normalize_columns import normalize_frame
+
+    return normalize_frame(df, default_region=default_region, dayfirst=dayfirst,
+                           workers=max(1, int(workers)))
+
+
+def normalize_records_reference(
+    df: pl.DataFrame, *, default_region: str = "US", dayfirst: bool = False, workers: int = 1
+) -> pl.DataFrame:
+    """:func:`normalize_records` by definition: the per-value functions above, once per
+    distinct value. The columnar implementation must return the same frame; tests and
+    ``bench/identity_normalize.py`` compare the two."""
+    raw = raw_columns(df)
+    workers = max(1, int(workers))
+    names = _map_unique(raw, NAME_INPUTS, name_row, NAME_OUTPUTS, workers)
+    nids = _map_unique(raw, NID_INPUTS, nid_row, NID_OUTPUTS, workers)
+    dobs = _map_unique(raw, ["dob"], lambda v: (normalize_date(v, dayfirst=dayfirst),),
+                       {"dob_n": pl.String()}, workers)
+    addrs = _map_unique(raw, ["address"], lambda v: (list(normalize_address(v)),),
+                        {"addr_tokens": pl.List(pl.String())}, workers)
+    phones = _map_unique(raw, ["phone"], lambda v: (normalize_phone(v, default_region),),
+                         {"phone_n": pl.String()}, workers)
+    posts = _map_unique(raw, ["postcode"], lambda v: (_normalize_postcode(v),),
+                        {"postcode_n": pl.String()}, workers)
+    sexes = _map_unique(raw, ["sex"], lambda v: (_normalize_sex(v),), {"sex_n": pl.String()},
+                        workers)
+    return assemble(raw, df, [names, nids, dobs, addrs, phones, posts, sexes])
