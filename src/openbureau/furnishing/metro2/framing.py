@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .errors import FileRejected
 from .layouts import CHAR_BASE_LENGTH, PACKED_BASE_LENGTH
@@ -28,8 +27,6 @@ _CRLF = b"\r\n"
 _TRAILING_OK = b" \r\n\x00\x1a\t"
 DEFAULT_CHUNK_BYTES = 8 << 20
 _MAX_RECORD = 65535 + 8
-_HEADER_U8 = np.frombuffer(HEADER_ID, np.uint8)
-_TRAILER_U8 = np.frombuffer(TRAILER_ID, np.uint8)
 # Chains are checked in windows that grow fourfold from this many bytes, so that a chain that
 # breaks early (a record the chain cannot take) costs little walking.
 _CHAIN_WINDOW = 16 << 10
@@ -81,6 +78,29 @@ def _matches(buf: bytes, start: int, k: int, stride: int, off: int,
     words = np.ndarray((k,), dtype="<u8", buffer=buf, offset=start + off, strides=(stride,))
     mask = np.uint64((1 << (8 * w)) - 1)
     return (words & mask) == np.uint64(int.from_bytes(pattern, "little"))
+
+
+def _is(words: np.ndarray, pattern: bytes) -> np.ndarray:
+    """Which little-endian 8-byte words begin with `pattern` (at most 8 bytes)."""
+    mask = np.uint64((1 << (8 * len(pattern))) - 1)
+    return (words & mask) == np.uint64(int.from_bytes(pattern, "little"))
+
+
+def _digits(words: np.ndarray, k: int) -> np.ndarray:
+    """Which words begin with k ASCII digits: each byte's high nibble is 3 and adding 6 to it
+    does not carry into the high nibble."""
+    hi = np.uint64(int.from_bytes(b"\xf0" * k, "little"))
+    three = np.uint64(int.from_bytes(b"\x30" * k, "little"))
+    six = np.uint64(int.from_bytes(b"\x06" * k, "little"))
+    return ((words & hi) == three) & (((words + six) & hi) == three)
+
+
+def _value4(words: np.ndarray) -> np.ndarray:
+    """The number written by the first four bytes of each word (ASCII digits)."""
+    d = words - np.uint64(0x30303030)
+    m = np.uint64(0xFF)
+    return (((d & m) * np.uint64(1000)) + ((d >> np.uint64(8) & m) * np.uint64(100))
+            + ((d >> np.uint64(16) & m) * np.uint64(10)) + (d >> np.uint64(24) & m))
 
 
 @dataclass
@@ -369,42 +389,50 @@ class Framer:
 
     def _chain_ok(self, buf: bytes, pos: np.ndarray, sep: bytes) -> tuple[np.ndarray, np.ndarray]:
         """For the records at pos[:-1] (each ending where the next begins, less the separator):
-        whether the per-record path would frame each exactly so, and their RDWs."""
+        whether the per-record path would frame each exactly so, and their RDWs. Every check
+        is one masked compare of the little-endian 8-byte word at some offset of each record."""
         lay = self.layout
         a = np.frombuffer(buf, np.uint8)
+        words = np.ndarray((len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
         ls = len(sep)
         q, nq = pos[:-1], pos[1:]
         tot = nq - q - ls
         wl = 4 if lay.blocked else 0
-        head = sliding_window_view(a, 16)[q]  # every record is longer than 16 bytes
+        rdw = tot - wl
+        w0 = words[q]  # BDW and RDW, or RDW and the record's next bytes
         if lay.packed:
-            ok = (head[:, 2] == 0) & (head[:, 3] == 0)
-            if wl:
-                ok &= (head[:, 6] == 0) & (head[:, 7] == 0)
-            rdw = (head[:, wl].astype(np.int64) << 8) | head[:, wl + 1]
+            ok = (w0 & np.uint64(0xFFFF0000FFFF0000 if wl else 0xFFFF0000)) == 0
+            if wl:  # the walk went by the BDW
+                ok &= (((w0 >> np.uint64(24)) & np.uint64(0xFF00))
+                       | ((w0 >> np.uint64(40)) & np.uint64(0xFF))) == rdw.astype(np.uint64)
         else:
-            d = head[:, :wl + 4] - np.uint8(48)
-            ok = (d < 10).all(axis=1)
-            d = d[:, wl:].astype(np.int64)
-            rdw = ((d[:, 0] * 10 + d[:, 1]) * 10 + d[:, 2]) * 10 + d[:, 3]
+            ok = _digits(w0, 8 if wl else 4)
+            if wl:
+                ok &= _value4(w0 >> np.uint64(32)) == rdw.astype(np.uint64)
         # one record per block: a BDW beyond RDW + 4 goes to the per-record path (padding)
-        ok &= tot == (rdw + 4 if wl else rdw)
         ok &= rdw >= lay.base_length
-        ok &= ~(head[:, 4:11] == _TRAILER_U8).all(axis=1)
+        w4 = words[q + 4]
+        ok &= ~_is(w4, TRAILER_ID)
         if wl:
-            ok &= ~(head[:, 8:15] == _TRAILER_U8).all(axis=1)
-        ok &= ~(head[:, wl + 4:wl + 10] == _HEADER_U8).all(axis=1)
-        if ls:
+            w8 = words[q + 8]
+            ok &= ~_is(w8, TRAILER_ID) & ~_is(w8, HEADER_ID)
+        else:
+            ok &= ~_is(w4, HEADER_ID)
+        if 0 < ls <= 8:
+            ok &= _is(words[nq - ls], sep)
+        elif ls:
             got = a[(nq - ls)[:, None] + np.arange(ls)]
             ok &= (got == np.frombuffer(sep, np.uint8)).all(axis=1)
         if lay.packed:
             # the separator is what _skip_sep would skip: the next record's length word does
             # not begin with a CR/LF byte, and when there is a separator that word is valid
-            first = a[nq]
+            nxt = words[nq]
+            first = nxt & np.uint64(0xFF)
             ok &= (first != 10) & (first != 13)
             if ls:
-                ok &= (a[nq + 2] == 0) & (a[nq + 3] == 0)
-                ok &= ((first.astype(np.int64) << 8) | a[nq + 1]) >= lay.base_length
+                ok &= (nxt & np.uint64(0xFFFF0000)) == 0
+                ok &= ((first << np.uint64(8)) | ((nxt >> np.uint64(8)) & np.uint64(0xFF))
+                       ) >= lay.base_length
         else:
             self._no_line_breaks(a, q, tot, ls, ok)
         return ok, rdw
@@ -437,7 +465,7 @@ class Framer:
         window = _CHAIN_WINDOW
         framed = 0
         while True:
-            pos = self._walk(buf, q, ls, min(n - 4, q + window))
+            pos = self._walk(buf, q, ls, min(n - 8, q + window))
             if len(pos) < 2:
                 break
             pos = np.asarray(pos, dtype=np.int64)
