@@ -33,6 +33,8 @@ _CHAIN_WINDOW = 16 << 10
 # From this many equal-length records in a row on, the strided run check is cheaper than the
 # walk.
 _LONG_RUN = 64
+# After a chain that breaks on its first record, chains are not tried for 1, 3, 7, ... up to
+# this many records (files whose records no chain fits, e.g. with line breaks inside records).
 _MAX_COOL = 64
 
 
@@ -400,16 +402,17 @@ class Framer:
         wl = 4 if lay.blocked else 0
         rdw = tot - wl
         w0 = words[q]  # BDW and RDW, or RDW and the record's next bytes
+        # the walk went by the BDW in blocked files: the RDW must be 4 less (a longer block
+        # has padding or a second record, which the per-record path looks at)
         if lay.packed:
             ok = (w0 & np.uint64(0xFFFF0000FFFF0000 if wl else 0xFFFF0000)) == 0
-            if wl:  # the walk went by the BDW
+            if wl:
                 ok &= (((w0 >> np.uint64(24)) & np.uint64(0xFF00))
                        | ((w0 >> np.uint64(40)) & np.uint64(0xFF))) == rdw.astype(np.uint64)
         else:
             ok = _digits(w0, 8 if wl else 4)
             if wl:
                 ok &= _value4(w0 >> np.uint64(32)) == rdw.astype(np.uint64)
-        # one record per block: a BDW beyond RDW + 4 goes to the per-record path (padding)
         ok &= rdw >= lay.base_length
         w4 = words[q + 4]
         ok &= ~_is(w4, TRAILER_ID)
