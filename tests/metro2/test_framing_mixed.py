@@ -17,7 +17,7 @@ from openbureau.furnishing.metro2.layouts import (
 )
 from openbureau.furnishing.metro2.sample import HEADER, sample_base, sample_segments
 
-from .conftest import LAYOUTS
+from .conftest import LAYOUTS, make_file
 
 KINDS = ("J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1")
 N = 700
@@ -185,7 +185,7 @@ def test_bad_records_inside_a_chain(layout):
 def test_blocks_holding_more_than_their_record_inside_a_chain(packed):
     layout = dict(packed=packed, blocked=True)
     data, base, segs = _mixed(layout, b"")
-    k = 305 - 150  # in the first mixed part
+    k = 155  # in the first mixed part
     at = _record_at(data, k, layout, b"", base, segs)
     rdw = int(_expected(layout, b"", base, segs)[0][k - 2])
 
@@ -207,6 +207,45 @@ def test_blocks_holding_more_than_their_record_inside_a_chain(packed):
                          ids=lambda d: "-".join(f"{k}={v}" for k, v in d.items()))
 def test_truncated_inside_a_chain(layout):
     data, base, segs = _mixed(layout, b"")
-    at = _record_at(data, 400 + 150, layout, b"", base, segs)
+    at = _record_at(data, 550, layout, b"", base, segs)  # in the second mixed part
     e = _rejected(data[:at + 100], "truncated")
     assert e.byte_offset == at
+
+
+def _blocks_padded(data: bytes, packed: bool, bad: int | None) -> tuple[bytes, list[int]]:
+    """A blocked file of equal-length records with 6 bytes of padding after every base record
+    (BDW = RDW + 10); the padding of base record number `bad` is not blank."""
+    blen = PACKED_BASE_LENGTH if packed else CHAR_BASE_LENGTH
+    size = 4 + blen
+    out, offsets = bytearray(data[:size]), []
+    p, k = size, 2
+    while data[p + 4:p + 11] != b"TRAILER":
+        bdw = blen + 10
+        offsets.append(len(out))
+        out += (bdw.to_bytes(2, "big") + b"\0\0" if packed else b"%04d" % bdw)
+        out += data[p + 4:p + size] + (b"QQQQQQ" if k == bad else b" " * 3 + b"\0" * 3)
+        p, k = p + size, k + 1
+    return bytes(out + data[p:]), offsets
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_padding_of_every_block_in_a_long_run_is_checked(packed):
+    data = make_file(400, (), packed=packed, blocked=True)
+    padded, offsets = _blocks_padded(data, packed, None)
+    got = read_file(padded, chunk_bytes=MIN_CHUNK)
+    assert got.rejections.height == 0
+    assert got.base.get_column("byte_offset").to_list() == offsets
+    multi, offsets = _blocks_padded(data, packed, 150)
+    e = _rejected(multi, "multi_record_block")
+    assert (e.byte_offset, e.record_no) == (offsets[150 - 2], 150)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:4],
+                         ids=lambda d: "-".join(f"{k}={v}" for k, v in d.items()))
+def test_second_header_inside_a_long_run(layout):
+    data = make_file(400, (), **layout)
+    size = (4 if layout["blocked"] else 0) + (
+        PACKED_BASE_LENGTH if layout["packed"] else CHAR_BASE_LENGTH)
+    at = 300 * size  # record 301 of equal-length records
+    e = _rejected(data[:at] + data[:size] + data[at:], "second_header")
+    assert (e.byte_offset, e.record_no) == (at, 301)

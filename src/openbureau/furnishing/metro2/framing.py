@@ -343,15 +343,21 @@ class Framer:
         ok = _matches(buf, p, k, stride, 0, words)
         if sep:
             ok &= _matches(buf, p, k, stride, stride - len(sep), sep)
-        rid = wl + 4 if self.layout.blocked else 4
-        ok &= ~_matches(buf, p, k, stride, rid, HEADER_ID)
+        # the record identifier follows the length words (BDW and RDW in blocked files)
+        ok &= ~_matches(buf, p, k, stride, wl, HEADER_ID)
         ok &= ~_matches(buf, p, k, stride, 4, TRAILER_ID)
+        arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p).reshape(k, stride)
         if not self.layout.packed and stride - len(sep) > 0:
-            arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p)
-            body = arr.reshape(k, stride)[:, : stride - len(sep)]
+            body = arr[:, : stride - len(sep)]
             # character data has no byte below 0x20: one minimum usually rules out CR/LF
             if body.min() < 0x20:
                 ok &= ~((body == 10) | (body == 13)).any(axis=1)
+        if self.layout.blocked:
+            bdw, rdw = self._word(words, 0), self._word(words, 4)
+            if bdw > rdw + 4:
+                # what follows the record in its block must be padding, as _one checks
+                pad = arr[:, 4 + rdw:bdw]
+                ok &= ((pad == 0x20) | (pad == 0)).all(axis=1)
         return ok
 
     # -- chains of records of varying length ---------------------------------------------
