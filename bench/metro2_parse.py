@@ -1,12 +1,14 @@
 """Metro 2 parse + validate benchmark.
 
-Generates three files with the project's own writer, then measures, each in a fresh
-single-core subprocess, (1) a baseline that only reads the file's bytes and (2) a full
-parse + validate with ``read_chunks``. Reports records/s, the parse/baseline ratio and peak
-memory (max RSS of the measuring subprocess), and writes docs/benchmarks.md.
+Generates three files with the project's own writer (a fourth, (d), whose record lengths
+change every few records, on request), then measures, each in a fresh single-core subprocess,
+(1) a baseline that only reads the file's bytes, (2) framing alone and (3) a full parse +
+validate with ``read_chunks``. Reports records/s, the framing CPU time, the parse/baseline
+ratio and peak memory (max RSS of the measuring subprocess), and writes docs/benchmarks.md.
 
     PYTHONPATH=src python bench/metro2_parse.py                 # 1,000,000 records
     PYTHONPATH=src python bench/metro2_parse.py --records 20000 --no-docs
+    PYTHONPATH=src python bench/metro2_parse.py --scenarios d --no-docs  # mixed lengths
 """
 
 from __future__ import annotations
@@ -31,18 +33,28 @@ SCENARIOS = {
     "c": dict(label="(c) packed (blocked), all segments",
               kinds=("J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1"), packed=True,
               target=200_000),
+    # not run by default: record lengths change every few records, as in metro2_ingest.py
+    "d": dict(label="(d) character, 10% J1, 5% K1, 5% N1 (mixed lengths)",
+              kinds=("J1", "K1", "N1"), packed=False, target=200_000,
+              share={"J1": (10, 0), "K1": (20, 1), "N1": (20, 2)}),
 }
 MEMORY_LIMIT_MB = 500
 BLOCK = 50_000
 
 
-def generate(path: Path, records: int, kinds: tuple[str, ...], packed: bool) -> None:
+def generate(path: Path, records: int, kinds: tuple[str, ...], packed: bool,
+             share: dict[str, tuple[int, int]] | None = None) -> None:
+    import polars as pl
+
     from openbureau.furnishing.metro2 import Metro2Writer
     from openbureau.furnishing.metro2.sample import HEADER, sample_base, sample_segments
 
     block = min(BLOCK, records)
     base = sample_base(block, seed=1)
     segs = sample_segments(base, kinds, seed=1) if kinds else None
+    if segs and share:  # kind -> (every, at): the records whose number is `at` modulo `every`
+        segs = {k: v.filter(pl.col("record_no") % share[k][0] == share[k][1])
+                for k, v in segs.items()}
     with open(path, "wb") as f:
         w = Metro2Writer(f, HEADER, packed=packed, blocked=packed)
         left = records
@@ -70,6 +82,12 @@ def measure(path: str, mode: str) -> dict:
         with open(path, "rb", buffering=0) as f:
             while f.read(8 << 20):
                 pass
+    elif mode == "frame":
+        from openbureau.furnishing.metro2.framing import Framer
+
+        with open(path, "rb", buffering=0) as f:
+            for fc in Framer(f):
+                records += len(fc.starts)
     else:
         rejected = 0
         for c in read_chunks(path):
@@ -136,25 +154,29 @@ def main() -> None:
         sc = SCENARIOS[key]
         path = tmp / f"bench_{key}_{args.records}.m2"
         t = time.perf_counter()
-        generate(path, args.records, sc["kinds"], sc["packed"])
+        generate(path, args.records, sc["kinds"], sc["packed"], sc.get("share"))
         gen = time.perf_counter() - t
         size = path.stat().st_size
         base = min((run_child(path, "baseline") for _ in range(args.repeat)),
                    key=lambda r: r["seconds"])
+        frame = min((run_child(path, "frame") for _ in range(args.repeat)),
+                    key=lambda r: r["cpu_seconds"])
         parse = min((run_child(path, "parse") for _ in range(args.repeat)),
                     key=lambda r: r["seconds"])
-        assert parse["records"] == args.records, parse
+        assert parse["records"] == args.records == frame["records"], (parse, frame)
         rate = parse["records"] / parse["seconds"]
         row = dict(key=key, label=sc["label"], records=args.records, mb=size / 1e6,
                    gen_s=gen, base_s=base["seconds"], parse_s=parse["seconds"], rate=rate,
                    ratio=parse["seconds"] / max(base["seconds"], 1e-9),
                    cpu_s=parse["cpu_seconds"], cpu_rate=parse["records"] / parse["cpu_seconds"],
+                   frame_cpu_s=frame["cpu_seconds"],
                    peak_mb=parse["peak_mb"], target=sc["target"])
         rows.append(row)
         print(f"{sc['label']}: {size / 1e6:.0f} MB; baseline {base['seconds']:.2f}s; "
               f"parse+validate {parse['seconds']:.2f}s = {rate:,.0f} rec/s "
               f"(target {sc['target']:,}); CPU {row['cpu_s']:.2f}s = {row['cpu_rate']:,.0f} "
-              f"rec/CPU-s; ratio {row['ratio']:.1f}x; "
+              f"rec/CPU-s (framing alone {row['frame_cpu_s']:.2f}s CPU); "
+              f"ratio {row['ratio']:.1f}x; "
               f"peak {parse['peak_mb']:.0f} MB", flush=True)
         if not args.keep:
             path.unlink()

@@ -1,9 +1,13 @@
 """Record framing: layout detection, BDW/RDW walking, line breaks, chunking (fact sheet §3).
 
 The framer reads a byte stream in blocks and yields :class:`FramedChunk` objects holding the
-byte buffer and the start offset / length of every base record in it. Runs of records with the
-same length are found with numpy (one strided compare over the whole run); only the first record
-of a run, and records of varying length, go through the per-record Python path.
+byte buffer and the start offset / length of every base record in it. Long runs of records with
+the same length are found with numpy (one strided compare over the whole run). Records of
+varying length (some with a J1, some with a K1, ...) are chained: a loop over integers reads each
+record's length word to find the next record, and numpy then checks every record of the chain at
+once (length words, separators, no HEADER/TRAILER, no line break inside). Only records that fail
+those checks (and one record per chain or run) go through the per-record Python path, which
+decides what they are and rejects the file when it must.
 """
 
 from __future__ import annotations
@@ -23,6 +27,15 @@ _CRLF = b"\r\n"
 _TRAILING_OK = b" \r\n\x00\x1a\t"
 DEFAULT_CHUNK_BYTES = 8 << 20
 _MAX_RECORD = 65535 + 8
+# Chains are checked in windows that grow fourfold from this many bytes, so that a chain that
+# breaks early (a record the chain cannot take) costs little walking.
+_CHAIN_WINDOW = 16 << 10
+# From this many equal-length records in a row on, the strided run check is cheaper than the
+# walk.
+_LONG_RUN = 64
+# After a chain that breaks on its first record, chains are not tried for 1, 3, 7, ... up to
+# this many records (files whose records no chain fits, e.g. with line breaks inside records).
+_MAX_COOL = 64
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,29 @@ def _matches(buf: bytes, start: int, k: int, stride: int, off: int,
     words = np.ndarray((k,), dtype="<u8", buffer=buf, offset=start + off, strides=(stride,))
     mask = np.uint64((1 << (8 * w)) - 1)
     return (words & mask) == np.uint64(int.from_bytes(pattern, "little"))
+
+
+def _is(words: np.ndarray, pattern: bytes) -> np.ndarray:
+    """Which little-endian 8-byte words begin with `pattern` (at most 8 bytes)."""
+    mask = np.uint64((1 << (8 * len(pattern))) - 1)
+    return (words & mask) == np.uint64(int.from_bytes(pattern, "little"))
+
+
+def _digits(words: np.ndarray, k: int) -> np.ndarray:
+    """Which words begin with k ASCII digits: each byte's high nibble is 3 and adding 6 to it
+    does not carry into the high nibble."""
+    hi = np.uint64(int.from_bytes(b"\xf0" * k, "little"))
+    three = np.uint64(int.from_bytes(b"\x30" * k, "little"))
+    six = np.uint64(int.from_bytes(b"\x06" * k, "little"))
+    return ((words & hi) == three) & (((words + six) & hi) == three)
+
+
+def _value4(words: np.ndarray) -> np.ndarray:
+    """The number written by the first four bytes of each word (ASCII digits)."""
+    d = words - np.uint64(0x30303030)
+    m = np.uint64(0xFF)
+    return (((d & m) * np.uint64(1000)) + ((d >> np.uint64(8) & m) * np.uint64(100))
+            + ((d >> np.uint64(16) & m) * np.uint64(10)) + (d >> np.uint64(24) & m))
 
 
 @dataclass
@@ -119,6 +155,9 @@ class Framer:
         self.seen_trailer = False
         self.total_bases = 0
         self.total_blocks = 0
+        self._run_next = False  # a chain stopped where a long run of equal lengths starts
+        self._cool = 0  # records to frame without trying a chain (after chains that failed)
+        self._cool_len = 0
 
     # -- small helpers -------------------------------------------------------------------
     def _word(self, buf: bytes, q: int) -> int:
@@ -138,12 +177,15 @@ class Framer:
             while p < n and buf[p] in _CRLF:
                 p += 1
             return p
-        # packed: a CR/LF is only a separator if a valid word follows it
+        # packed: a CR/LF is only a separator if a valid word follows it; an LF separator
+        # before a length word that begins with byte 0A (2560-2815 bytes) is one of one byte
         q = p
         while q < n and q - p < 2 and buf[q] in _CRLF:
             q += 1
-        if q != p and self._word(buf, q) >= PACKED_BASE_LENGTH:
-            return q
+        while q != p:
+            if self._word(buf, q) >= PACKED_BASE_LENGTH:
+                return q
+            q -= 1
         return p
 
     def _take_clean(self, buf: bytes, p: int, need: int) -> tuple[bytes, int] | None:
@@ -301,16 +343,176 @@ class Framer:
         ok = _matches(buf, p, k, stride, 0, words)
         if sep:
             ok &= _matches(buf, p, k, stride, stride - len(sep), sep)
-        rid = wl + 4 if self.layout.blocked else 4
-        ok &= ~_matches(buf, p, k, stride, rid, HEADER_ID)
+        # the record identifier follows the length words (BDW and RDW in blocked files)
+        ok &= ~_matches(buf, p, k, stride, wl, HEADER_ID)
         ok &= ~_matches(buf, p, k, stride, 4, TRAILER_ID)
+        arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p).reshape(k, stride)
         if not self.layout.packed and stride - len(sep) > 0:
-            arr = np.frombuffer(buf, dtype=np.uint8, count=k * stride, offset=p)
-            body = arr.reshape(k, stride)[:, : stride - len(sep)]
+            body = arr[:, : stride - len(sep)]
             # character data has no byte below 0x20: one minimum usually rules out CR/LF
             if body.min() < 0x20:
                 ok &= ~((body == 10) | (body == 13)).any(axis=1)
+        if self.layout.blocked:
+            bdw, rdw = self._word(words, 0), self._word(words, 4)
+            if bdw > rdw + 4:
+                # what follows the record in its block must be padding, as _one checks
+                pad = arr[:, 4 + rdw:bdw]
+                ok &= ((pad == 0x20) | (pad == 0)).all(axis=1)
         return ok
+
+    # -- chains of records of varying length ---------------------------------------------
+    def _walk(self, buf: bytes, q: int, ls: int, lim: int) -> list[int]:
+        """Start offsets of the records chained from q by their first length word (BDW in
+        blocked files, else RDW), each followed by `ls` separator bytes, up to offset lim.
+        Nothing is checked here beyond what keeps the walk moving forward: _chain_ok checks
+        every record of the chain at once."""
+        out = [q]
+        if q > lim:
+            return out
+        app = out.append
+        minlen = self.layout.base_length
+        if self.layout.packed:
+            while True:
+                t = (buf[q] << 8) | buf[q + 1]
+                if t < minlen:
+                    break
+                q += t + ls
+                if q > lim:
+                    break
+                app(q)
+            return out
+        try:
+            while True:
+                # int() also takes blanks, signs and underscores: _chain_ok wants four digits
+                t = int(buf[q:q + 4])
+                if t < minlen:
+                    break
+                q += t + ls
+                if q > lim:
+                    break
+                app(q)
+        except ValueError:
+            pass
+        return out
+
+    def _chain_ok(self, buf: bytes, pos: np.ndarray, sep: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """For the records at pos[:-1] (each ending where the next begins, less the separator):
+        whether the per-record path would frame each exactly so, and their RDWs. Every check
+        is one masked compare of the little-endian 8-byte word at some offset of each record."""
+        lay = self.layout
+        a = np.frombuffer(buf, np.uint8)
+        words = np.ndarray((len(a) - 7,), dtype="<u8", buffer=a, strides=(1,))
+        ls = len(sep)
+        q, nq = pos[:-1], pos[1:]
+        tot = nq - q - ls
+        wl = 4 if lay.blocked else 0
+        rdw = tot - wl
+        w0 = words[q]  # BDW and RDW, or RDW and the record's next bytes
+        # the walk went by the BDW in blocked files: the RDW must be 4 less (a longer block
+        # has padding or a second record, which the per-record path looks at)
+        if lay.packed:
+            ok = (w0 & np.uint64(0xFFFF0000FFFF0000 if wl else 0xFFFF0000)) == 0
+            if wl:
+                ok &= (((w0 >> np.uint64(24)) & np.uint64(0xFF00))
+                       | ((w0 >> np.uint64(40)) & np.uint64(0xFF))) == rdw.astype(np.uint64)
+        else:
+            ok = _digits(w0, 8 if wl else 4)
+            if wl:
+                ok &= _value4(w0 >> np.uint64(32)) == rdw.astype(np.uint64)
+        ok &= rdw >= lay.base_length
+        w4 = words[q + 4]
+        ok &= ~_is(w4, TRAILER_ID)
+        if wl:
+            w8 = words[q + 8]
+            ok &= ~_is(w8, TRAILER_ID) & ~_is(w8, HEADER_ID)
+        else:
+            ok &= ~_is(w4, HEADER_ID)
+        if 0 < ls <= 8:
+            ok &= _is(words[nq - ls], sep)
+        elif ls:
+            got = a[(nq - ls)[:, None] + np.arange(ls)]
+            ok &= (got == np.frombuffer(sep, np.uint8)).all(axis=1)
+        if lay.packed:
+            # the separator is what _skip_sep would skip: the next record's length word does
+            # not begin with a CR/LF byte, and when there is a separator that word is valid
+            nxt = words[nq]
+            first = nxt & np.uint64(0xFF)
+            ok &= (first != 10) & (first != 13)
+            if ls:
+                ok &= (nxt & np.uint64(0xFFFF0000)) == 0
+                ok &= ((first << np.uint64(8)) | ((nxt >> np.uint64(8)) & np.uint64(0xFF))
+                       ) >= lay.base_length
+        else:
+            self._no_line_breaks(a, q, tot, ls, ok)
+        return ok, rdw
+
+    @staticmethod
+    def _no_line_breaks(a: np.ndarray, q: np.ndarray, tot: np.ndarray, ls: int,
+                        ok: np.ndarray) -> None:
+        """Clear ok for character records with a CR/LF inside (the per-record path drops
+        those bytes). Character data has no byte below 0x20 but the separators', so one count
+        over the whole chain usually settles it."""
+        start, end = int(q[0]), int(q[-1] + tot[-1])
+        span = a[start:end]
+        if ls == 0:
+            if span.min() >= 0x20:
+                return
+        elif np.count_nonzero(span < 0x20) == (len(q) - 1) * ls:
+            return
+        hits = np.flatnonzero((span == 10) | (span == 13)) + start
+        rec = np.searchsorted(q, hits, side="right") - 1
+        inside = hits < q[rec] + tot[rec]
+        ok[rec[inside]] = False
+
+    def _chain(self, buf: bytes, q: int, sep: bytes, acc: _Acc, base_off: int
+               ) -> tuple[int, int]:
+        """Frame the chain of records starting at q (after a record framed by _one whose
+        separator was `sep`): (records framed, offset after them)."""
+        n = len(buf)
+        ls = len(sep)
+        wl = 4 if self.layout.blocked else 0
+        window = _CHAIN_WINDOW
+        framed = 0
+        while True:
+            pos = self._walk(buf, q, ls, min(n - 8, q + window))
+            if len(pos) < 2:
+                break
+            pos = np.asarray(pos, dtype=np.int64)
+            ok, rdw = self._chain_ok(buf, pos, sep)
+            k = len(ok) if ok.all() else int(np.argmin(ok))
+            run = self._long_run(pos[1:k + 1] - pos[:k] - ls)
+            if run is not None:
+                k = run
+                self._run_next = True
+            if k:
+                acc.flush_single()
+                acc.starts.append(pos[:k] + wl)
+                acc.lengths.append(rdw[:k])
+                acc.offsets.append(pos[:k] + base_off)
+                framed += k
+                q = int(pos[k])
+            if k < len(ok) or self._run_next:
+                break
+            window *= 4
+        if framed:
+            self._cool_len = 0
+        elif not self._run_next and len(pos) >= 2:
+            # the chain broke on its first record: give the per-record path a few records
+            # before trying again, so that files no chain fits cost no more than before
+            self._cool_len = min(2 * self._cool_len + 1, _MAX_COOL)
+            self._cool = self._cool_len
+        return framed, q
+
+    @staticmethod
+    def _long_run(tot: np.ndarray) -> int | None:
+        """Index of the first record of the first run of _LONG_RUN equal lengths, if any."""
+        if len(tot) < _LONG_RUN:
+            return None
+        change = np.flatnonzero(tot[1:] != tot[:-1]) + 1
+        starts = np.concatenate(([0], change))
+        ends = np.concatenate((change, [len(tot)]))
+        long = np.flatnonzero(ends - starts >= _LONG_RUN)
+        return int(starts[long[0]]) if len(long) else None
 
     # -- main loop -----------------------------------------------------------------------
     def _read(self, leftover: bytes) -> bytes | bytearray:
@@ -418,13 +620,25 @@ class Framer:
             acc.single_s.append(start)
             acc.single_l.append(rdw)
             acc.single_o.append(off)
-            # try a vectorised run of identical-length records after this one
             q = self._skip_sep(buf, nxt)
-            sep = buf[nxt:q]
+            sep = bytes(buf[nxt:q])
+            if q >= n:
+                p = nxt
+                continue
+            if not (self._run_next or self._cool):
+                # records of varying length after this one
+                m, end = self._chain(buf, q, sep, acc, base_off)
+                self.record_no += m
+                blocks += m if lay.blocked else 0
+                p = end if m else nxt
+                continue
+            # a vectorised run of identical-length records after this one
+            self._run_next = False
+            self._cool = max(self._cool - 1, 0)
             stride = (nxt - p) + len(sep)
             wl = 8 if lay.blocked else 4
             words = buf[p:p + wl]
-            m = self._run(buf, q, stride, words, sep) if q < n else 0
+            m = self._run(buf, q, stride, words, sep)
             if m:
                 acc.flush_single()
                 idx = np.arange(m, dtype=np.int64) * stride + q
