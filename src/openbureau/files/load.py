@@ -151,6 +151,14 @@ def known_account_subjects(
     )
 
 
+_REPORTED_SUBJECTS = (
+    "SELECT k.account_ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
+    "SELECT DISTINCT account_ref, identity_hash, subject_id FROM {table} "
+    "WHERE member_id = {member} AND {refs} AND period >= {since}"
+    ") k JOIN subjects s ON s.id = k.subject_id"
+)
+
+
 def reported_subjects(
     session: Session,
     table: str,
@@ -164,17 +172,19 @@ def reported_subjects(
     # Distinct before the join: an account has one row per month but rarely more than one
     # (identity, subject) pair, so subjects is probed once per account, not once per month.
     # The period bound keeps the read on the unique key's (member, account, period) range.
-    sql = (
-        "SELECT k.account_ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
-        f"SELECT DISTINCT account_ref, identity_hash, subject_id FROM {table} "
-        f"WHERE member_id = :member AND {in_values(session, 'account_ref', 'refs')} "
-        "AND period >= :since"
-        ") k JOIN subjects s ON s.id = k.subject_id"
-    )
-    rows = session.execute(
-        text(sql),
-        {"member": member_id, "refs": list_param(session, account_refs), "since": since},
-    ).all()
+    params = {"member": member_id, "refs": list_param(session, account_refs), "since": since}
+    connection = session.connection()
+    if is_postgres(connection.engine):
+        # Straight to the driver: one row per account of the chunk, and SQLAlchemy's Row
+        # objects cost about 7 us each (0.7 s of a 100,000-account month).
+        sql = _REPORTED_SUBJECTS.format(
+            table=table, member="%(member)s", refs="account_ref = ANY(%(refs)s)", since="%(since)s"
+        )
+        rows = connection.connection.driver_connection.execute(sql, params).fetchall()
+    else:
+        refs = in_values(session, "account_ref", "refs")
+        sql = _REPORTED_SUBJECTS.format(table=table, member=":member", refs=refs, since=":since")
+        rows = session.execute(text(sql), params).all()
     frame = pl.DataFrame(
         rows,
         schema={"account_ref": pl.Utf8, "identity_hash": pl.Utf8, "subject_id": pl.Int64},
