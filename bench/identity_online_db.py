@@ -32,6 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+from ingest import keyed_settings
 from sqlalchemy import text
 
 from openbureau.context import Bureau
@@ -46,7 +47,6 @@ from openbureau.identity.normalize import normalize_date, normalize_national_id
 from openbureau.identity.store import encrypted_identity_columns, identity_hash
 from openbureau.identity.synth import generate_population
 from openbureau.schema_migrations import upgrade
-from openbureau.settings import Settings
 
 
 def people(count: int) -> pl.DataFrame:
@@ -202,13 +202,8 @@ def main() -> None:
         print(f"generated {persons.height:,} people in {time.perf_counter() - start:.0f} s")
         keys = generate_key_pair_b64()
         (work / f"bureau-{args.subjects}.db").unlink(missing_ok=True)
-    settings = Settings(
-        data_dir=work,
-        database_url=args.pg_url or f"sqlite:///{work}/bureau-{args.subjects}.db",
-        encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
-        blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
-    )
-    bureau = Bureau.from_settings(settings)
+    url = args.pg_url or f"sqlite:///{work}/bureau-{args.subjects}.db"
+    bureau = Bureau.from_settings(keyed_settings(work, url, keys))
     if reuse:
         print(f"reusing the bureau of {persons.height:,} subjects in {work}")
     else:

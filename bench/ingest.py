@@ -42,6 +42,16 @@ def _fresh_pg(admin_url: str, name: str) -> str:
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
+def keyed_settings(data_dir: Path, database_url: str, keys: dict[str, str]) -> Settings:
+    """Settings of a bench bureau with explicit keys, as `generate_key_pair_b64` gives them."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
+        blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
+    )
+
+
 def end_to_end(settings: Settings, files: list[tuple[str, Path]]) -> float:
     bureau = Bureau.from_settings(settings)
     upgrade(bureau.engine)
@@ -140,13 +150,7 @@ def main() -> None:
         f" {'indexed insert rec/s':>21} {'ratio':>7}"
     )
     for name, e2e_url, plain_url in targets:
-        settings = Settings(
-            data_dir=work,
-            database_url=e2e_url,
-            encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
-            blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
-        )
-        e2e = end_to_end(settings, files)
+        e2e = end_to_end(keyed_settings(work, e2e_url, keys), files)
         base = baseline(plain_url, rows)
         keyed = baseline(plain_url, keyed_rows, indexed=True)
         print(

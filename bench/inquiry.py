@@ -33,10 +33,9 @@ from sqlalchemy import create_engine, text
 from openbureau.context import Bureau
 from openbureau.demo.run import run_demo
 from openbureau.governance.crypto import generate_key_pair_b64
-from openbureau.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest import _fresh_pg  # noqa: E402
+from ingest import _fresh_pg, keyed_settings  # noqa: E402
 
 LUA = """
 local bodies = {}
@@ -194,13 +193,7 @@ def main() -> None:
             "OPENBUREAU_DATA_DIR": str(work),
         }
     )
-    settings = Settings(
-        data_dir=work,
-        database_url=env["OPENBUREAU_DATABASE_URL"],
-        encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
-        blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
-    )
-    bureau = Bureau.from_settings(settings)
+    bureau = Bureau.from_settings(keyed_settings(work, env["OPENBUREAU_DATABASE_URL"], keys))
     outcome = run_demo(bureau, Console(quiet=True), limit=args.limit)
     from openbureau.demo.taiwan import build_demo_submissions
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from ingest import _fresh_pg, baseline
+from ingest import _fresh_pg, baseline, keyed_settings
 
 from openbureau.context import Bureau
 from openbureau.furnishing.metro2 import read_chunks, to_native, write_file
@@ -130,13 +130,7 @@ def main() -> None:
     size = sum(f.stat().st_size for f in files) / 1e6
     print(f"{args.accounts:,} accounts x {len(files)} months, {size:,.0f} MB of Metro 2")
     for name, e2e_url, plain_url in targets:
-        settings = Settings(
-            data_dir=work,
-            database_url=e2e_url,
-            encryption_key=keys["OPENBUREAU_ENCRYPTION_KEY"],
-            blind_index_key=keys["OPENBUREAU_BLIND_INDEX_KEY"],
-        )
-        runs = end_to_end(settings, files)
+        runs = end_to_end(keyed_settings(work, e2e_url, keys), files)
         plain = baseline(plain_url, native)
         for month, (n, seconds) in zip(MONTHS, runs, strict=True):
             print(
