@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -81,3 +83,24 @@ def write_parquet(path: Path, records: list[dict]) -> Path:
     )
     frame.write_parquet(path)
     return path
+
+
+def run_together(work: Callable[[int], None], threads: int) -> list[BaseException]:
+    """Runs work(0) .. work(threads - 1) in threads released at the same moment; returns
+    what they raised (the main thread asserts on it: pytest sees no thread's exception)."""
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            start.wait()
+            work(n)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+
+    running = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return failures

@@ -7,13 +7,12 @@ SQLite both are the same code, so the comparison holds trivially there.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
 import orjson
 from sqlalchemy import select, update
 
-from factories import person, record, resident_id, write_jsonl
+from factories import person, record, resident_id, run_together, write_jsonl
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.audit import verify_chain
 from openbureau.governance.members import Role, get_member
@@ -107,24 +106,13 @@ def test_the_report_equals_the_portable_builders(bureau, members, tmp_path):
 def test_concurrent_reports_are_each_recorded_and_audited_in_one_chain(bureau, members, tmp_path):
     _bureau_with_files(bureau, members, tmp_path)
     threads_n, each = 4, 6
-    start = threading.Barrier(threads_n)
     served: list[dict] = []
-    failures: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            start.wait()
-            for i in range(each):
-                served.append(_ask(bureau, "lender", ALICE if i % 2 else BOB))
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            failures.append(exc)
+    def worker(_: int) -> None:
+        for i in range(each):
+            served.append(_ask(bureau, "lender", ALICE if i % 2 else BOB))
 
-    threads = [threading.Thread(target=worker) for _ in range(threads_n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert failures == []
+    assert run_together(worker, threads_n) == []
     with bureau.sessions() as session:
         verdict = verify_chain(session)
         audited = [
