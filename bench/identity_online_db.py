@@ -41,7 +41,12 @@ from openbureau.governance.crypto import generate_key_pair_b64
 from openbureau.governance.members import Role, add_member
 from openbureau.identity.blind import identity_keys
 from openbureau.identity.decide import InquiryIdentity, match_inquiry
-from openbureau.identity.matching import MatchSettings, hashed_blocking_keys, normalized
+from openbureau.identity.matching import (
+    IDENTITY_SCHEMA,
+    MatchSettings,
+    hashed_blocking_keys,
+    normalized,
+)
 from openbureau.identity.model_store import inquiry_model
 from openbureau.identity.normalize import normalize_date, normalize_national_id
 from openbureau.identity.store import encrypted_identity_columns, identity_hash
@@ -73,15 +78,8 @@ def people(count: int) -> pl.DataFrame:
             break
     return pl.DataFrame(
         rows,
-        schema={
-            "record_no": pl.Int64,
-            "full_name": pl.Utf8,
-            "national_id_type": pl.Utf8,
-            "national_id": pl.Utf8,
-            "date_of_birth": pl.Date,
-            "address": pl.Utf8,
-            "phone": pl.Utf8,
-        },
+        # As a furnished record carries it: the birth date typed, as validation leaves it.
+        schema=IDENTITY_SCHEMA | {"date_of_birth": pl.Date},
         orient="row",
     )
 
