@@ -146,9 +146,7 @@ def known_account_subjects(
 ) -> pl.DataFrame:
     """(account_ref, identity_hash) pairs this member reported recently for these records'
     accounts (see LOOKBACK_MONTHS), with their one subject."""
-    return reported_subjects(
-        session, "tradelines", member_id, records["account_ref"], lookback_start(records["period"])
-    )
+    return reported_subjects(session, "tradelines", member_id, records)
 
 
 _REPORTED_SUBJECTS = (
@@ -163,16 +161,19 @@ def reported_subjects(
     session: Session,
     table: str,
     member_id: int,
-    account_refs: list[str] | pl.Series,
-    since: str,
+    records: pl.DataFrame,
 ) -> pl.DataFrame:
-    """(account_ref, identity_hash, subject_id) of a member's accounts in `table` (tradelines
-    or account_consumers) for periods from `since`, merges followed; pairs without exactly one
-    subject are left out."""
+    """(account_ref, identity_hash, subject_id) of the records' accounts as this member
+    reported them in `table` (tradelines or account_consumers) since `lookback_start` of the
+    records' periods, merges followed; pairs without exactly one subject are left out."""
     # Distinct before the join: an account has one row per month but rarely more than one
     # (identity, subject) pair, so subjects is probed once per account, not once per month.
     # The period bound keeps the read on the unique key's (member, account, period) range.
-    params = {"member": member_id, "refs": list_param(session, account_refs), "since": since}
+    params = {
+        "member": member_id,
+        "refs": list_param(session, records["account_ref"].unique()),
+        "since": lookback_start(records["period"]),
+    }
     connection = session.connection()
     if is_postgres(connection.engine):
         # Straight to the driver: one row per account of the chunk, and SQLAlchemy's Row

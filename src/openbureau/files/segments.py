@@ -15,7 +15,7 @@ from sqlalchemy import Table, text
 from sqlalchemy.orm import Session
 
 from openbureau.db import bulk_insert, in_values, list_param
-from openbureau.files.load import lookback_start, reported_subjects
+from openbureau.files.load import reported_subjects
 from openbureau.files.tables import (
     account_consumers,
     account_employment,
@@ -130,10 +130,4 @@ def known_associated_subjects(
     files.load.LOOKBACK_MONTHS), with their one subject (merges followed), so that an
     unchanged J1/J2 is not resolved again. Unlinked consumers (subject_id null) drop out in
     the join."""
-    return reported_subjects(
-        session,
-        "account_consumers",
-        member_id,
-        people["account_ref"].unique(),
-        lookback_start(people["period"]),
-    )
+    return reported_subjects(session, "account_consumers", member_id, people)
