@@ -10,6 +10,7 @@ import calendar
 import datetime as dt
 from pathlib import Path
 
+import orjson
 import polars as pl
 import pytest
 from sqlalchemy import func, select, text
@@ -24,6 +25,7 @@ from openbureau.files.tables import (
 from openbureau.furnishing.metro2 import write_file
 from openbureau.furnishing.metro2.sample import HEADER, current_revolving, sample_base
 from openbureau.furnishing.submit import submit_file
+from openbureau.governance.audit import verify_chain
 from openbureau.governance.members import Role
 from openbureau.reports.inquiry import InquiryIdentity, make_inquiry
 
@@ -331,3 +333,109 @@ def test_over_http_a_joint_holder_gets_the_account_in_their_report(client, membe
     [account] = response.json()["accounts"]
     assert (account["role"], account["associated_consumer"]) == ("joint", True)
     assert account["furnisher"] == "another member" and account["account_ref"] is None
+
+
+def _audit_events(bureau, action: str) -> list[dict]:
+    with bureau.sessions() as session:
+        rows = session.execute(
+            text("SELECT detail FROM audit_events WHERE action = :a ORDER BY seq"), {"a": action}
+        ).all()
+    return [orjson.loads(r[0]) for r in rows]
+
+
+def test_a_delete_request_removes_the_account_from_every_file(bureau, parties, tmp_path):
+    furnisher, lender = parties
+    aug = pl.concat(
+        [
+            _base("2026-08", "ACCT-1"),
+            _base("2026-08", "ACCT-2", 300).with_columns(record_no=pl.lit(3, pl.Int64)),
+        ]
+    )
+    segments = {
+        "J1": _consumer(2, JOINT, "2"),
+        "K1": pl.DataFrame(
+            {"record_no": [2], "original_creditor_name": ["ACME"], "creditor_classification": [1]}
+        ),
+        "N1": pl.DataFrame({"record_no": [2], "employer_name": ["ACME CORP"]}),
+    }
+    _submit(bureau, furnisher, _write(tmp_path / "aug.m2", aug, segments))
+    assert len(_report(bureau, lender, PRIMARY)["accounts"]) == 2
+    assert len(_report(bureau, lender, JOINT)["accounts"]) == 1
+
+    sep = pl.concat(
+        [
+            _base("2026-09", "ACCT-1", account_status="DA"),
+            _base("2026-09", "ACCT-2", 250).with_columns(record_no=pl.lit(3, pl.Int64)),
+        ]
+    )
+    report = _submit(bureau, furnisher, _write(tmp_path / "sep.m2", sep))
+    assert (report["records"], report["accepted"]) == (2, 2)
+    assert (report["delete_requests"], report["accounts_deleted"]) == (1, 1)
+
+    accounts = _report(bureau, lender, PRIMARY)["accounts"]
+    assert [a["current_balance"] for a in accounts] == [250]
+    assert _report(bureau, lender, JOINT)["accounts"] == []
+    tables = (tradelines, account_consumers, account_segments, account_employment)
+    assert [_count(bureau, t) for t in tables] == [2, 0, 0, 0]
+    [event] = _audit_events(bureau, "submission.delete_accounts")
+    [deleted] = event["accounts"]
+    assert (deleted["account_ref"], deleted["status"], deleted["rows"]) == ("ACCT-1", "DA", 1)
+    assert len(deleted["subject_ids"]) == 2  # the primary and the joint consumer
+    with bureau.sessions() as session:
+        assert verify_chain(session).ok
+
+
+def test_a_fraud_delete_under_a_later_number_deletes_the_kept_account(bureau, parties, tmp_path):
+    furnisher, lender = parties
+    change = pl.DataFrame(
+        {"record_no": [2], "change_indicator": [1], "new_consumer_account_number": ["NEW-9"]}
+    )
+    _submit(bureau, furnisher, _write(tmp_path / "jul.m2", _base("2026-07", "OLD-1")))
+    aug = _write(tmp_path / "aug.m2", _base("2026-08", "OLD-1"), {"L1": change})
+    _submit(bureau, furnisher, aug)
+    assert _count(bureau, tradelines) == 2
+    sep = _write(tmp_path / "sep.m2", _base("2026-09", "NEW-9", account_status="DF"))
+    report = _submit(bureau, furnisher, sep)
+    assert report["accounts_deleted"] == 1
+    assert _count(bureau, tradelines) == 0 and _count(bureau, account_number_changes) == 0
+    [event] = _audit_events(bureau, "submission.delete_accounts")
+    assert [(a["account_ref"], a["status"], a["rows"]) for a in event["accounts"]] == [
+        ("OLD-1", "DF", 2)
+    ]
+    # The consumer is still known to the bureau, with an empty file from this furnisher.
+    assert _report(bureau, lender, PRIMARY)["accounts"] == []
+
+
+def test_a_delete_request_for_an_unknown_account_deletes_nothing(bureau, parties, tmp_path):
+    furnisher, lender = parties
+    _submit(bureau, furnisher, _write(tmp_path / "aug.m2", _base("2026-08", "ACCT-1")))
+    sep = _write(tmp_path / "sep.m2", _base("2026-09", "ACCT-7", account_status="DA"))
+    report = _submit(bureau, furnisher, sep)
+    assert (report["delete_requests"], report["accounts_deleted"]) == (1, 0)
+    assert _count(bureau, tradelines) == 1
+    assert _audit_events(bureau, "submission.delete_accounts") == []
+    assert len(_report(bureau, lender, PRIMARY)["accounts"]) == 1
+
+
+def test_another_members_delete_request_leaves_the_account_alone(bureau, members, tmp_path):
+    first, _ = members.add("usbank", Role.FURNISHER)
+    other, _ = members.add("otherbank", Role.FURNISHER)
+    _submit(bureau, first, _write(tmp_path / "aug.m2", _base("2026-08", "ACCT-1")))
+    sep = _write(tmp_path / "sep.m2", _base("2026-09", "ACCT-1", account_status="DA"))
+    report = _submit(bureau, other, sep)
+    assert report["accounts_deleted"] == 0
+    assert _count(bureau, tradelines) == 1
+
+
+def test_a_deleted_accounts_open_identity_review_is_withdrawn(bureau, parties, tmp_path):
+    furnisher, _ = parties
+    _submit(bureau, furnisher, _write(tmp_path / "aug.m2", _base("2026-08", "ACCT-1")))
+    stranger = PRIMARY | {"first_name": "OTTO", "surname": "KRAUS", "dob": dt.date(1950, 7, 8)}
+    sep = _write(tmp_path / "sep.m2", _base("2026-09", "ACCT-2", person=stranger))
+    assert _submit(bureau, furnisher, sep)["held_for_identity_review"] == 1
+    oct_ = _write(tmp_path / "oct.m2", _base("2026-10", "ACCT-2", account_status="DA"))
+    assert _submit(bureau, furnisher, oct_)["accounts_deleted"] == 1
+    with bureau.sessions() as session:
+        statuses = session.execute(text("SELECT account_ref, status FROM review_items")).all()
+    assert statuses == [("ACCT-2", "withdrawn")]
+    assert _count(bureau, tradelines) == 1

@@ -354,7 +354,10 @@ def _metro2_chunks(path: Path) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, Seg
                     "{} (segment {}, byte offset {})", "message", "segment", "byte_offset"
                 ).alias("message"),
             )
-            yield raw, rejected, native.side
+            side = native.side
+            if native.deletions is not None and native.deletions.height:
+                side = side | {"deletions": native.deletions}
+            yield raw, rejected, side
     except metro2.FileRejected as exc:
         where = f" at byte offset {exc.byte_offset}" if exc.byte_offset is not None else ""
         raise FileRejected(exc.rule, exc.message + where) from None

@@ -1,7 +1,8 @@
 """The submission path: one file from one furnisher, loaded in one transaction.
 
 parse (chunks) -> validate -> reject duplicates -> blind indexes -> resolve identity ->
-store identities and review items -> upsert tradelines -> submission report + audit event.
+store identities and review items -> upsert tradelines -> (after the last chunk) Metro 2
+delete requests -> submission report + audit event.
 Sending the same file twice returns the first report and writes nothing.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
+from openbureau.files.deletions import delete_accounts
 from openbureau.files.load import known_account_subjects, load_tradelines
 from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
 from openbureau.furnishing.parse import detect_format, iter_chunks_with_segments
@@ -37,6 +39,7 @@ from openbureau.identity.resolve import MATCHED, NEW, REVIEW, resolve_records
 from openbureau.identity.store import identity_hash, queue_reviews, store_identities
 
 Progress = Callable[[int], None]
+_NONE = pl.DataFrame()
 
 
 class NotAFurnisher(PermissionError):
@@ -52,6 +55,8 @@ class _Tally:
     in_review: int = 0
     written: int = 0
     associated: int = 0
+    delete_requests: int = 0
+    accounts_deleted: int = 0
 
 
 def file_sha256(path: Path) -> str:
@@ -126,6 +131,7 @@ def submit_file(
             today or date.today(),
             progress,
             batch_identity,
+            actor,
         )
         report = {
             "submission_id": submission_id,
@@ -142,6 +148,8 @@ def submit_file(
             "held_for_identity_review": tally.in_review,
             "rows_written": tally.written,
             "associated_consumers_linked": tally.associated,
+            "delete_requests": tally.delete_requests,
+            "accounts_deleted": tally.accounts_deleted,
             "errors_total": errors_total,
             "errors_truncated": errors_total > len(errors),
             "errors": errors,
@@ -182,6 +190,7 @@ def _load_chunks(
     today: date,
     progress: Progress | None,
     batch_identity: bool,
+    actor: str,
 ) -> tuple[_Tally, list[dict], int]:
     tally = _Tally()
     limit = bureau.settings.max_rejections_reported
@@ -189,6 +198,7 @@ def _load_chunks(
     errors_total = 0
     seen = pl.DataFrame(schema={"account_ref": pl.Utf8, "period": pl.Utf8, "first_no": pl.Int64})
     state = SegmentState(member.id)
+    deletions: list[pl.DataFrame] = []
 
     def validated_chunks():
         for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
@@ -209,7 +219,13 @@ def _load_chunks(
         chunk_errors = pl.concat([parse_errors, errors, number_errors, dup_errors]).sort(
             "record_no"
         )
-        tally.total += raw_height + parse_errors["record_no"].n_unique()
+        if "deletions" in side:
+            # Applied once the whole file is in: a delete request wins over its records.
+            deletions.append(side["deletions"])
+            tally.delete_requests += side["deletions"].height
+        tally.total += (
+            raw_height + parse_errors["record_no"].n_unique() + side.get("deletions", _NONE).height
+        )
         errors_total += chunk_errors.height
         if len(kept_errors) < limit:
             kept_errors += chunk_errors.head(limit - len(kept_errors)).to_dicts()
@@ -230,8 +246,35 @@ def _load_chunks(
             progress(tally.total)
     if tally.total == 0:
         raise FileRejected("no_records", "the file holds no records")
+    if deletions:
+        _apply_deletions(session, member, actor, pl.concat(deletions), submission_id, now, tally)
     tally.associated = state.associated_linked
     return tally, kept_errors, errors_total
+
+
+def _apply_deletions(
+    session: Session,
+    member: Member,
+    actor: str,
+    requests: pl.DataFrame,
+    submission_id: int,
+    now: datetime,
+    tally: _Tally,
+) -> None:
+    tally.accepted += requests.height
+    deleted = delete_accounts(session, member.id, requests, now)
+    tally.accounts_deleted = deleted.height
+    if deleted.height:
+        append_event(
+            session,
+            actor,
+            "submission.delete_accounts",
+            {
+                "submission_id": submission_id,
+                "member": member.code,
+                "accounts": deleted.to_dicts(),
+            },
+        )
 
 
 def _reject_duplicates(

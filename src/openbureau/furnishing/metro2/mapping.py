@@ -15,7 +15,8 @@ Metro 2        native
                delinquent the account was when it was paid or closed)
 88, 89, 94, 95 from the payment rating: 0 current, 1-6 past_due_30..past_due_180,
                G collection, L charge_off
-DA, DF         not mapped: delete requests are returned in ``deletions``
+DA, DF         not mapped: delete requests are returned in ``deletions`` (the
+               submission path applies them: files/deletions.py)
 =============  ==============================================================
 
 Account type: from the portfolio type (R revolving, I installment, M mortgage, O open,
