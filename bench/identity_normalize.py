@@ -54,7 +54,7 @@ CACHES = (
 def metro2_identities(accounts: int) -> pl.DataFrame:
     """What `FurnishingMatcher.prepare` normalises for a first Metro 2 load of `accounts`."""
     with tempfile.TemporaryDirectory(prefix="ob-norm-bench-") as work:
-        path = month_file(Path(work) / "m1.m2", accounts, MONTHS[0])
+        path = month_file(Path(work) / "m1.m2", accounts, MONTHS[0], population="dense")
         native = pl.concat([to_native(c).accounts for c in read_chunks(path)])
     identities = native.select(
         *(pl.col(name).cast(dtype) for name, dtype in matching.IDENTITY_SCHEMA.items())

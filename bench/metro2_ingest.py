@@ -33,6 +33,7 @@ from openbureau.furnishing.metro2.sample import HEADER, current_revolving, sampl
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.crypto import generate_key_pair_b64
 from openbureau.governance.members import Role, add_member, get_member
+from openbureau.identity.synth import us_consumers
 from openbureau.schema_migrations import upgrade
 from openbureau.settings import Settings
 
@@ -48,7 +49,30 @@ def _ssns(n: int, offset: int = 0) -> np.ndarray:
     return area * 1_000_000 + group * 10_000 + serial
 
 
-def month_file(path: Path, n: int, period: str, seed: int = 1) -> Path:
+def _people(n: int, seed: int, population: str) -> dict[str, pl.Series | pl.Expr]:
+    """Base identity columns: `realistic` draws varied names, streets, ZIP codes and birth
+    dates (identity.synth.us_consumers); `dense` keeps sample_base's 49 names and one ZIP
+    code, with J1 consumers all named PAT SMITH born 1960-01-01 (the files measured before
+    2026-11-26 06:00 UTC), so that every new person has dozens of look-alike candidates."""
+    if population == "dense":
+        days = pl.Series(np.arange(n) % 18000)
+        return {"date_birth": pl.lit(dt.date(1950, 1, 1)) + pl.duration(days=days)}
+    people = us_consumers(n, seed=seed)
+    return {
+        "surname": people["surname"],
+        "first_name": people["first_name"],
+        "first_line_address": people["street"],
+        "second_line_address": pl.lit(""),
+        "city": people["city"],
+        "state": people["state"],
+        "zip_code": people["zip_code"],
+        "date_birth": people["date_of_birth"],
+    }
+
+
+def month_file(
+    path: Path, n: int, period: str, seed: int = 1, population: str = "realistic"
+) -> Path:
     """n clean current revolving accounts as of `period`; 10% with a J1, 5% K1, 5% N1."""
     year, month = int(period[:4]), int(period[5:])
     as_of = dt.date(year, month, calendar.monthrange(year, month)[1])
@@ -57,24 +81,29 @@ def month_file(path: Path, n: int, period: str, seed: int = 1) -> Path:
         **current_revolving(as_of),
         current_balance=pl.Series(rng.integers(0, 5000, n)),
         social_security_number=pl.Series(_ssns(n)),
-        date_birth=pl.lit(dt.date(1950, 1, 1)) + pl.duration(days=pl.Series(np.arange(n) % 18000)),
         ecoa_code=pl.lit("1"),
+        **_people(n, seed, population),
     )
     rec = base["record_no"]
     j1_rows = rec.filter(rec % 10 == 0)
     k1_rows = rec.filter(rec % 20 == 1)
     n1_rows = rec.filter(rec % 20 == 2)
+    if population == "dense":
+        joint = pl.DataFrame(
+            {"surname": "SMITH", "first_name": "PAT", "date_birth": dt.date(1960, 1, 1)}
+        ).select(pl.all().repeat_by(len(j1_rows)).explode())
+    else:
+        joint = us_consumers(len(j1_rows), seed=seed + 1).select(
+            "surname", "first_name", date_birth="date_of_birth"
+        )
     segments = {
         "J1": pl.DataFrame(
             {
                 "record_no": j1_rows,
-                "surname": "SMITH",
-                "first_name": "PAT",
                 "social_security_number": _ssns(len(j1_rows), offset=n),
-                "date_birth": pl.Series([dt.date(1960, 1, 1)] * len(j1_rows)),
                 "ecoa_code": "2",
             }
-        ),
+        ).hstack(joint),
         "K1": pl.DataFrame(
             {
                 "record_no": k1_rows,
@@ -113,9 +142,19 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=200_000)
     parser.add_argument("--pg-url", default=None, help="admin URL of a PostgreSQL server")
     parser.add_argument("--sqlite", action="store_true", help="also run on SQLite")
+    parser.add_argument(
+        "--population",
+        choices=("realistic", "dense"),
+        default="realistic",
+        help="who the accounts belong to (see _people); dense reproduces the files before "
+        "2026-11-26 06:00 UTC",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ob-m2-bench-"))
-    files = [month_file(work / f"{p}.m2", args.accounts, p) for p in MONTHS]
+    files = [
+        month_file(work / f"{p}.m2", args.accounts, p, population=args.population)
+        for p in MONTHS
+    ]
     native = pl.concat([to_native(c).accounts for path in files for c in read_chunks(path)]).drop(
         "record_no"
     )
@@ -128,7 +167,10 @@ def main() -> None:
             ("postgresql", _fresh_pg(args.pg_url, "bench_m2"), _fresh_pg(args.pg_url, "bench_m2p"))
         )
     size = sum(f.stat().st_size for f in files) / 1e6
-    print(f"{args.accounts:,} accounts x {len(files)} months, {size:,.0f} MB of Metro 2")
+    print(
+        f"{args.accounts:,} accounts x {len(files)} months, {size:,.0f} MB of Metro 2, "
+        f"{args.population} population"
+    )
     for name, e2e_url, plain_url in targets:
         runs = end_to_end(keyed_settings(work, e2e_url, keys), files)
         plain = baseline(plain_url, native)

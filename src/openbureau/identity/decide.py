@@ -300,7 +300,7 @@ def _probabilistic_inquiry(
         ),
         default_region=settings.phone_region,
     )
-    key_hashes = keys.blind_index_many("blocking", blocking_keys(record))
+    key_hashes = keys.blocking_index_many(blocking_keys(record))
     if len(key_hashes) < settings.min_shared_keys:
         # Too little to search on. With a national ID the bureau does not know, the answer
         # is plainly no hit; without one, more fields would make a search possible.

@@ -118,8 +118,8 @@ def hashed_blocking_keys(norm: pl.DataFrame, keys: BureauKeys) -> pl.DataFrame:
     long = blocking_keys_frame(norm, "record_id")
     distinct = long["key"].unique()
     hashed = pl.DataFrame(
-        {"key": distinct, "key_bidx": keys.blind_index_many("blocking", distinct.to_list())},
-        schema={"key": pl.Utf8, "key_bidx": pl.Utf8},
+        {"key": distinct, "key_bidx": keys.blocking_index_many(distinct.to_list())},
+        schema={"key": pl.Utf8, "key_bidx": pl.Int64},
     )
     return long.join(hashed, on="key").select("record_id", "key_bidx")
 
@@ -143,7 +143,7 @@ def store_blocking_keys(
             return
         statement = (
             "INSERT INTO identity_blocking_keys (key_bidx, subject_id) "
-            "SELECT * FROM unnest(CAST(:keys AS varchar[]), CAST(:subjects AS integer[])) "
+            "SELECT * FROM unnest(CAST(:keys AS bigint[]), CAST(:subjects AS integer[])) "
             "ON CONFLICT DO NOTHING"
         )
         connection.execute(
@@ -165,7 +165,7 @@ def store_blocking_keys(
 # and the key is dropped if it filled them. About 5x faster on a load's hundreds of
 # thousands of keys than counting in a subquery and joining again.
 _PG_USABLE_KEY_ROWS = (
-    "WITH wanted AS (SELECT DISTINCT unnest(CAST(%(keys)s AS varchar[])) AS key), "
+    "WITH wanted AS (SELECT DISTINCT unnest(CAST(%(keys)s AS bigint[])) AS key), "
     "near AS (SELECT w.key, c.subject_id, count(*) OVER (PARTITION BY w.key) AS n "
     "FROM wanted w CROSS JOIN LATERAL (SELECT subject_id FROM identity_blocking_keys c "
     "WHERE c.key_bidx = w.key LIMIT %(over)s) AS c) "
@@ -175,8 +175,8 @@ _PG_USABLE_KEY_ROWS = (
 
 
 def usable_key_rows(
-    session: Session, key_hashes: list[str] | pl.Series, settings: MatchSettings
-) -> list[tuple[str, int]]:
+    session: Session, key_hashes: list[int] | pl.Series, settings: MatchSettings
+) -> list[tuple[int, int]]:
     """(key, subject) for each of these keys held by at most max_block_size subjects.
 
     Whether a key is usable is counted with LIMIT max_block_size + 1, so a key shared by
@@ -221,7 +221,7 @@ def candidate_subjects(
     if not rows:
         return empty
     usable = pl.DataFrame(
-        rows, schema={"key_bidx": pl.Utf8, "subject_id": pl.Int64}, orient="row"
+        rows, schema={"key_bidx": pl.Int64, "subject_id": pl.Int64}, orient="row"
     ).unique()
     return (
         record_keys.join(usable, on="key_bidx")
@@ -233,13 +233,13 @@ def candidate_subjects(
 
 
 def candidates_for_one(
-    session: Session, key_hashes: list[str], settings: MatchSettings
+    session: Session, key_hashes: list[int], settings: MatchSettings
 ) -> list[tuple[int, int]]:
     """(subject_id, shared keys) for one record, most shared first: the inquiry path."""
     if not key_hashes:
         return []
     rows = usable_key_rows(session, key_hashes, settings)
-    per_key: dict[str, set[int]] = {}
+    per_key: dict[int, set[int]] = {}
     for key, subject in rows:
         per_key.setdefault(key, set()).add(subject)
     shared: dict[int, int] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+import numpy as np
 import polars as pl
 
 __all__ = ["generate_population"]
@@ -614,3 +615,47 @@ def generate_population(
     data = {c: [r.get(c) for r in rows] for c in cols}
     schema = {c: (pl.Int64 if c == "true_id" else pl.String) for c in cols}
     return pl.DataFrame(data, schema=schema)
+
+
+def us_consumers(n: int, *, seed: int = 0) -> pl.DataFrame:
+    """n distinct US consumers as a furnisher's file would list them, for load benchmarks.
+
+    Names, streets and cities come from the pools above with Zipf-like weights (so common
+    names are common), ZIP codes from each city's three-digit prefix, birth dates from
+    1940-2003. Columns: surname, first_name, street (number and name), city, state,
+    zip_code, date_of_birth. Drawn with NumPy and polars, not per person.
+    """
+    rng = np.random.default_rng(seed)
+
+    def pick(items: list[str]) -> pl.Series:
+        weights = 1.0 / np.arange(1, len(items) + 1) ** 0.8
+        drawn = rng.choice(len(items), size=n, p=weights / weights.sum())
+        return pl.Series([item.upper() for item in items]).gather(drawn)
+
+    cities = pick([f"{city}|{state}|{zip3}" for city, state, zip3 in _US_CITIES])
+    return (
+        pl.DataFrame(
+            {
+                "surname": pick(_US_SURNAMES),
+                "first_name": pick(_US_GIVEN_M + _US_GIVEN_F),
+                "street_number": rng.integers(1, 10_000, n),
+                "street_name": pick(_US_STREETS),
+                "street_kind": pick([full for _, full in _US_TYPES]),
+                "city": cities.str.split_exact("|", 2).struct.rename_fields(
+                    ["city", "state", "zip3"]
+                ),
+                "zip2": rng.integers(0, 100, n),
+                "date_of_birth": rng.integers(-10957, 12419, n),  # 1940-01-01 .. 2003-12-31
+            }
+        )
+        .unnest("city")
+        .select(
+            "surname",
+            "first_name",
+            pl.format("{} {} {}", "street_number", "street_name", "street_kind").alias("street"),
+            "city",
+            "state",
+            (pl.col("zip3") + pl.col("zip2").cast(pl.Utf8).str.zfill(2)).alias("zip_code"),
+            pl.col("date_of_birth").cast(pl.Date),
+        )
+    )

@@ -6,6 +6,7 @@ Personal data is stored encrypted (`*_enc`); exact lookups use keyed hashes (`*_
 """
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -89,7 +90,7 @@ review_items = Table(
 identity_blocking_keys = Table(
     "identity_blocking_keys",
     metadata,
-    Column("key_bidx", String(64), nullable=False),
+    Column("key_bidx", BigInteger, nullable=False),  # see BureauKeys.blocking_index_many
     Column("subject_id", Integer, nullable=False, index=True),
     UniqueConstraint("key_bidx", "subject_id"),
 )
