@@ -36,8 +36,9 @@ def test_awkward_text_and_numbers_survive(bureau):
         assert _roundtrip(session, []) == []
         # Only the values asked for come back.
         session.execute(text("INSERT INTO list_param_probe (n, v) VALUES (99, 'other')"))
+        numbers = in_values(session, "n", "ns", "integer")
         wanted = session.execute(
-            text(f"SELECT n FROM list_param_probe WHERE {in_values(session, 'n', 'ns')}"),
+            text(f"SELECT n FROM list_param_probe WHERE {numbers}"),
             {"ns": list_param(session, [99, 7])},
         ).scalars()
         assert list(wanted) == [99]

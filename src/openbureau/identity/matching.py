@@ -261,8 +261,8 @@ def identities_of_subjects(
             "SELECT COALESCE(s.merged_into, s.id), i.national_id_type, i.national_id_enc, "
             "i.name_enc, i.dob_enc, i.address_enc, i.phone_enc "
             "FROM subject_identities i JOIN subjects s ON s.id = i.subject_id "
-            f"WHERE {in_values(session, 's.id', 'ids')} "
-            f"OR {in_values(session, 's.merged_into', 'ids')}"
+            f"WHERE {in_values(session, 's.id', 'ids', 'integer')} "
+            f"OR {in_values(session, 's.merged_into', 'ids', 'integer')}"
         ),
         {"ids": list_param(session, subject_ids)},
     ).all()

@@ -100,7 +100,7 @@ def _stored_identities(session: Session, member_id: int, subject_ids: list[int])
             text(
                 "SELECT id, subject_id, name_bidx, dob_bidx, identity_hash "
                 "FROM subject_identities WHERE member_id = :member AND "
-                + in_values(session, "subject_id", "subjects")
+                + in_values(session, "subject_id", "subjects", "integer")
             ),
             {"member": member_id, "subjects": list_param(session, subject_ids)},
         ).all()
