@@ -16,6 +16,8 @@ from openbureau.files.tables import tradelines
 from openbureau.furnishing.submit import submit_file
 from openbureau.governance.audit import verify_chain
 from openbureau.governance.members import Role
+from openbureau.identity.changes import identity_key_rows
+from openbureau.identity.matching import phone_region
 from openbureau.identity.tables import (
     identity_blocking_keys,
     identity_decisions,
@@ -262,6 +264,16 @@ def test_split_moves_accounts_and_the_next_month_follows(
             )
         ).scalar_one() > 0
         assert verify_chain(session).ok
+        # Every subject holds exactly the keys its identities give: the moved identity's own
+        # keys left the old subject, and nothing was lost or duplicated on the way.
+        stored = session.execute(
+            select(identity_blocking_keys.c.key_bidx, identity_blocking_keys.c.subject_id)
+        ).all()
+        given = identity_key_rows(session, bureau.keys, phone_region(bureau.settings))
+    assert sorted(stored) == sorted(given.iter_rows())
+    old_keys = {key for key, owner in stored if owner == subject}
+    new_keys = {key for key, owner in stored if owner == new_subject}
+    assert new_keys - old_keys, "the moved identity's name keys should be the new subject's only"
 
 
 def test_split_over_http_needs_the_operator_role(bureau, members, client, two_banks):
@@ -387,3 +399,19 @@ def test_keys_shared_by_too_many_subjects_propose_nobody(bureau, members, tmp_pa
 
         assert answer(200) == "more_data_needed"  # three namesakes: which one?
         assert answer(2) == "no_hit"  # every shared key is too common to propose anyone
+
+
+def test_reindex_rebuilds_exactly_the_stored_keys(bureau, two_banks, env_settings):
+    def stored() -> list[tuple]:
+        with bureau.sessions() as session:
+            return sorted(session.execute(select(identity_blocking_keys)).all())
+
+    before = stored()
+    assert before
+    with bureau.sessions() as session, session.begin():
+        session.execute(identity_blocking_keys.delete())
+    assert stored() == []
+    result = runner.invoke(app, ["identity", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(before)} blocking keys stored" in result.output
+    assert stored() == before

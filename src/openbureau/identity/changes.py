@@ -23,6 +23,7 @@ from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.matching import (
     ENCRYPTED_IDENTITY,
     decrypted_identities,
+    forget_blocking_keys,
     hashed_blocking_keys,
     normalized,
     store_blocking_keys,
@@ -144,8 +145,12 @@ def split_subject(
             )
             .values(subject_id=new_id)
         )
+    held_before = identity_key_rows(session, keys, phone_region, family)
     moved_identities = _move_identities(session, family, new_id, moving, staying)
-    rebuild_blocking_keys(session, keys, phone_region, [current, new_id])
+    held_after = identity_key_rows(session, keys, phone_region, [*family, new_id])
+    # The keys only the moved identities gave leave the old subject; the new one gets them.
+    forget_blocking_keys(session, held_before.join(held_after, on=KEY_PAIR, how="anti"))
+    store_blocking_keys(session, held_after)
     detail = {
         "accounts": [{"member_id": m, "account_ref": r} for m, r in sorted(wanted)],
         "identities": moved_identities,
@@ -193,29 +198,37 @@ def _move_identities(
     return moved
 
 
-def rebuild_blocking_keys(
+KEY_PAIR = ["key_bidx", "subject_id"]
+
+
+def identity_key_rows(
     session: Session, keys: BureauKeys, phone_region: str, subject_ids: list[int] | None = None
-) -> int:
-    """Recomputes the blocking keys of these subjects (all when None) from their identities."""
+) -> pl.DataFrame:
+    """(key_bidx, subject_id): the blocking keys the stored identities of these subjects (all
+    when None) give, computed afresh; the table has no index by subject to read them from."""
     query = select(*ENCRYPTED_IDENTITY)
-    if subject_ids is None:
-        session.execute(delete(identity_blocking_keys))
-    else:
-        session.execute(
-            delete(identity_blocking_keys).where(
-                identity_blocking_keys.c.subject_id.in_(subject_ids)
-            )
-        )
+    if subject_ids is not None:
         query = query.where(subject_identities.c.subject_id.in_(subject_ids))
     rows = session.execute(query).all()
     if not rows:
-        return 0
+        return pl.DataFrame(schema={"key_bidx": pl.Int64, "subject_id": pl.Int64})
     frame = decrypted_identities(keys, rows)
     hashed = hashed_blocking_keys(normalized(frame, phone_region), keys)
     owners = pl.DataFrame(
         {"record_id": frame["record_no"], "subject_id": [row[0] for row in rows]},
         schema={"record_id": pl.Int64, "subject_id": pl.Int64},
     )
-    linked = hashed.join(owners, on="record_id")
-    store_blocking_keys(session, linked)
+    return hashed.join(owners, on="record_id").select(KEY_PAIR).unique()
+
+
+def rebuild_blocking_keys(
+    session: Session, keys: BureauKeys, phone_region: str, subject_ids: list[int] | None = None
+) -> int:
+    """Stores the blocking keys of these subjects' identities (all subjects when None, after
+    removing every stored key). For named subjects keys are only added: an identity was
+    attached to them; a split removes what leaves with `forget_blocking_keys`."""
+    if subject_ids is None:
+        session.execute(delete(identity_blocking_keys))
+    linked = identity_key_rows(session, keys, phone_region, subject_ids)
+    store_blocking_keys(session, linked, new_subjects=subject_ids is None)
     return linked.height

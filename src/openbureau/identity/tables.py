@@ -91,7 +91,9 @@ identity_blocking_keys = Table(
     "identity_blocking_keys",
     metadata,
     Column("key_bidx", BigInteger, nullable=False),  # see BureauKeys.blocking_index_many
-    Column("subject_id", Integer, nullable=False, index=True),
+    # No index by subject (migration 0010): a subject's keys are computed from its
+    # identities when they must be found (identity.changes.identity_key_rows).
+    Column("subject_id", Integer, nullable=False),
     UniqueConstraint("key_bidx", "subject_id"),
 )
 
