@@ -195,7 +195,7 @@ def _write(
         if commit:
             # A statement rather than raw.commit(), which would wait for the results inside
             # the pipeline and then pay a second round trip to leave it.
-            raw.execute("COMMIT")
+            raw.execute("COMMIT", prepare=False)
     if commit:
         session.commit()  # ends the session's transaction; the connection is idle: no I/O
 
