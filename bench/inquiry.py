@@ -149,18 +149,21 @@ def _wrk(
 def _paced_p99(url: str, script: Path, rate: float, seconds: int) -> dict:
     """p99 over all consumers with requests spread out at about `rate` (wrk, 8 connections).
 
-    A connection's rate is 1 / (pause + latency): a first short run with pauses of 8/rate
-    measures the latency, and the measured run pauses that much less."""
+    A connection's rate is 1 / (pause + latency): two short runs measure the latency, each
+    pausing that much less than 8 / rate, and the measured run pauses as the last one did."""
     connections = 8
-    pause_ms = connections / rate * 1000
+    cycle_ms = connections / rate * 1000
+    pause_ms = cycle_ms
 
     def run(pause: float, length: int) -> dict:
-        env = dict(os.environ) | {"PACE_MS": f"{max(pause, 0.0):.3f}"}
+        env = dict(os.environ) | {"PACE_MS": f"{pause:.3f}"}
         return _wrk(url, length, script, connections=connections, env=env)
 
-    trial = run(pause_ms, 3)
-    latency_ms = max(connections / trial["rps"] * 1000 - pause_ms, 0.0)
-    return run(pause_ms - latency_ms, seconds)
+    for _ in range(2):
+        trial = run(pause_ms, 3)
+        latency_ms = connections / trial["rps"] * 1000 - pause_ms
+        pause_ms = max(cycle_ms - latency_ms, 0.0)
+    return run(pause_ms, seconds)
 
 
 def _in_process_ms(bureau: Bureau, member_code: str, bodies: list[dict]) -> float:
