@@ -88,7 +88,9 @@ def queue_pg_append(
     Inside the caller's `raw.pipeline()` both go out in that pipeline's round trip, with what
     else it holds (the row the event is about, the COMMIT). The server runs the insert once
     the lock is granted, and in READ COMMITTED that statement's snapshot sees every append
-    committed before, so two workers never chain onto one event.
+    committed before, so two workers never chain onto one event. The event's time is taken
+    here, before the lock: concurrent events may be a few milliseconds out of order in time;
+    their order is the seq.
     """
     occurred_at = datetime.now(UTC)
     detail_text = _canonical(detail)
