@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 from factories import record, write_jsonl
 from openbureau.cli import app
 from openbureau.furnishing.submit import submit_file
-from openbureau.governance.audit import verify_chain
+from openbureau.governance.audit import append_event, event_hash, verify_chain
 from openbureau.governance.members import Role
 from openbureau.governance.tables import audit_events
 
@@ -93,3 +94,28 @@ def test_cli_verify_exit_codes_and_head_anchor(bureau, members, tmp_path, env_se
     assert cut.exit_code == 1
     _tamper(bureau, "UPDATE audit_events SET action = 'x' WHERE seq = 1")
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 1
+
+
+def test_awkward_text_chains_the_same_on_every_database(bureau):
+    """On PostgreSQL the server computes the hash (audit.queue_pg_append); verify_chain
+    recomputes it in Python, so any difference in the canonical text breaks the chain."""
+    awkward = [
+        ("operator:张伟", "test.text", {"name": 'Zhāng "W" \\ \n\t\x01 😀', "n": [1, None]}, None),
+        ("member:a'b", "test.empty", {}, 7),
+        ("operator:x", "test.nested", {"b": {"z": 1, "a": "é\u2028"}, "a": True}, 2**31 - 1),
+    ]
+    with bureau.sessions() as session, session.begin():
+        seqs = [append_event(session, *event) for event in awkward]
+    with bureau.sessions() as session:
+        verdict = verify_chain(session)
+        rows = session.execute(
+            select(audit_events).where(audit_events.c.seq.in_(seqs)).order_by(audit_events.c.seq)
+        ).all()
+    assert verdict.ok, verdict.problem
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    for row, (actor, action, detail, subject) in zip(rows, awkward, strict=True):
+        assert (row.actor, row.action, row.subject_id) == (actor, action, subject)
+        assert row.hash == event_hash(
+            row.prev_hash, row.seq, row.occurred_at, actor, action, subject, row.detail
+        )
+        assert orjson.loads(row.detail) == detail

@@ -229,3 +229,36 @@ def test_resubmission_over_http_is_a_replay(client, members):
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json()["replay"] is True
     assert second.json()["submission_id"] == first.json()["submission_id"]
+
+
+def test_concurrent_inquiries_beyond_the_report_slots_wait_and_are_each_audited(
+    client, members, bureau
+):
+    from anyio import CapacityLimiter
+
+    from factories import run_together
+    from openbureau.governance.audit import verify_chain
+    from openbureau.governance.tables import audit_events
+
+    _, _, lender = _setup(client, members)
+    client.app.state.report_slots = CapacityLimiter(2)  # fewer than the requests at once
+    threads_n, each = 4, 3
+    served: list[dict] = []
+
+    def worker(_: int) -> None:
+        for _ in range(each):
+            response = client.post("/v1/inquiries", headers=_auth(lender), json=_inquiry())
+            assert response.status_code == 200, response.text
+            served.append(response.json())
+
+    assert run_together(worker, threads_n) == []
+    ids = sorted(r["inquiry"]["inquiry_id"] for r in served)
+    assert len(ids) == threads_n * each == len(set(ids))
+    with bureau.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(inquiries)) == len(ids)
+        audited = session.scalar(
+            select(func.count()).where(audit_events.c.action == "report.serve")
+        )
+        assert audited == len(ids)
+        verdict = verify_chain(session)
+    assert verdict.ok, verdict.problem

@@ -60,11 +60,67 @@ _HEAD = select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.
 _APPEND = audit_events.insert()
 # PostgreSQL, on the driver connection: appends are on every report's path.
 _PG_LOCK = "SELECT pg_advisory_xact_lock(%s)"
-_PG_HEAD = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
-_PG_APPEND = (
-    "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_id, detail, prev_hash, "
-    "hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
+# The head is read and the event chained onto it in one statement, the hash computed by the
+# server: sha256 of the text event_hash hashes, which is `prev|head seq tail` because the seq
+# is the one member only the server knows. Nothing has to come back to the client while the
+# lock is held, so a caller can send the lock, this and its COMMIT in one round trip: the lock
+# is then held for the server's work alone, not for a client thread's wake-ups (each one a
+# wait for a core and for the GIL on a busy host), which serialised every report under load.
+# verify_chain recomputes every hash in Python, which holds the two definitions equal.
+_PG_APPEND_CHAINED = """INSERT INTO audit_events
+    (seq, occurred_at, actor, action, subject_id, detail, prev_hash, hash)
+SELECT n.seq, %(at)s::timestamptz, %(actor)s::text, %(action)s::text, %(subject)s::integer,
+       %(detail)s::text, n.prev,
+       encode(sha256(convert_to(
+           n.prev || '|' || %(head)s::text || n.seq::text || %(tail)s::text, 'UTF8')), 'hex')
+FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, %(genesis)s::text) AS prev
+      FROM (SELECT 1) one
+      LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) last ON true) n
+RETURNING seq"""
+
+
+def queue_pg_append(
+    raw: Any, actor: str, action: str, detail: dict[str, Any], subject_id: int | None = None
+) -> Any:
+    """Send the audit lock and one chained event on a psycopg connection, in the caller's
+    transaction; returns the cursor whose row will be the event's seq.
+
+    Inside the caller's `raw.pipeline()` both go out in that pipeline's round trip, with what
+    else it holds (the row the event is about, the COMMIT). The server runs the insert once
+    the lock is granted, and in READ COMMITTED that statement's snapshot sees every append
+    committed before, so two workers never chain onto one event. The event's time is taken
+    here, before the lock: concurrent events may be a few milliseconds out of order in time;
+    their order is the seq.
+    """
+    occurred_at = datetime.now(UTC)
+    detail_text = _canonical(detail)
+    head, tail = _body_around_seq(occurred_at, actor, action, subject_id, detail_text)
+    raw.execute(_PG_LOCK, (_AUDIT_LOCK_ID,))
+    return raw.execute(
+        _PG_APPEND_CHAINED,
+        {
+            "at": occurred_at,
+            "actor": actor,
+            "action": action,
+            "subject": subject_id,
+            "detail": detail_text,
+            "head": head,
+            "tail": tail,
+            "genesis": GENESIS_HASH,
+        },
+    )
+
+
+def _body_around_seq(
+    occurred_at: datetime, actor: str, action: str, subject_id: int | None, detail: str
+) -> tuple[str, str]:
+    """event_hash's canonical body split around the seq's digits: the members in sorted order
+    (action, actor, at, detail, seq, subject), each value encoded as _canonical encodes it."""
+    head = (
+        f'{{"action":{_canonical(action)},"actor":{_canonical(actor)},'
+        f'"at":{_canonical(_timestamp_text(occurred_at))},"detail":{_canonical(detail)},"seq":'
+    )
+    return head, f',"subject":{_canonical(subject_id)}}}'
 
 
 def append_event(
@@ -73,42 +129,28 @@ def append_event(
     action: str,
     detail: dict[str, Any],
     subject_id: int | None = None,
-    *,
-    pg_first: tuple[str, dict[str, Any]] | None = None,
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number.
 
     Appends are serialised until the caller's commit: on PostgreSQL by a transaction-level
     advisory lock, on SQLite by the write lock every transaction takes up front (db.py). The
     head is read only once the lock is held, so two workers never chain onto the same event.
-
-    `pg_first`, on PostgreSQL only: a driver-level statement and its parameters to run just
-    before taking the lock, in the same round trip (the inquiry the event is about).
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
-        # Pipelined: one round trip. The server runs the head read after the lock is granted,
-        # and in READ COMMITTED that statement's snapshot sees every append committed before.
         # Results are read after the block: reading inside it would cost a round trip more.
         with raw.pipeline():
-            if pg_first is not None:
-                raw.execute(*pg_first)
-            raw.execute(_PG_LOCK, (_AUDIT_LOCK_ID,))
-            head = raw.execute(_PG_HEAD)
-        last = head.fetchone()
-    else:
-        last = connection.execute(_HEAD).first()
+            appended = queue_pg_append(raw, actor, action, detail, subject_id)
+        return appended.fetchone()[0]
+    last = connection.execute(_HEAD).first()
     seq = (last[0] + 1) if last else 1
     prev = last[1] if last else GENESIS_HASH
     occurred_at = datetime.now(UTC)
     detail_text = _canonical(detail)
     digest = event_hash(prev, seq, occurred_at, actor, action, subject_id, detail_text)
     values = (seq, occurred_at, actor, action, subject_id, detail_text, prev, digest)
-    if connection.dialect.name == "postgresql":
-        raw.execute(_PG_APPEND, values)
-    else:
-        connection.execute(_APPEND, dict(zip(_COLUMNS, values, strict=True)))
+    connection.execute(_APPEND, dict(zip(_COLUMNS, values, strict=True)))
     return seq
 
 

@@ -25,7 +25,7 @@ from openbureau.files.credit_file import (
     summarize,
     with_associations,
 )
-from openbureau.governance.audit import append_event
+from openbureau.governance.audit import append_event, queue_pg_append
 from openbureau.governance.jurisdictions import Purpose
 from openbureau.governance.members import Member, Role
 from openbureau.identity.decide import HIT, MORE_DATA, InquiryIdentity, match_inquiry
@@ -93,7 +93,12 @@ def make_inquiry(
     identity: InquiryIdentity,
     purpose_code: str,
     consent_reference: str,
+    *,
+    commit: bool = False,
 ) -> dict:
+    """The answer to one inquiry, the inquiry recorded and audited in the session's
+    transaction. With `commit` that transaction is committed before the answer is returned;
+    on PostgreSQL the COMMIT goes out with the last writes (_write)."""
     if not member.has(Role.SUBSCRIBER):
         raise InquiryRefused(403, "Not a subscriber", "only subscribers may request reports")
     purpose = resolve_purpose(bureau, purpose_code)
@@ -110,13 +115,22 @@ def make_inquiry(
     subject_id = match.subject_id
     now = datetime.now(UTC)
     answer = Answer(member, purpose, consent_reference, now)
+    postgres = is_postgres(session.get_bind())
     if match.outcome != HIT:
-        inquiry_id = _record_inquiry(session, answer, None, None, match.outcome)
-        append_event(
+        row = answer.row(None, None, match.outcome)
+        if postgres:
+            raw = session.connection().connection.driver_connection
+            inquiry_id = raw.execute(_PG_NEXT_INQUIRY_ID).fetchone()[0]
+        else:
+            inquiry_id = _record_inquiry(session, row)
+        _write(
             session,
+            row | {"id": inquiry_id} if postgres else None,
             member.actor,
             f"inquiry.{match.outcome}",
             {"inquiry_id": inquiry_id, "purpose": purpose.code, "consent": consent_reference},
+            None,
+            commit,
         )
         if match.outcome == MORE_DATA:
             return answer.header(inquiry_id) | {
@@ -125,13 +139,12 @@ def make_inquiry(
                 "missing_fields": list(match.missing_fields),
             }
         return answer.header(inquiry_id) | {"result": "no_hit", "message": NO_HIT_MESSAGE}
-    postgres = is_postgres(session.get_bind())
     if postgres:
         report, score = _hit_pg(bureau, session, answer, subject_id)
         inquiry_id = report["inquiry"]["inquiry_id"]
     else:
         score = score_for_report(bureau, session, subject_id)
-        inquiry_id = _record_inquiry(session, answer, subject_id, score)
+        inquiry_id = _record_inquiry(session, answer.row(subject_id, score))
         body = build_report_body(bureau, session, member, subject_id, inquiry_id, now)
         report = answer.header(inquiry_id) | {"result": "hit"} | body | {"score": score}
     audit = {
@@ -143,20 +156,48 @@ def make_inquiry(
         "score": score.get("score"),
         "model_version": score.get("model_version"),
     }
-    if not postgres:
-        append_event(session, member.actor, "report.serve", audit, subject_id=subject_id)
-        return report
-    # The inquiry's insert goes out in the same round trip as the audit append's lock.
-    row = answer.row(subject_id, score) | {"id": inquiry_id}
-    append_event(
+    _write(
         session,
+        answer.row(subject_id, score) | {"id": inquiry_id} if postgres else None,
         member.actor,
         "report.serve",
         audit,
-        subject_id=subject_id,
-        pg_first=(_PG_INSERT_INQUIRY, row),
+        subject_id,
+        commit,
     )
     return report
+
+
+def _write(
+    session: Session,
+    pg_inquiry: dict | None,
+    actor: str,
+    action: str,
+    detail: dict,
+    subject_id: int | None,
+    commit: bool,
+) -> None:
+    """The inquiry's audit event, and the commit if asked.
+
+    On PostgreSQL (`pg_inquiry`: the inquiry's row, not written yet) the row, the audit lock,
+    the chained event and the COMMIT go out in one round trip: the lock that serialises every
+    report is held for the server's work alone. On SQLite the row is written already.
+    """
+    if pg_inquiry is None:
+        append_event(session, actor, action, detail, subject_id=subject_id)
+        if commit:
+            session.commit()
+        return
+    raw = session.connection().connection.driver_connection
+    with raw.pipeline():
+        raw.execute(_PG_INSERT_INQUIRY, pg_inquiry)
+        queue_pg_append(raw, actor, action, detail, subject_id)
+        if commit:
+            # A statement rather than raw.commit(), which would wait for the results inside
+            # the pipeline and then pay a second round trip to leave it.
+            raw.execute("COMMIT", prepare=False)
+    if commit:
+        session.commit()  # ends the session's transaction; the connection is idle: no I/O
 
 
 @dataclass(frozen=True)
@@ -195,18 +236,11 @@ class Answer:
         }
 
 
-def _record_inquiry(
-    session: Session,
-    answer: Answer,
-    subject_id: int | None,
-    score: dict | None,
-    outcome: str = HIT,
-) -> int:
-    return (
-        session.connection()
-        .execute(_INSERT_INQUIRY, answer.row(subject_id, score, outcome))
-        .scalar_one()
-    )
+def _record_inquiry(session: Session, row: dict) -> int:
+    return session.connection().execute(_INSERT_INQUIRY, row).scalar_one()
+
+
+_PG_NEXT_INQUIRY_ID = "SELECT nextval(pg_get_serial_sequence('inquiries', 'id'))"
 
 
 _PG_INSERT_INQUIRY = (
