@@ -12,6 +12,8 @@ decides what they are and rejects the file when it must.
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -105,6 +107,19 @@ def _value4(words: np.ndarray) -> np.ndarray:
             + ((d >> np.uint64(16) & m) * np.uint64(10)) + (d >> np.uint64(24) & m))
 
 
+def _chunk_buffer(size: int) -> mmap.mmap:
+    """A writable buffer for one chunk. An anonymous mapping backed by transparent huge pages
+    where the kernel offers them: a bytearray is zero-filled page by page first (thousands of
+    page faults per chunk, a third of the framing time), and the reader's strided field
+    reads then miss the TLB far less often. The mapping is freed when the last array that
+    views it is."""
+    buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        with contextlib.suppress(OSError):
+            buf.madvise(mmap.MADV_HUGEPAGE)
+    return buf
+
+
 @dataclass
 class FramedChunk:
     data: np.ndarray  # uint8 buffer that all starts index into
@@ -118,6 +133,7 @@ class FramedChunk:
     trailer_offset: int = 0
     trailer_record_no: int = 0
     blocks: int = 0  # BDWs seen in this chunk
+    raw: bytes | bytearray | mmap.mmap | None = None  # the buffer `data` views, for find()
 
 
 @dataclass
@@ -515,12 +531,12 @@ class Framer:
         return int(starts[long[0]]) if len(long) else None
 
     # -- main loop -----------------------------------------------------------------------
-    def _read(self, leftover: bytes) -> bytes | bytearray:
+    def _read(self, leftover: bytes) -> bytes | bytearray | mmap.mmap:
         """`leftover` followed by the next chunk_bytes of the stream, read in place (one copy
         of the data instead of two) when the stream supports readinto."""
         if not hasattr(self.stream, "readinto"):
             return leftover + (self.stream.read(self.chunk_bytes) or b"")
-        buf = bytearray(len(leftover) + self.chunk_bytes)
+        buf = _chunk_buffer(len(leftover) + self.chunk_bytes)
         buf[: len(leftover)] = leftover
         view = memoryview(buf)
         end = len(leftover)
@@ -530,7 +546,11 @@ class Framer:
                 break
             end += got
         view.release()
-        del buf[end:]
+        if end < len(buf):
+            if end:
+                buf.resize(end)
+            else:
+                return b""
         return buf
 
     def __iter__(self) -> Iterator[FramedChunk]:
@@ -668,4 +688,5 @@ class Framer:
         self.total_bases += nb
         self.total_blocks += blocks
         return FramedChunk(data, starts, lengths, offsets, record_nos, header, header_off,
-                           trailer, trailer_off, trailer_no, blocks), p
+                           trailer, trailer_off, trailer_no, blocks,
+                           None if acc.aux else buf), p

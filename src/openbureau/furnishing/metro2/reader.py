@@ -155,9 +155,8 @@ class _ChunkParser:
             span = fc.data[start:end]
             if not (span.min() >= 0x20 and span.max() <= 0x7E):
                 return False
-            raw = fc.data.base
-            if isinstance(raw, bytes | bytearray):  # the backtick: one memchr, no temporary
-                return raw.find(b"`", start, end) < 0
+            if fc.raw is not None:  # the backtick: one memchr, no temporary
+                return fc.raw.find(b"`", start, end) < 0
             return col.all_allowed(span)
         rdw = int(fc.lengths[0])
         if not (fc.lengths == rdw).all():
