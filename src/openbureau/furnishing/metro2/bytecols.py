@@ -15,6 +15,7 @@ polars imports string views without copying the character data.
 from __future__ import annotations
 
 import functools
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -30,9 +31,17 @@ _ZEROS = _U(0x3030303030303030)
 _MAX_BITS = 48  # bitmap pieces stay below 2**53, where float64 is exact
 _INLINE = 12  # string views hold up to 12 bytes inline
 # a string view is the length (uint32), the first four bytes, then either bytes 4..12 inline
-# or (buffer 0, offset) for longer strings
-_LO_MASK32 = np.array([MASKS[min(k, 4)] for k in range(_INLINE + 1)], dtype=np.uint32)
-_HI_MASK = np.array([MASKS[max(k - 4, 0)] for k in range(_INLINE + 1)], dtype=np.uint64)
+# or (buffer 0, offset) for longer strings. Indexed by the trimmed length: what to keep of the
+# word read at the field's first byte shifted up by 32 (its first four bytes), and of the word
+# read at its fifth byte (bytes 4..12; nothing for strings that are not inline)
+_MAX_TEXT = 256
+_VIEW_MASK0 = np.array([MASKS[min(k, 4)] << _U(32) for k in range(_MAX_TEXT)], dtype=np.uint64)
+_VIEW_MASK1 = np.array([MASKS[max(k - 4, 0)] if k <= _INLINE else 0 for k in range(_MAX_TEXT)],
+                       dtype=np.uint64)
+# the bit length of an integer below 2**53 from the top 16 bits of its float64 (sign,
+# exponent and four mantissa bits): one table lookup
+_TOP16 = 3 if sys.byteorder == "little" else 0
+_BIT_LENGTH = np.maximum((np.arange(1 << 16) >> 4) - 1022, 0).astype(np.int64)
 
 
 def _short_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +82,7 @@ def _within(mat: np.ndarray, lo: int, hi: int) -> bool:
 
 def _bit_length(x: np.ndarray) -> np.ndarray:
     """Bit length of uint64 values below 2**53 (the float exponent, no per-bit loop)."""
-    e = (x.astype(np.float64).view(np.int64) >> 52) - 1022
-    return np.maximum(e, 0)
+    return _BIT_LENGTH[x.astype(np.float64).view(np.uint16)[_TOP16::4]]
 
 
 class Block:
@@ -153,7 +161,8 @@ class Block:
             return np.zeros(0, np.uint64)
         words = np.ndarray((bitmap.shape[0],), dtype="<u8", buffer=bitmap, offset=off >> 3,
                            strides=(bitmap.shape[1],))
-        return (words >> _U(off & 7)) & _U((1 << width) - 1)
+        out = np.right_shift(words, _U(off & 7))
+        return np.bitwise_and(out, _U((1 << width) - 1), out=out)
 
     def text_length(self, off: int, width: int) -> np.ndarray:
         """Length of each field with trailing blanks removed (int64)."""
@@ -242,16 +251,16 @@ class Block:
             length = views.view(np.uint32)[:, 0]
         else:
             length = self.text_length(off, width) if trim else np.full(n, width, np.int64)
-            short = np.minimum(length, _INLINE)
-            halves = views.view(np.uint32)
-            halves[:, 0] = length
-            halves[:, 1] = self.view("<u4", off) & _LO_MASK32[short]
-            hi = self.view("<u8", off + 4) & _HI_MASK[short]
+            head, tail = views[:, 0], views[:, 1]
+            np.left_shift(self.view("<u8", off), _U(32), out=head)
+            np.bitwise_and(head, _VIEW_MASK0[length], out=head)
+            np.bitwise_or(head, length.view(np.uint64), out=head)
+            np.bitwise_and(self.view("<u8", off + 4), _VIEW_MASK1[length], out=tail)
             if width > _INLINE:
                 long = length > _INLINE
                 if long.any():  # buffer 0 at this record's field
-                    np.copyto(hi, self._row_offsets() + _U((self.start + off) << 32), where=long)
-            views[:, 1] = hi
+                    np.copyto(tail, self._row_offsets() + _U((self.start + off) << 32),
+                              where=long)
         if self._buffer is None:
             self._buffer = pa.py_buffer(self.data)
         array = pa.Array.from_buffers(pa.string_view(), n,
