@@ -28,6 +28,12 @@ TRAILER_ID = b"TRAILER"
 _CRLF = b"\r\n"
 _TRAILING_OK = b" \r\n\x00\x1a\t"
 DEFAULT_CHUNK_BYTES = 8 << 20
+# Without an explicit chunk size, later chunks are sized to hold about this many records
+# (between DEFAULT_CHUNK_BYTES and _MAX_AUTO_CHUNK): every chunk costs a fixed number of column
+# operations, so files of long records (bases with several segments) would otherwise pay that
+# cost over half as many records as files of bare bases.
+CHUNK_RECORDS = 20_000
+_MAX_AUTO_CHUNK = 32 << 20
 _MAX_RECORD = 65535 + 8
 # Chains are checked in windows that grow fourfold from this many bytes, so that a chain that
 # breaks early (a record the chain cannot take) costs little walking.
@@ -160,10 +166,11 @@ class _Acc:
 class Framer:
     """Iterate over a Metro 2 byte stream, yielding framed chunks in constant memory."""
 
-    def __init__(self, stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    def __init__(self, stream: BinaryIO, chunk_bytes: int | None = None,
                  progress: Callable[[int], None] | None = None) -> None:
         self.stream = stream
-        self.chunk_bytes = max(int(chunk_bytes), 2 * _MAX_RECORD)
+        self.auto_size = chunk_bytes is None
+        self.chunk_bytes = max(int(chunk_bytes or DEFAULT_CHUNK_BYTES), 2 * _MAX_RECORD)
         self.progress = progress
         self.layout: Layout | None = None
         self.record_no = 0
@@ -573,6 +580,10 @@ class Framer:
             leftover = buf[p:]
             base_off += p
             if chunk is not None:
+                if self.auto_size and len(chunk.starts):
+                    per_record = p / len(chunk.starts)
+                    self.chunk_bytes = int(min(max(per_record * CHUNK_RECORDS,
+                                                   DEFAULT_CHUNK_BYTES), _MAX_AUTO_CHUNK))
                 yield chunk
         if leftover and not self.seen_trailer:
             raise FileRejected("truncated", "file ends inside a record", base_off,

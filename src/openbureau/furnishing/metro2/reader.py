@@ -24,7 +24,7 @@ from . import packed
 from .bytecols import Block
 from .decode import Decoded, Problem, decode_fields
 from .errors import FileRejected, RejectionReport, empty_rejections
-from .framing import DEFAULT_CHUNK_BYTES, FramedChunk, Framer, Layout
+from .framing import FramedChunk, Framer, Layout
 from .layouts import (
     SEGMENT_LENGTHS,
     SEGMENT_ORDER,
@@ -272,9 +272,12 @@ def _open(source: str | os.PathLike | BinaryIO | bytes):
 
 
 def read_chunks(source: str | os.PathLike | BinaryIO | bytes, *,
-                chunk_bytes: int = DEFAULT_CHUNK_BYTES, packed_encoding: str = "auto",
+                chunk_bytes: int | None = None, packed_encoding: str = "auto",
                 progress: Callable[[int], None] | None = None) -> Iterator[Chunk]:
     """Stream a Metro 2 file as validated chunks.
+
+    ``chunk_bytes`` bounds the bytes read at a time; by default 8 MiB and then, by the record
+    length seen so far, enough for about 20,000 records (at most 32 MiB).
 
     Raises :class:`FileRejected` (possibly after some chunks were yielded) when the file's
     framing, header or trailer cannot be trusted; consumers must stage chunks and only commit
