@@ -77,7 +77,7 @@ def _runs(layout: tuple[FieldSpec, ...], kinds: frozenset[str]) -> tuple[tuple[i
 
 
 def _within(mat: np.ndarray, lo: int, hi: int) -> bool:
-    return mat.size == 0 or bool(mat.min() >= lo and mat.max() <= hi)
+    return mat.size == 0 or col.span_below(mat, lo) <= hi - lo
 
 
 def _bit_length(x: np.ndarray) -> np.ndarray:

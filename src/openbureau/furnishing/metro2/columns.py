@@ -15,12 +15,23 @@ SANITIZE = np.where(ALLOWED, np.arange(256), ord("?")).astype(np.uint8)
 _ZERO = ord("0")
 
 
+def span_below(mat: np.ndarray, lo: int) -> int:
+    """The largest ``byte - lo`` (modulo 256, so bytes below `lo` count as large) of a
+    non-empty matrix: all bytes lie in [lo, lo + k] exactly when it is at most k. One
+    reduction, over a contiguous copy when the matrix is a strided view (numpy reduces those
+    a few bytes at a time, and min and max would take two such passes)."""
+    if mat.flags.c_contiguous:
+        low = int(mat.min())
+        return 255 if low < lo else int(mat.max()) - lo
+    return int(np.subtract(mat, np.uint8(lo)).max())
+
+
 def all_allowed(mat: np.ndarray) -> bool:
     """Fast check that every byte is in the alphanumeric set (two SIMD reductions)."""
     if mat.size == 0:
         return True
-    top = mat.max()
-    if mat.min() < 0x20 or top > 0x7E:
+    top = span_below(mat, 0x20) + 0x20
+    if top > 0x7E:
         return False
     # upper-case data never reaches the backtick: skip the compare pass
     return bool(top < 0x60 or not (mat == 0x60).any())
