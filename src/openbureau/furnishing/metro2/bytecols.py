@@ -99,6 +99,7 @@ class Block:
         self._rows: np.ndarray | None = None
         # set by the decoder when every numeric byte of the block is known to be a digit
         self.digits_known = False
+        self._keys: dict[tuple[int, int], np.ndarray] = {}
 
     @classmethod
     def at(cls, data: np.ndarray, pos: np.ndarray, width: int) -> Block:
@@ -132,6 +133,15 @@ class Block:
         if width == 2:
             return self.view("<u2", off)
         return self.view("<u8", off) & MASKS[width]
+
+    def key(self, off: int, width: int) -> np.ndarray:
+        """A field of one or two bytes as table indexes (intp), made once per field: the text
+        column and every code rule on the field look tables up with it, and numpy would
+        otherwise convert the raw bytes to indexes for each lookup."""
+        k = (off, width)
+        if k not in self._keys:
+            self._keys[k] = self.code(off, width).astype(np.intp)
+        return self._keys[k]
 
     def all_allowed(self) -> bool:
         return self.n == 0 or col.all_allowed(self.matrix(0, self.width))
@@ -167,7 +177,7 @@ class Block:
     def text_length(self, off: int, width: int) -> np.ndarray:
         """Length of each field with trailing blanks removed (int64)."""
         if width <= 2:
-            return _SHORT[width][0][self.code(off, width)]
+            return _SHORT[width][0].take(self.key(off, width))
         if self._nonblank is None:
             self._nonblank = self._bitmap(self.matrix(0, self.width) != 0x20)
         out = None
@@ -246,7 +256,7 @@ class Block:
         n = self.n
         views = np.empty((n, 2), dtype=np.uint64)  # every word is written below
         if width <= 2 and trim:
-            views[:, 0] = _SHORT[width][1][self.code(off, width)]
+            _SHORT[width][1].take(self.key(off, width), out=views[:, 0])
             views[:, 1] = 0
             length = views.view(np.uint32)[:, 0]
         else:
@@ -259,8 +269,8 @@ class Block:
             if width > _INLINE:
                 long = length > _INLINE
                 if long.any():  # buffer 0 at this record's field
-                    np.copyto(tail, self._row_offsets() + _U((self.start + off) << 32),
-                              where=long)
+                    np.add(self._row_offsets(), _U((self.start + off) << 32), out=tail,
+                           where=long)
         if self._buffer is None:
             self._buffer = pa.py_buffer(self.data)
         array = pa.Array.from_buffers(pa.string_view(), n,

@@ -104,18 +104,15 @@ def _moment(d: Decoded, f: FieldSpec) -> None:
             else:
                 neg = None
         empty = day_word == _ZERO_DIGITS
-        mm, dd, cc, yy = col.digit_pairs(day_word)
-        parts = (mm, dd, cc * 100 + yy)
         if is_date:
-            out, vok = col.date_from_parts(*parts, empty)
+            out, vok = col.date_from_word(day_word, empty)
         else:
             (time_word,), tok = d.block.digit_words(f.offset + 6, 1)
             ok &= tok
             empty &= time_word == _ZERO_DIGITS
-            _, hh, mi, ss = col.digit_pairs(time_word)
             if neg is not None:
                 ok &= ~neg | empty
-            out, vok = col.ts_from_parts(parts, hh, mi, ss, empty)
+            out, vok = col.ts_from_words(day_word, time_word, empty)
         empty &= ok
     else:  # PD5 / PTS8
         val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),

@@ -49,7 +49,10 @@ def _code_lut(domain: frozenset[str], width: int) -> np.ndarray:
 def is_in(d: Decoded, name: str, domain) -> np.ndarray:
     """Trimmed text is one of `domain` (decided on the raw bytes: bad bytes match nothing)."""
     f = d.specs[name]
-    return _code_lut(frozenset(domain), f.length)[d.block.code(f.offset, f.length)]
+    lut = _code_lut(frozenset(domain), f.length)
+    if f.length <= 2:
+        return lut.take(d.block.key(f.offset, f.length))
+    return lut[d.block.code(f.offset, f.length)]
 
 
 def blank(d: Decoded, name: str) -> np.ndarray:
@@ -71,7 +74,7 @@ def not_in(d: Decoded, name: str, domain, allow_blank: bool = True) -> np.ndarra
         if allow_blank:
             lut[int.from_bytes(b" " * f.length, "little")] = False
         _BAD_LUTS[key] = lut
-    return _BAD_LUTS[key][d.block.code(f.offset, f.length)]
+    return _BAD_LUTS[key].take(d.block.key(f.offset, f.length))
 
 
 def num(d: Decoded, name: str, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -412,7 +415,7 @@ class DecodedCounts(Counts):
         if not d.n:
             return {}
         f = d.specs["account_status"]
-        codes = np.bincount(d.block.code(f.offset, f.length), minlength=1 << 16)
+        codes = np.bincount(d.block.key(f.offset, f.length), minlength=1 << 16)
         out: dict[str, int] = {}
         for code in np.nonzero(codes)[0]:
             raw = int(code).to_bytes(2, "little").decode("latin-1").rstrip(" ")
