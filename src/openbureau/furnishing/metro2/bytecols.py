@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -158,19 +159,25 @@ class Block:
         return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _runs(layout, _CHAR_KINDS))
 
     # -- per-record bitmaps --------------------------------------------------------------
-    def _bitmap(self, flags: np.ndarray) -> np.ndarray:
-        bits = np.packbits(flags, axis=1, bitorder="little")
-        out = np.zeros((self.n, bits.shape[1] + 8), np.uint8)
-        out[:, : bits.shape[1]] = bits
+    def _bitmap(self, flag: Callable[[np.ndarray, np.ndarray], object]) -> np.ndarray:
+        """One bit per byte of every record (`flag` writes the bytes' flags into its second
+        argument), rows of whole bytes, plus eight bytes of padding so that a word can be read
+        at any row. The flags go to rows padded to a multiple of eight, so that one flat
+        packbits packs them (numpy packs row by row far more slowly)."""
+        wide = (self.width + 7) // 8 * 8
+        flags = np.empty((self.n, wide), bool)
+        flag(self.matrix(0, self.width), flags[:, : self.width])
+        flags[:, self.width:] = False
+        out = np.zeros(self.n * wide // 8 + 8, np.uint8)
+        out[:-8] = np.packbits(flags.reshape(-1), bitorder="little")
         return out
 
-    @staticmethod
-    def _bits(bitmap: np.ndarray, off: int, width: int) -> np.ndarray:
+    def _bits(self, bitmap: np.ndarray, off: int, width: int) -> np.ndarray:
         """`width` (<= 48) bits of every record's bitmap row, from byte `off` of the record."""
-        if bitmap.shape[0] == 0:
+        if self.n == 0:
             return np.zeros(0, np.uint64)
-        words = np.ndarray((bitmap.shape[0],), dtype="<u8", buffer=bitmap, offset=off >> 3,
-                           strides=(bitmap.shape[1],))
+        words = np.ndarray((self.n,), dtype="<u8", buffer=bitmap, offset=off >> 3,
+                           strides=((self.width + 7) // 8,))
         out = np.right_shift(words, _U(off & 7))
         return np.bitwise_and(out, _U((1 << width) - 1), out=out)
 
@@ -179,7 +186,7 @@ class Block:
         if width <= 2:
             return _SHORT[width][0].take(self.key(off, width))
         if self._nonblank is None:
-            self._nonblank = self._bitmap(self.matrix(0, self.width) != 0x20)
+            self._nonblank = self._bitmap(lambda m, out: np.not_equal(m, 0x20, out=out))
         out = None
         for start in range(0, width, _MAX_BITS):  # wide header fields: piece by piece
             top = _bit_length(self._bits(self._nonblank, off + start,
@@ -190,8 +197,7 @@ class Block:
     def charset_bad(self, off: int, width: int) -> np.ndarray:
         """Records whose field holds a byte outside the Metro 2 alphanumeric set."""
         if self._bad is None:
-            m = self.matrix(0, self.width)
-            self._bad = self._bitmap((m < 0x20) | (m > 0x7E) | (m == 0x60))
+            self._bad = self._bitmap(lambda m, out: np.copyto(out, ~col.ALLOWED[m]))
         bad = np.zeros(self.n, dtype=bool)
         for start in range(0, width, _MAX_BITS):
             bad |= self._bits(self._bad, off + start, min(_MAX_BITS, width - start)) != 0
