@@ -19,9 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from openbureau.furnishing.metro2 import FileRejected, read_file
+from openbureau.furnishing.metro2 import FileRejected, read_file, reader, validate
 from openbureau.furnishing.metro2 import columns as col
-from openbureau.furnishing.metro2 import reader, validate
 from openbureau.furnishing.metro2.bytecols import Block
 from openbureau.furnishing.metro2.framing import Framer
 
@@ -31,8 +30,9 @@ SEEDS = {
     # every record with the same segments: the uniform shortcut
     "char_uniform": make_file(6, ("J1", "J2", "K3", "L1", "N1")),
     "char_blocked_uniform": make_file(5, ("J1", "K1"), blocked=True),
-    "packed_uniform": make_file(5, ("J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1"),
-                                packed=True, blocked=True),
+    "packed_uniform": make_file(
+        5, ("J1", "J2", "K1", "K2", "K3", "K4", "L1", "N1"), packed=True, blocked=True
+    ),
     "packed_bcd": make_file(5, ("K2", "K4"), packed=True, packed_encoding="bcd"),
     # repeated segments: the general discovery loop
     "char_repeats": make_file(5, ("J2", "J2", "K1")),
@@ -48,8 +48,11 @@ def _record_bytes(data: bytes) -> list[int]:
     the trailer or a length word mostly rejects the whole file, which says little here)."""
     f = read_file(data)
     words = 8 if f.layout.blocked else 4
-    return [p for off, rdw in f.base.select("byte_offset", "rdw").iter_rows()
-            for p in range(off + words, off + words + rdw - 4)]
+    return [
+        p
+        for off, rdw in f.base.select("byte_offset", "rdw").iter_rows()
+        for p in range(off + words, off + words + rdw - 4)
+    ]
 
 
 _POSITIONS = {name: _record_bytes(data) for name, data in SEEDS.items()}
@@ -223,22 +226,26 @@ def test_date_words_decide_as_date_parts():
     """Every month and day number 00-99 in years at and beyond the accepted range's edges,
     and random bytes: table-driven date decoding gives the same days and verdicts."""
     years = [0, 1799, 1800, 1801, 1900, 1996, 2000, 2023, 2024, 2100, 2199, 2200, 9999]
-    text = "".join(f"{m:02d}{d:02d}{y:04d}" for m in range(100) for d in range(100)
-                   for y in years)
-    words = [np.frombuffer(text.encode(), "<u8"),
-             np.random.default_rng(5).integers(0, 1 << 63, 100_000, dtype=np.uint64)]
+    text = "".join(f"{m:02d}{d:02d}{y:04d}" for m in range(100) for d in range(100) for y in years)
+    words = [
+        np.frombuffer(text.encode(), "<u8"),
+        np.random.default_rng(5).integers(0, 1 << 63, 100_000, dtype=np.uint64),
+    ]
     for x in words:
         empty = x == np.uint64(0x3030303030303030)
-        for got, want in zip(col.date_from_word(x, empty), _ref_date_from_word(x, empty)):
-            assert (got == want).all()
+        got, want = col.date_from_word(x, empty), _ref_date_from_word(x, empty)
+        for a, b in zip(got, want, strict=True):
+            assert (a == b).all()
         t = np.roll(x, 1)
         both = empty & (t == np.uint64(0x3030303030303030))
-        for got, want in zip(col.ts_from_words(x, t, both), _ref_ts_from_words(x, t, both)):
-            assert (got == want).all()
+        got, want = col.ts_from_words(x, t, both), _ref_ts_from_words(x, t, both)
+        for a, b in zip(got, want, strict=True):
+            assert (a == b).all()
 
 
 def test_code_lookups_decide_as_text_comparison():
     """Every one- and two-byte value of a code field, against every domain the rules use."""
+
     class D:
         pass
 
@@ -250,8 +257,14 @@ def test_code_lookups_decide_as_text_comparison():
         d.specs = {"f": type("F", (), {"offset": 0, "length": width})()}
         d.lengths = {"f": _ref_length(mat)}
         d.n = len(mat)
-        for domain in (validate.C.ACCOUNT_STATUSES, validate.C.SPECIAL_COMMENTS,
-                       validate.C.ECOA_CODES, validate.C.PORTFOLIO_TYPES, ("US",), ("2", "5")):
+        for domain in (
+            validate.C.ACCOUNT_STATUSES,
+            validate.C.SPECIAL_COMMENTS,
+            validate.C.ECOA_CODES,
+            validate.C.PORTFOLIO_TYPES,
+            ("US",),
+            ("2", "5"),
+        ):
             for blank_ok in (True, False):
                 got = validate.not_in(d, "f", domain, blank_ok)
                 assert (got == _ref_not_in(d, "f", domain, blank_ok)).all()
@@ -271,7 +284,7 @@ def test_payment_history_pairs_and_byte_ranges_decide_as_plain_checks():
     assert (validate.pairs_of(d, "p", chars) == _ref_pairs_of(d, "p", chars)).all()
     for lo, k in ((0x30, 9), (0x20, 0x5E)):
         for rows in range(0, 3000, 97):
-            m = d.block.matrix(0, 24)[rows:rows + 40]
+            m = d.block.matrix(0, 24)[rows : rows + 40]
             assert (col.span_below(m, lo) <= k) == (_ref_span_below(m, lo) <= k)
             c = np.ascontiguousarray(m)
             assert (col.span_below(c, lo) <= k) == (_ref_span_below(c, lo) <= k)
@@ -289,8 +302,9 @@ def test_every_string_view_matches_plain_text():
             body[-1] = ord("X")
         rows.append(np.concatenate([body, np.full(width - length, 0x20, np.uint8)]))
     mat = np.stack(rows)
-    data = np.ascontiguousarray(np.concatenate([np.full((len(rows), 3), ord("#"), np.uint8),
-                                                mat], axis=1)).reshape(-1)
+    data = np.ascontiguousarray(
+        np.concatenate([np.full((len(rows), 3), ord("#"), np.uint8), mat], axis=1)
+    ).reshape(-1)
     block = Block(data, 0, width + 3, len(rows), width + 3)
     arr, length = block.text(3, width)
     assert pl.Series(arr).to_list() == [bytes(r).rstrip(b" ").decode() for r in rows]
