@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from openbureau.furnishing.metro2 import FileRejected, read_file, reader, validate
+from openbureau.furnishing.metro2 import FileRejected, decode, read_file, reader, validate
 from openbureau.furnishing.metro2 import columns as col
 from openbureau.furnishing.metro2.bytecols import Block
 from openbureau.furnishing.metro2.framing import Framer
@@ -128,6 +128,13 @@ def _ref_pairs_of(d, name: str, chars: str) -> np.ndarray:
     return ok[d.block.matrix(f.offset, f.length)].all(axis=1)
 
 
+def _ref_decode_fields(block, layout, encoding, clean=False, skip=frozenset()):
+    """Digits checked up front, field by field, as the reader used to."""
+    block.digits_known = block.numbers_are_digits(layout)
+    block.verify_digits = False
+    return decode._decode_all(block, layout, encoding, clean, skip)
+
+
 @contextlib.contextmanager
 def reference_paths():
     with contextlib.ExitStack() as stack:
@@ -142,6 +149,7 @@ def reference_paths():
             (validate, "not_in", _ref_not_in),
             (validate, "pairs_of", _ref_pairs_of),
             (reader._ChunkParser, "_uniform", lambda self, fc: None),
+            (reader, "decode_fields", _ref_decode_fields),
         ]:
             stack.enter_context(mock.patch.object(target, attr, new))
         yield
@@ -288,6 +296,24 @@ def test_payment_history_pairs_and_byte_ranges_decide_as_plain_checks():
             assert (col.span_below(m, lo) <= k) == (_ref_span_below(m, lo) <= k)
             c = np.ascontiguousarray(m)
             assert (col.span_below(c, lo) <= k) == (_ref_span_below(c, lo) <= k)
+
+
+def test_non_digit_bits_find_every_non_digit_byte():
+    """Every byte value at every position of an otherwise all-digit word, and random words."""
+    rng = np.random.default_rng(11)
+    base = rng.integers(0x30, 0x3A, (256 * 8, 8)).astype(np.uint8)
+    pos = np.repeat(np.arange(8), 256)
+    base[np.arange(256 * 8), pos] = np.tile(np.arange(256), 8)
+    words = base.reshape(-1).view("<u8")
+    digit = (base >= 0x30) & (base <= 0x39)
+    for i, w in enumerate(words):
+        got = col.non_digit_bits(w[None] - np.uint64(0x3030303030303030)) != 0
+        assert got == (not digit[i].all())
+    rand = rng.integers(0, 1 << 63, 5000, dtype=np.uint64)
+    rand[::2] = rng.integers(0x30, 0x3A, (2500, 8)).astype(np.uint8).reshape(-1).view("<u8")
+    for w in rand:
+        got = col.non_digit_bits(w[None] - np.uint64(0x3030303030303030)) != 0
+        assert got == (not bool(col.all_digits(w[None])[0]))
 
 
 def test_every_string_view_matches_plain_text():

@@ -98,8 +98,11 @@ class Block:
         self._nonblank: np.ndarray | None = None
         self._bad: np.ndarray | None = None
         self._rows: np.ndarray | None = None
-        # set by the decoder when every numeric byte of the block is known to be a digit
+        # set by the decoder when every numeric byte of the block is known to be a digit, or
+        # is to be taken for one while `non_digits` collects whether any byte was not
         self.digits_known = False
+        self.verify_digits = False
+        self.non_digits = 0
         self._keys: dict[tuple[int, int], np.ndarray] = {}
 
     @classmethod
@@ -222,6 +225,8 @@ class Block:
                     neg = None
             if not known:
                 ok = digit <= 9
+            elif self.verify_digits and self.n:
+                self.non_digits |= int(digit.max()) > 9
             val = digit.astype(np.int64)
         elif head:
             # the leading digits, shifted up so the word reads as zero-padded on the left
@@ -233,19 +238,25 @@ class Block:
                     x = np.where(neg, x + (_U(3) << shift), x)
                 else:
                     neg = None
-            val = col.swar8_value(x)
+            val = self._digits_value(x)
             if not known:
                 ok = col.all_digits(x)
         else:
             val = np.zeros(self.n, np.int64)
         for j in range(head, width, 8):
             x = self.view("<u8", off + j)
-            val = val * 100_000_000 + col.swar8_value(x)
+            val = val * 100_000_000 + self._digits_value(x)
             if not known:
                 ok &= col.all_digits(x)
         if neg is not None:
             val = np.where(neg, -val, val)
         return val, ok
+
+    def _digits_value(self, x: np.ndarray) -> np.ndarray:
+        d = x - _ZEROS
+        if self.verify_digits:
+            self.non_digits |= col.non_digit_bits(d)
+        return col.swar8_offsets(d)
 
     def digit_words(self, off: int, count: int) -> tuple[list[np.ndarray], np.ndarray]:
         """`count` 8-byte words from `off`, `off + 8`, … and whether all are ASCII digits."""
@@ -254,6 +265,11 @@ class Block:
         if not self.digits_known:
             for w in words:
                 ok &= col.all_digits(w)
+        elif self.verify_digits:
+            offsets = [w - _ZEROS for w in words]
+            for d in offsets:
+                self.non_digits |= col.non_digit_bits(d)
+            words = [d + _ZEROS for d in offsets]  # contiguous from here on
         return words, ok
 
     def text(self, off: int, width: int, trim: bool = True) -> tuple[pa.Array, np.ndarray]:

@@ -88,10 +88,25 @@ def _digit_pairs(x: np.ndarray) -> np.ndarray:
     return (((x - _THREES) & _M1) * _K1) >> _S8
 
 
+def non_digit_bits(d: np.ndarray) -> int:
+    """For words less eight ASCII zeros (``x - 0x3030…``): nonzero exactly when some byte of
+    some word was not a digit (a byte below '0' borrows into its high nibble, one above '9'
+    has a high nibble or reaches one when 6 is added; a borrow into the next byte follows a
+    byte that is caught already). One pass and one reduction, no per-row result."""
+    if not len(d):
+        return 0
+    return int(np.bitwise_or.reduce(d | (d + _SIXES))) & int(_HI_MASK)
+
+
 def swar8_value(x: np.ndarray) -> np.ndarray:
     """Eight ASCII digits per little-endian uint64 (first digit in the low byte) → int64,
     SWAR arithmetic instead of eight column operations (garbage if not all digits)."""
-    v = _digit_pairs(x)
+    return swar8_offsets(x - _THREES)
+
+
+def swar8_offsets(d: np.ndarray) -> np.ndarray:
+    """:func:`swar8_value` of words already less eight ASCII zeros."""
+    v = (((d & _M1) * _K1) >> _S8)
     v = ((v & _M2) * _K2) >> _S16
     v = ((v & _M3) * _K3) >> _S32
     return v.astype(np.int64)

@@ -141,8 +141,21 @@ def decode_fields(block: Block, layout: tuple[FieldSpec, ...], encoding: str,
     ``clean`` says the caller already knows every byte of these records is in the
     alphanumeric set (character layouts), so per-field charset checks are skipped.
     """
+    # Numbers and dates are first decoded as if every byte were a digit, each word checked on
+    # the way in one pass (cheaper than checking the fields' bytes up front); in the rare
+    # chunk where some byte was not, the whole layout is decoded again with per-row checks.
+    block.digits_known, block.verify_digits, block.non_digits = True, True, 0
+    d = _decode_all(block, layout, encoding, clean, skip)
+    block.verify_digits = False
+    if block.non_digits:
+        block.digits_known = False
+        d = _decode_all(block, layout, encoding, clean, skip)
+    return d
+
+
+def _decode_all(block: Block, layout: tuple[FieldSpec, ...], encoding: str, clean: bool,
+                skip: frozenset[str]) -> Decoded:
     d = Decoded(block, {f.name: f for f in layout})
-    block.digits_known = block.numbers_are_digits(layout)
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue
