@@ -210,6 +210,17 @@ def test_unmutated_seeds_match_the_reference():
         assert not isinstance(got, dict) and got.rejections.height == 0
 
 
+def test_bytearray_chunk_buffers_read_the_same(monkeypatch):
+    """Where anonymous mappings are missing the framer reads into bytearrays."""
+    from openbureau.furnishing.metro2 import framing
+
+    want = {name: _read(data) for name, data in SEEDS.items()}
+    monkeypatch.setattr(framing, "_chunk_buffer", bytearray)
+    for name, data in SEEDS.items():  # bytes are read through a BytesIO's readinto
+        _same(_read(data), want[name])
+        _same(_read(io.BufferedReader(io.BytesIO(data))), want[name])
+
+
 def test_chunks_grow_to_a_record_count_for_long_records():
     """Without an explicit size, chunks after the first are sized by the records seen (about
     20,000 of them, within 8-32 MiB); an explicit size is kept."""
