@@ -224,11 +224,16 @@ def write_docs(rows: list[dict]) -> None:
 
 def replace_section(doc: str, heading: str, section: str) -> str:
     """`doc` with the section under `heading` (up to the next ``## `` heading) replaced by
-    `section`, or `section` appended; the other benchmarks' sections are kept as they are."""
+    `section`, or `section` appended; the other benchmarks' sections are kept as they are, and
+    so are the dated ``### `` subsections of this one (earlier runs, before/after tables)."""
     start = doc.find(heading + "\n")
     if start < 0:
         return doc.rstrip("\n") + "\n\n" + section
     end = doc.find("\n## ", start + len(heading))
+    old = doc[start:end + 1] if end >= 0 else doc[start:]
+    sub = old.find("\n### ")
+    if sub >= 0:
+        section = section.rstrip("\n") + "\n" + old[sub:].rstrip("\n") + "\n"
     return doc[:start] + section + ("\n" + doc[end + 1:] if end >= 0 else "")
 
 

@@ -15,6 +15,8 @@ polars imports string views without copying the character data.
 from __future__ import annotations
 
 import functools
+import sys
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -30,9 +32,17 @@ _ZEROS = _U(0x3030303030303030)
 _MAX_BITS = 48  # bitmap pieces stay below 2**53, where float64 is exact
 _INLINE = 12  # string views hold up to 12 bytes inline
 # a string view is the length (uint32), the first four bytes, then either bytes 4..12 inline
-# or (buffer 0, offset) for longer strings
-_LO_MASK32 = np.array([MASKS[min(k, 4)] for k in range(_INLINE + 1)], dtype=np.uint32)
-_HI_MASK = np.array([MASKS[max(k - 4, 0)] for k in range(_INLINE + 1)], dtype=np.uint64)
+# or (buffer 0, offset) for longer strings. Indexed by the trimmed length: what to keep of the
+# word read at the field's first byte shifted up by 32 (its first four bytes), and of the word
+# read at its fifth byte (bytes 4..12; nothing for strings that are not inline)
+_MAX_TEXT = 256
+_VIEW_MASK0 = np.array([MASKS[min(k, 4)] << _U(32) for k in range(_MAX_TEXT)], dtype=np.uint64)
+_VIEW_MASK1 = np.array([MASKS[max(k - 4, 0)] if k <= _INLINE else 0 for k in range(_MAX_TEXT)],
+                       dtype=np.uint64)
+# the bit length of an integer below 2**53 from the top 16 bits of its float64 (sign,
+# exponent and four mantissa bits): one table lookup
+_TOP16 = 3 if sys.byteorder == "little" else 0
+_BIT_LENGTH = np.maximum((np.arange(1 << 16) >> 4) - 1022, 0).astype(np.int64)
 
 
 def _short_tables(width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -68,13 +78,12 @@ def _runs(layout: tuple[FieldSpec, ...], kinds: frozenset[str]) -> tuple[tuple[i
 
 
 def _within(mat: np.ndarray, lo: int, hi: int) -> bool:
-    return mat.size == 0 or bool(mat.min() >= lo and mat.max() <= hi)
+    return mat.size == 0 or col.span_below(mat, lo) <= hi - lo
 
 
 def _bit_length(x: np.ndarray) -> np.ndarray:
     """Bit length of uint64 values below 2**53 (the float exponent, no per-bit loop)."""
-    e = (x.astype(np.float64).view(np.int64) >> 52) - 1022
-    return np.maximum(e, 0)
+    return _BIT_LENGTH[x.astype(np.float64).view(np.uint16)[_TOP16::4]]
 
 
 class Block:
@@ -89,8 +98,12 @@ class Block:
         self._nonblank: np.ndarray | None = None
         self._bad: np.ndarray | None = None
         self._rows: np.ndarray | None = None
-        # set by the decoder when every numeric byte of the block is known to be a digit
+        # set by the decoder when every numeric byte of the block is known to be a digit, or
+        # is to be taken for one while `non_digits` collects whether any byte was not
         self.digits_known = False
+        self.verify_digits = False
+        self.non_digits = 0
+        self._keys: dict[tuple[int, int], np.ndarray] = {}
 
     @classmethod
     def at(cls, data: np.ndarray, pos: np.ndarray, width: int) -> Block:
@@ -125,6 +138,15 @@ class Block:
             return self.view("<u2", off)
         return self.view("<u8", off) & MASKS[width]
 
+    def key(self, off: int, width: int) -> np.ndarray:
+        """A field of one or two bytes as table indexes (intp), made once per field: the text
+        column and every code rule on the field look tables up with it, and numpy would
+        otherwise convert the raw bytes to indexes for each lookup."""
+        k = (off, width)
+        if k not in self._keys:
+            self._keys[k] = self.code(off, width).astype(np.intp)
+        return self._keys[k]
+
     def all_allowed(self) -> bool:
         return self.n == 0 or col.all_allowed(self.matrix(0, self.width))
 
@@ -140,27 +162,34 @@ class Block:
         return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _runs(layout, _CHAR_KINDS))
 
     # -- per-record bitmaps --------------------------------------------------------------
-    def _bitmap(self, flags: np.ndarray) -> np.ndarray:
-        bits = np.packbits(flags, axis=1, bitorder="little")
-        out = np.zeros((self.n, bits.shape[1] + 8), np.uint8)
-        out[:, : bits.shape[1]] = bits
+    def _bitmap(self, flag: Callable[[np.ndarray, np.ndarray], object]) -> np.ndarray:
+        """One bit per byte of every record (`flag` writes the bytes' flags into its second
+        argument), rows of whole bytes, plus eight bytes of padding so that a word can be read
+        at any row. The flags go to rows padded to a multiple of eight, so that one flat
+        packbits packs them (numpy packs row by row far more slowly)."""
+        wide = (self.width + 7) // 8 * 8
+        flags = np.empty((self.n, wide), bool)
+        flag(self.matrix(0, self.width), flags[:, : self.width])
+        flags[:, self.width:] = False
+        out = np.zeros(self.n * wide // 8 + 8, np.uint8)
+        out[:-8] = np.packbits(flags.reshape(-1), bitorder="little")
         return out
 
-    @staticmethod
-    def _bits(bitmap: np.ndarray, off: int, width: int) -> np.ndarray:
+    def _bits(self, bitmap: np.ndarray, off: int, width: int) -> np.ndarray:
         """`width` (<= 48) bits of every record's bitmap row, from byte `off` of the record."""
-        if bitmap.shape[0] == 0:
+        if self.n == 0:
             return np.zeros(0, np.uint64)
-        words = np.ndarray((bitmap.shape[0],), dtype="<u8", buffer=bitmap, offset=off >> 3,
-                           strides=(bitmap.shape[1],))
-        return (words >> _U(off & 7)) & _U((1 << width) - 1)
+        words = np.ndarray((self.n,), dtype="<u8", buffer=bitmap, offset=off >> 3,
+                           strides=((self.width + 7) // 8,))
+        out = np.right_shift(words, _U(off & 7))
+        return np.bitwise_and(out, _U((1 << width) - 1), out=out)
 
     def text_length(self, off: int, width: int) -> np.ndarray:
         """Length of each field with trailing blanks removed (int64)."""
         if width <= 2:
-            return _SHORT[width][0][self.code(off, width)]
+            return _SHORT[width][0].take(self.key(off, width))
         if self._nonblank is None:
-            self._nonblank = self._bitmap(self.matrix(0, self.width) != 0x20)
+            self._nonblank = self._bitmap(lambda m, out: np.not_equal(m, 0x20, out=out))
         out = None
         for start in range(0, width, _MAX_BITS):  # wide header fields: piece by piece
             top = _bit_length(self._bits(self._nonblank, off + start,
@@ -171,8 +200,7 @@ class Block:
     def charset_bad(self, off: int, width: int) -> np.ndarray:
         """Records whose field holds a byte outside the Metro 2 alphanumeric set."""
         if self._bad is None:
-            m = self.matrix(0, self.width)
-            self._bad = self._bitmap((m < 0x20) | (m > 0x7E) | (m == 0x60))
+            self._bad = self._bitmap(lambda m, out: np.copyto(out, ~col.ALLOWED[m]))
         bad = np.zeros(self.n, dtype=bool)
         for start in range(0, width, _MAX_BITS):
             bad |= self._bits(self._bad, off + start, min(_MAX_BITS, width - start)) != 0
@@ -197,6 +225,8 @@ class Block:
                     neg = None
             if not known:
                 ok = digit <= 9
+            elif self.verify_digits and self.n:
+                self.non_digits |= int(digit.max()) > 9
             val = digit.astype(np.int64)
         elif head:
             # the leading digits, shifted up so the word reads as zero-padded on the left
@@ -208,19 +238,25 @@ class Block:
                     x = np.where(neg, x + (_U(3) << shift), x)
                 else:
                     neg = None
-            val = col.swar8_value(x)
+            val = self._digits_value(x)
             if not known:
                 ok = col.all_digits(x)
         else:
             val = np.zeros(self.n, np.int64)
         for j in range(head, width, 8):
             x = self.view("<u8", off + j)
-            val = val * 100_000_000 + col.swar8_value(x)
+            val = val * 100_000_000 + self._digits_value(x)
             if not known:
                 ok &= col.all_digits(x)
         if neg is not None:
             val = np.where(neg, -val, val)
         return val, ok
+
+    def _digits_value(self, x: np.ndarray) -> np.ndarray:
+        d = x - _ZEROS
+        if self.verify_digits:
+            self.non_digits |= col.non_digit_bits(d)
+        return col.swar8_offsets(d)
 
     def digit_words(self, off: int, count: int) -> tuple[list[np.ndarray], np.ndarray]:
         """`count` 8-byte words from `off`, `off + 8`, … and whether all are ASCII digits."""
@@ -229,6 +265,11 @@ class Block:
         if not self.digits_known:
             for w in words:
                 ok &= col.all_digits(w)
+        elif self.verify_digits:
+            offsets = [w - _ZEROS for w in words]
+            for d in offsets:
+                self.non_digits |= col.non_digit_bits(d)
+            words = [d + _ZEROS for d in offsets]  # contiguous from here on
         return words, ok
 
     def text(self, off: int, width: int, trim: bool = True) -> tuple[pa.Array, np.ndarray]:
@@ -237,21 +278,21 @@ class Block:
         n = self.n
         views = np.empty((n, 2), dtype=np.uint64)  # every word is written below
         if width <= 2 and trim:
-            views[:, 0] = _SHORT[width][1][self.code(off, width)]
+            _SHORT[width][1].take(self.key(off, width), out=views[:, 0])
             views[:, 1] = 0
             length = views.view(np.uint32)[:, 0]
         else:
             length = self.text_length(off, width) if trim else np.full(n, width, np.int64)
-            short = np.minimum(length, _INLINE)
-            halves = views.view(np.uint32)
-            halves[:, 0] = length
-            halves[:, 1] = self.view("<u4", off) & _LO_MASK32[short]
-            hi = self.view("<u8", off + 4) & _HI_MASK[short]
+            head, tail = views[:, 0], views[:, 1]
+            np.left_shift(self.view("<u8", off), _U(32), out=head)
+            np.bitwise_and(head, _VIEW_MASK0[length], out=head)
+            np.bitwise_or(head, length.view(np.uint64), out=head)
+            np.bitwise_and(self.view("<u8", off + 4), _VIEW_MASK1[length], out=tail)
             if width > _INLINE:
                 long = length > _INLINE
                 if long.any():  # buffer 0 at this record's field
-                    np.copyto(hi, self._row_offsets() + _U((self.start + off) << 32), where=long)
-            views[:, 1] = hi
+                    np.add(self._row_offsets(), _U((self.start + off) << 32), out=tail,
+                           where=long)
         if self._buffer is None:
             self._buffer = pa.py_buffer(self.data)
         array = pa.Array.from_buffers(pa.string_view(), n,

@@ -104,18 +104,15 @@ def _moment(d: Decoded, f: FieldSpec) -> None:
             else:
                 neg = None
         empty = day_word == _ZERO_DIGITS
-        mm, dd, cc, yy = col.digit_pairs(day_word)
-        parts = (mm, dd, cc * 100 + yy)
         if is_date:
-            out, vok = col.date_from_parts(*parts, empty)
+            out, vok = col.date_from_word(day_word, empty)
         else:
             (time_word,), tok = d.block.digit_words(f.offset + 6, 1)
             ok &= tok
             empty &= time_word == _ZERO_DIGITS
-            _, hh, mi, ss = col.digit_pairs(time_word)
             if neg is not None:
                 ok &= ~neg | empty
-            out, vok = col.ts_from_parts(parts, hh, mi, ss, empty)
+            out, vok = col.ts_from_words(day_word, time_word, empty)
         empty &= ok
     else:  # PD5 / PTS8
         val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),
@@ -144,8 +141,21 @@ def decode_fields(block: Block, layout: tuple[FieldSpec, ...], encoding: str,
     ``clean`` says the caller already knows every byte of these records is in the
     alphanumeric set (character layouts), so per-field charset checks are skipped.
     """
+    # Numbers and dates are first decoded as if every byte were a digit, each word checked on
+    # the way in one pass (cheaper than checking the fields' bytes up front); in the rare
+    # chunk where some byte was not, the whole layout is decoded again with per-row checks.
+    block.digits_known, block.verify_digits, block.non_digits = True, True, 0
+    d = _decode_all(block, layout, encoding, clean, skip)
+    block.verify_digits = False
+    if block.non_digits:
+        block.digits_known = False
+        d = _decode_all(block, layout, encoding, clean, skip)
+    return d
+
+
+def _decode_all(block: Block, layout: tuple[FieldSpec, ...], encoding: str, clean: bool,
+                skip: frozenset[str]) -> Decoded:
     d = Decoded(block, {f.name: f for f in layout})
-    block.digits_known = block.numbers_are_digits(layout)
     for f in layout:
         if f.kind in ("RDW", "RES") or f.name in skip:
             continue

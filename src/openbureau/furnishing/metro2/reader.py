@@ -24,7 +24,7 @@ from . import packed
 from .bytecols import Block
 from .decode import Decoded, Problem, decode_fields
 from .errors import FileRejected, RejectionReport, empty_rejections
-from .framing import DEFAULT_CHUNK_BYTES, FramedChunk, Framer, Layout
+from .framing import FramedChunk, Framer, Layout
 from .layouts import (
     SEGMENT_LENGTHS,
     SEGMENT_ORDER,
@@ -155,9 +155,8 @@ class _ChunkParser:
             span = fc.data[start:end]
             if not (span.min() >= 0x20 and span.max() <= 0x7E):
                 return False
-            raw = fc.data.base
-            if isinstance(raw, bytes | bytearray):  # the backtick: one memchr, no temporary
-                return raw.find(b"`", start, end) < 0
+            if fc.raw is not None:  # the backtick: one memchr, no temporary
+                return fc.raw.find(b"`", start, end) < 0
             return col.all_allowed(span)
         rdw = int(fc.lengths[0])
         if not (fc.lengths == rdw).all():
@@ -165,7 +164,44 @@ class _ChunkParser:
         blen = self.layout.base_length
         return Block.at(fc.data, fc.starts + blen, rdw - blen).all_allowed()
 
+    def _uniform(self, fc: FramedChunk) -> list[tuple[int, str]] | None:
+        """(position, name) of the appended segments when every record of the chunk has the
+        same length and the same segments, each at most once, filling it exactly (files whose
+        records all carry the same segments): the discovery loop below would find just that."""
+        n = len(fc.starts)
+        blen = self.layout.base_length
+        if not n or int(fc.lengths[0]) <= blen or not (fc.lengths == fc.lengths[0]).all():
+            return None
+        data, first, rdw = fc.data, int(fc.starts[0]), int(fc.lengths[0])
+        found, pos = [], blen
+        while pos < rdw:
+            name = SEGMENT_ORDER[k] if rdw - pos >= 2 and (k := int(_SEG_INDEX[
+                (int(data[first + pos]) << 8) | int(data[first + pos + 1])])) >= 0 else None
+            if name is None or pos + SEGMENT_LENGTHS[name] > rdw or name in dict(found).values():
+                return None
+            found.append((pos, name))
+            pos += SEGMENT_LENGTHS[name]
+        if pos != rdw:
+            return None
+        for pos, name in found:
+            at = fc.starts + pos
+            if not ((data[at] == ord(name[0])) & (data[at + 1] == ord(name[1]))).all():
+                return None
+        return found
+
     def _segments(self, fc: FramedChunk, span_clean: bool):
+        uniform = self._uniform(fc)
+        if uniform is not None:
+            segments: dict[str, pl.DataFrame] = {}
+            decoded: dict[str, tuple[Decoded, np.ndarray, np.ndarray]] = {}
+            rej: list[pl.DataFrame] = []
+            n = len(fc.starts)
+            for seq, (pos, name) in sorted(enumerate(uniform),
+                                           key=lambda x: SEGMENT_ORDER.index(x[1][1])):
+                self._segment_kind(fc, name, np.arange(n), np.full(n, pos, np.int64),
+                                   np.full(n, seq, np.int64), span_clean, fc.starts + pos,
+                                   segments, decoded, rej, whole=True)
+            return segments, decoded, rej
         data = fc.data
         blen = self.layout.base_length
         starts, lengths = fc.starts, fc.lengths
@@ -238,25 +274,33 @@ class _ChunkParser:
             # segments in file order (a merge of a few sorted runs)
             sel = sel[np.argsort(rec[sel], kind="stable")]
             r, p, q = rec[sel], spos[sel], sseq[sel]
-            slen = SEGMENT_LENGTHS[name]
-            block = Block.at(data, starts[r] + p, slen)
-            clean = span_clean or block.text_allowed(SEGMENTS[name])
-            sd = decode_fields(block, SEGMENTS[name], self.encoding, clean,
-                               skip=frozenset({"segment_identifier"}))
-            nos = fc.record_nos[r]
-            offs = fc.offsets[r] + self.wl + p
-            df = _to_frame(sd.arrays, {"record_no": nos, "seq": q, "byte_offset": offs})
-            segments[name] = df
-            decoded[name] = (sd, nos, offs)
-            rej += _problem_rows(sd.problems, nos, offs, name)
-            if name in SINGLE_SEGMENTS and len(r) > 1:
-                # rows are sorted by record then position: a repeat follows its first
-                dup = np.nonzero(r[1:] == r[:-1])[0] + 1
-                if len(dup):
-                    rej += _problem_rows([Problem(
-                        None, "duplicate_segment", f"more than one {name} segment in the record",
-                        np.isin(np.arange(len(r)), dup))], nos, offs, name)
+            self._segment_kind(fc, name, r, p, q, span_clean, starts[r] + p, segments, decoded,
+                               rej, whole=False)
         return segments, decoded, rej
+
+    def _segment_kind(self, fc: FramedChunk, name: str, r: np.ndarray, p: np.ndarray,
+                      q: np.ndarray, span_clean: bool, at: np.ndarray,
+                      segments: dict, decoded: dict, rej: list, whole: bool) -> None:
+        """Decode the segments `name` found in records `r` (indexes into the chunk, sorted) at
+        positions `p` (from the record's RDW; `at` in the chunk's data), `q`-th in their
+        record; `whole`: exactly one in every record, so `r` is every record in order."""
+        block = Block.at(fc.data, at, SEGMENT_LENGTHS[name])
+        clean = span_clean or block.text_allowed(SEGMENTS[name])
+        sd = decode_fields(block, SEGMENTS[name], self.encoding, clean,
+                           skip=frozenset({"segment_identifier"}))
+        nos = fc.record_nos if whole else fc.record_nos[r]
+        offs = (fc.offsets if whole else fc.offsets[r]) + self.wl + p
+        df = _to_frame(sd.arrays, {"record_no": nos, "seq": q, "byte_offset": offs})
+        segments[name] = df
+        decoded[name] = (sd, nos, offs)
+        rej += _problem_rows(sd.problems, nos, offs, name)
+        if name in SINGLE_SEGMENTS and len(r) > 1 and not whole:
+            # rows are sorted by record then position: a repeat follows its first
+            dup = np.nonzero(r[1:] == r[:-1])[0] + 1
+            if len(dup):
+                rej += _problem_rows([Problem(
+                    None, "duplicate_segment", f"more than one {name} segment in the record",
+                    np.isin(np.arange(len(r)), dup))], nos, offs, name)
 
 
 @contextlib.contextmanager
@@ -273,9 +317,12 @@ def _open(source: str | os.PathLike | BinaryIO | bytes):
 
 
 def read_chunks(source: str | os.PathLike | BinaryIO | bytes, *,
-                chunk_bytes: int = DEFAULT_CHUNK_BYTES, packed_encoding: str = "auto",
+                chunk_bytes: int | None = None, packed_encoding: str = "auto",
                 progress: Callable[[int], None] | None = None) -> Iterator[Chunk]:
     """Stream a Metro 2 file as validated chunks.
+
+    ``chunk_bytes`` bounds the bytes read at a time; by default 8 MiB and then, by the record
+    length seen so far, enough for about 20,000 records (at most 32 MiB).
 
     Raises :class:`FileRejected` (possibly after some chunks were yielded) when the file's
     framing, header or trailer cannot be trusted; consumers must stage chunks and only commit

@@ -49,16 +49,32 @@ def _code_lut(domain: frozenset[str], width: int) -> np.ndarray:
 def is_in(d: Decoded, name: str, domain) -> np.ndarray:
     """Trimmed text is one of `domain` (decided on the raw bytes: bad bytes match nothing)."""
     f = d.specs[name]
-    return _code_lut(frozenset(domain), f.length)[d.block.code(f.offset, f.length)]
+    lut = _code_lut(frozenset(domain), f.length)
+    if f.length <= 2:
+        return lut.take(d.block.key(f.offset, f.length))
+    return lut[d.block.code(f.offset, f.length)]
 
 
 def blank(d: Decoded, name: str) -> np.ndarray:
     return d.lengths[name] == 0
 
 
+_BAD_LUTS: dict[tuple[frozenset[str], int, bool], np.ndarray] = {}
+
+
 def not_in(d: Decoded, name: str, domain, allow_blank: bool = True) -> np.ndarray:
-    bad = ~is_in(d, name, domain)
-    return bad & ~blank(d, name) if allow_blank else bad
+    f = d.specs[name]
+    if f.length > 2:
+        bad = ~is_in(d, name, domain)
+        return bad & ~blank(d, name) if allow_blank else bad
+    # a one- or two-byte code is blank exactly when its raw bytes are: one lookup decides
+    key = (frozenset(domain), f.length, allow_blank)
+    if key not in _BAD_LUTS:
+        lut = ~_code_lut(key[0], f.length)
+        if allow_blank:
+            lut[int.from_bytes(b" " * f.length, "little")] = False
+        _BAD_LUTS[key] = lut
+    return _BAD_LUTS[key].take(d.block.key(f.offset, f.length))
 
 
 def num(d: Decoded, name: str, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -92,15 +108,22 @@ _PAIRS: dict[str, np.ndarray] = {}
 
 
 def pairs_of(d: Decoded, name: str, chars: str) -> np.ndarray:
-    """Every byte of an even-width field is in `chars`: one table lookup per two bytes."""
+    """Every byte of a field of 4, 8, ... bytes is in `chars`: the field is copied out once,
+    each two bytes are looked up in a pair table (1 = both allowed), and the lookups' bytes
+    are and-ed four at a time."""
     if chars not in _PAIRS:
         ok = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
-        _PAIRS[chars] = (ok[:, None] & ok[None, :]).reshape(-1)  # index = high byte * 256 + low
+        # index = high byte * 256 + low
+        _PAIRS[chars] = (ok[:, None] & ok[None, :]).reshape(-1).astype(np.uint8)
     f = d.specs[name]
-    pairs = np.ndarray((d.n, f.length // 2), dtype=">u2", buffer=d.block.data,
-                       offset=d.block.start + f.offset, strides=(d.block.stride, 2))
-    return _PAIRS[chars][pairs].all(axis=1)
-
+    if d.n == 0:
+        return np.ones(0, bool)
+    pairs = np.ascontiguousarray(d.block.matrix(f.offset, f.length)).view(">u2")
+    quads = _PAIRS[chars][pairs].view("<u4")
+    ok = quads[:, 0].copy()
+    for j in range(1, quads.shape[1]):
+        ok &= quads[:, j]
+    return ok == 0x01010101
 
 _FILLS: dict[tuple[int, str], tuple[list[int], np.ndarray]] = {}
 
@@ -392,7 +415,7 @@ class DecodedCounts(Counts):
         if not d.n:
             return {}
         f = d.specs["account_status"]
-        codes = np.bincount(d.block.code(f.offset, f.length), minlength=1 << 16)
+        codes = np.bincount(d.block.key(f.offset, f.length), minlength=1 << 16)
         out: dict[str, int] = {}
         for code in np.nonzero(codes)[0]:
             raw = int(code).to_bytes(2, "little").decode("latin-1").rstrip(" ")
