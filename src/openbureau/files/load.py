@@ -155,16 +155,19 @@ _REPORTED_SUBJECTS = (
     "WHERE member_id = :member AND {refs} AND period >= :since"
     ") k JOIN subjects s ON s.id = k.subject_id"
 )
-# On PostgreSQL one index probe of (member, account, period) per account, forced by LATERAL:
-# with the array as a filter, or as a join the planner may drive from the table, a chunk
-# read every row of the member's look-back window, so a furnisher's big file cost
-# (chunks x accounts); estimates of a table loaded in this very transaction are no guide.
+# On PostgreSQL one index probe of (member, account, period) per account: OFFSET 0 keeps the
+# planner from flattening the LATERAL subquery into a join it may drive from the table, which
+# read every row of the member's look-back window for each chunk, so that a furnisher's big
+# file cost (chunks x accounts); estimates of a table loaded in this very transaction are no
+# guide. The accounts go in sorted, so the probes walk the index in order.
 _PG_REPORTED_SUBJECTS = (
-    "SELECT r.ref, k.identity_hash, COALESCE(s.merged_into, s.id) "
-    "FROM (SELECT DISTINCT unnest(CAST(%(refs)s AS text[])) AS ref) r "
-    "CROSS JOIN LATERAL (SELECT DISTINCT identity_hash, subject_id FROM {table} t "
-    "WHERE t.member_id = %(member)s AND t.account_ref = r.ref AND t.period >= %(since)s) k "
-    "JOIN subjects s ON s.id = k.subject_id"
+    "SELECT k.ref, k.identity_hash, COALESCE(s.merged_into, s.id) FROM ("
+    "SELECT DISTINCT r.ref, t.identity_hash, t.subject_id "
+    "FROM unnest(CAST(%(refs)s AS text[])) AS r(ref) "
+    "CROSS JOIN LATERAL (SELECT identity_hash, subject_id FROM {table} t "
+    "WHERE t.member_id = %(member)s AND t.account_ref = r.ref AND t.period >= %(since)s "
+    "OFFSET 0) t"
+    ") k JOIN subjects s ON s.id = k.subject_id"
 )
 
 
@@ -182,7 +185,7 @@ def reported_subjects(
     # The period bound keeps the read on the unique key's (member, account, period) range.
     params = {
         "member": member_id,
-        "refs": list_param(session, records["account_ref"].unique()),
+        "refs": list_param(session, records["account_ref"].unique().sort()),
         "since": lookback_start(records["period"]),
     }
     connection = session.connection()
