@@ -39,7 +39,6 @@ from openbureau.identity.resolve import MATCHED, NEW, REVIEW, resolve_records
 from openbureau.identity.store import identity_hash, queue_reviews, store_identities
 
 Progress = Callable[[int], None]
-_NONE = pl.DataFrame()
 
 
 class NotAFurnisher(PermissionError):
@@ -219,13 +218,13 @@ def _load_chunks(
         chunk_errors = pl.concat([parse_errors, errors, number_errors, dup_errors]).sort(
             "record_no"
         )
-        if "deletions" in side:
+        requests = side.get("deletions")
+        if requests is not None:
             # Applied once the whole file is in: a delete request wins over its records.
-            deletions.append(side["deletions"])
-            tally.delete_requests += side["deletions"].height
-        tally.total += (
-            raw_height + parse_errors["record_no"].n_unique() + side.get("deletions", _NONE).height
-        )
+            deletions.append(requests)
+            tally.delete_requests += requests.height
+            tally.total += requests.height
+        tally.total += raw_height + parse_errors["record_no"].n_unique()
         errors_total += chunk_errors.height
         if len(kept_errors) < limit:
             kept_errors += chunk_errors.head(limit - len(kept_errors)).to_dicts()
