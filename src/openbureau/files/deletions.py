@@ -37,12 +37,9 @@ def delete_accounts(
     """
     if requests.is_empty():
         return pl.DataFrame(schema=DELETED_SCHEMA)
-    requested = requests.select("account_ref", "status").unique(
-        "account_ref", keep="last", maintain_order=True
-    )
-    aliases = account_aliases(session, member_id, requested["account_ref"].to_list())
+    aliases = account_aliases(session, member_id, requests["account_ref"].unique().to_list())
     kept = dict(zip(aliases["alias_ref"].to_list(), aliases["account_ref"].to_list(), strict=True))
-    requested = requested.with_columns(pl.col("account_ref").replace(kept)).unique(
+    requested = requests.select(pl.col("account_ref").replace(kept), "status").unique(
         "account_ref", keep="last", maintain_order=True
     )
     params = {"member": member_id, "refs": list_param(session, requested["account_ref"])}
