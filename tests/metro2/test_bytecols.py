@@ -31,11 +31,7 @@ def test_digits_match_the_column_decoder(values):
     want, want_ok = col.decode_digits(mat)
     assert (ok == want_ok).all()
     assert (got[ok] == want[ok]).all()
-    block = _block(values)
-    block.digits_known = block.numbers_are_digits((FieldSpec("n", 1, w, "N"),))
-    assert block.digits_known == all(v.isdigit() for v in values)
-    if block.digits_known:  # the checked-once path gives the same values
-        assert (block.digits(1, w)[0] == want).all()
+    assert (got[~ok] == 0).all()
 
 
 @given(st.integers(1, 60).flatmap(

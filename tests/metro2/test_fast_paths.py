@@ -1,10 +1,11 @@
 """The reader's fast paths decide exactly what straightforward code decides.
 
-Every optimised piece of the parse (string views and their trimmed lengths, the per-record
-bitmaps, date decoding by table, byte range checks, code lookups, the payment history check and
-the segment discovery shortcut for uniform chunks) is swapped here for a plain reference
-implementation, and files with random byte mutations must come out identical: the same frames,
-the same rejections (record numbers, fields, rules, messages) or the same file rejection.
+Every optimised piece of the parse (the compiled string views, numbers and dates, the
+per-record bitmaps, timestamp decoding by table, byte range checks, code lookups, the payment
+history check and the segment discovery shortcut for uniform chunks) is swapped here for a
+plain reference implementation, and files with random byte mutations must come out identical:
+the same frames, the same rejections (record numbers, fields, rules, messages) or the same file
+rejection.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from unittest import mock
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from openbureau.furnishing.metro2 import FileRejected, decode, read_file, reader, validate
+from openbureau.furnishing.metro2 import FileRejected, read_file, reader, validate
 from openbureau.furnishing.metro2 import columns as col
 from openbureau.furnishing.metro2.bytecols import Block
 from openbureau.furnishing.metro2.framing import Framer
@@ -94,19 +96,27 @@ def _ref_charset_bad(self: Block, off: int, width: int) -> np.ndarray:
     return ~col.ALLOWED[self.matrix(off, width)].all(axis=1)
 
 
+def _ref_digits(self: Block, off: int, width: int):
+    val, ok = col.decode_digits(self.matrix(off, width))
+    return np.where(ok, val, 0), ok
+
+
+def _ref_moment(self: Block, kind: str, off: int):
+    """Dates and timestamps as the digits' value: a leading '-' makes a timestamp invalid
+    unless the rest is zeros, which is empty."""
+    val, ok = col.decode_digits(self.matrix(off, 8 if kind == "D8" else 14))
+    empty = ok & (val == 0)
+    if kind == "D8":
+        values, valid = col.date_from_value(val, empty)
+    else:
+        values, valid = col.ts_from_value(np.maximum(val, 0), empty)
+        valid &= (val >= 0) | empty
+    good = ok & valid
+    return np.where(good & ~empty, values, 0), good, empty
+
+
 def _ref_span_below(mat: np.ndarray, lo: int) -> int:
     return 255 if int(mat.min()) < lo else int(mat.max()) - lo
-
-
-def _ref_date_from_word(x: np.ndarray, empty: np.ndarray):
-    mm, dd, cc, yy = col.digit_pairs(x)
-    return col.date_from_parts(mm, dd, cc * 100 + yy, empty)
-
-
-def _ref_ts_from_words(x: np.ndarray, t: np.ndarray, empty: np.ndarray):
-    mm, dd, cc, yy = col.digit_pairs(x)
-    _, hh, mi, ss = col.digit_pairs(t)
-    return col.ts_from_parts((mm, dd, cc * 100 + yy), hh, mi, ss, empty)
 
 
 def _ref_is_in(d, name: str, domain) -> np.ndarray:
@@ -128,13 +138,6 @@ def _ref_pairs_of(d, name: str, chars: str) -> np.ndarray:
     return ok[d.block.matrix(f.offset, f.length)].all(axis=1)
 
 
-def _ref_decode_fields(block, layout, encoding, clean=False, skip=frozenset()):
-    """Digits checked up front, field by field, as the reader used to."""
-    block.digits_known = block.numbers_are_digits(layout)
-    block.verify_digits = False
-    return decode._decode_all(block, layout, encoding, clean, skip)
-
-
 @contextlib.contextmanager
 def reference_paths():
     with contextlib.ExitStack() as stack:
@@ -142,14 +145,13 @@ def reference_paths():
             (Block, "text", _ref_text),
             (Block, "text_length", _ref_text_length),
             (Block, "charset_bad", _ref_charset_bad),
+            (Block, "digits", _ref_digits),
+            (Block, "moment", _ref_moment),
             (col, "span_below", _ref_span_below),
-            (col, "date_from_word", _ref_date_from_word),
-            (col, "ts_from_words", _ref_ts_from_words),
             (validate, "is_in", _ref_is_in),
             (validate, "not_in", _ref_not_in),
             (validate, "pairs_of", _ref_pairs_of),
             (reader._ChunkParser, "_uniform", lambda self, fc: None),
-            (reader, "decode_fields", _ref_decode_fields),
         ]:
             stack.enter_context(mock.patch.object(target, attr, new))
         yield
@@ -241,27 +243,6 @@ def _block(mat: np.ndarray) -> Block:
     return Block(np.ascontiguousarray(data), 3, width + 3, n, width)
 
 
-def test_date_words_decide_as_date_parts():
-    """Every month and day number 00-99 in years at and beyond the accepted range's edges,
-    and random bytes: table-driven date decoding gives the same days and verdicts."""
-    years = [0, 1799, 1800, 1801, 1900, 1996, 2000, 2023, 2024, 2100, 2199, 2200, 9999]
-    text = "".join(f"{m:02d}{d:02d}{y:04d}" for m in range(100) for d in range(100) for y in years)
-    words = [
-        np.frombuffer(text.encode(), "<u8"),
-        np.random.default_rng(5).integers(0, 1 << 63, 100_000, dtype=np.uint64),
-    ]
-    for x in words:
-        empty = x == np.uint64(0x3030303030303030)
-        got, want = col.date_from_word(x, empty), _ref_date_from_word(x, empty)
-        for a, b in zip(got, want, strict=True):
-            assert (a == b).all()
-        t = np.roll(x, 1)
-        both = empty & (t == np.uint64(0x3030303030303030))
-        got, want = col.ts_from_words(x, t, both), _ref_ts_from_words(x, t, both)
-        for a, b in zip(got, want, strict=True):
-            assert (a == b).all()
-
-
 def test_code_lookups_decide_as_text_comparison():
     """Every one- and two-byte value of a code field, against every domain the rules use."""
 
@@ -309,24 +290,6 @@ def test_payment_history_pairs_and_byte_ranges_decide_as_plain_checks():
             assert (col.span_below(c, lo) <= k) == (_ref_span_below(c, lo) <= k)
 
 
-def test_non_digit_bits_find_every_non_digit_byte():
-    """Every byte value at every position of an otherwise all-digit word, and random words."""
-    rng = np.random.default_rng(11)
-    base = rng.integers(0x30, 0x3A, (256 * 8, 8)).astype(np.uint8)
-    pos = np.repeat(np.arange(8), 256)
-    base[np.arange(256 * 8), pos] = np.tile(np.arange(256), 8)
-    words = base.reshape(-1).view("<u8")
-    digit = (base >= 0x30) & (base <= 0x39)
-    for i, w in enumerate(words):
-        got = col.non_digit_bits(w[None] - np.uint64(0x3030303030303030)) != 0
-        assert got == (not digit[i].all())
-    rand = rng.integers(0, 1 << 63, 5000, dtype=np.uint64)
-    rand[::2] = rng.integers(0x30, 0x3A, (2500, 8)).astype(np.uint8).reshape(-1).view("<u8")
-    for w in rand:
-        got = col.non_digit_bits(w[None] - np.uint64(0x3030303030303030)) != 0
-        assert got == (not bool(col.all_digits(w[None])[0]))
-
-
 def test_every_string_view_matches_plain_text():
     """String views (inline up to 12 bytes, else pointing into the chunk) hold the trimmed
     field for every length 0..width, across the inline boundary."""
@@ -346,3 +309,82 @@ def test_every_string_view_matches_plain_text():
     arr, length = block.text(3, width)
     assert pl.Series(arr).to_list() == [bytes(r).rstrip(b" ").decode() for r in rows]
     assert length.tolist() == list(range(width + 1))
+
+
+# -- the compiled loops (_kernels), field by field against the plain references --------------
+
+
+def test_compiled_dates_and_timestamps_decide_as_the_digits_value():
+    """Every month and day number 00-99 in years at and beyond the accepted range's edges,
+    times of day at and past their limits, and random bytes (mostly digits, some signs): the
+    same values, verdicts and empties as decoding the digits' value."""
+    years = [0, 1799, 1800, 1801, 1900, 1996, 2000, 2023, 2024, 2100, 2199, 2200, 9999]
+    text = "".join(f"{m:02d}{d:02d}{y:04d}" for m in range(100) for d in range(100) for y in years)
+    days = np.frombuffer(text.encode(), np.uint8).reshape(-1, 8)
+    rng = np.random.default_rng(17)
+    times = np.frombuffer("".join(rng.choice(["000000", "235959", "240000", "236000", "230060",
+                                              "120000", "00000-"], len(days))).encode(),
+                          np.uint8).reshape(-1, 6).copy()
+    times[0] = np.frombuffer(b"000000", np.uint8)  # the first date is 00000000: empty
+    noisy = rng.choice(np.frombuffer(b"0123456789012345678900000000 -/A\xff", np.uint8),
+                       (50_000, 14))
+    noisy[::7, 0] = ord("-")
+    noisy[::11, 1:] = ord("0")
+    for mat in (np.concatenate([days, times], axis=1), noisy):
+        block = _block(mat)
+        for kind in ("D8", "TS14"):
+            got, want = block.moment(kind, 0), _ref_moment(block, kind, 0)
+            for a, b in zip(got, want, strict=True):
+                assert (a == b).all(), kind
+            assert got[1].sum() > 0 and (~got[1]).sum() > 0 and got[2].sum() > 0
+
+
+def test_compiled_numbers_decide_as_column_decoding():
+    """Widths 1-18 (a leading '-' is a sign only where the width is not a multiple of 8)."""
+    rng = np.random.default_rng(19)
+    alphabet = np.frombuffer(b"01234567890123456789" * 3 + b"- +A\x00\xff", np.uint8)
+    for width in range(1, 19):
+        mat = rng.choice(alphabet, (4_000, width))
+        mat[::3, 0] = ord("-")
+        block = _block(mat)
+        (val, ok), (ref_val, ref_ok) = block.digits(0, width), _ref_digits(block, 0, width)
+        assert (ok == ref_ok).all() and (val == ref_val).all(), width
+        assert ok.any() and (width == 1 or (val < 0).any() == (width % 8 != 0))
+
+
+def test_compiled_string_views_hold_the_field_text():
+    """Widths 1-40, short and long strings, blanks inside and at the end, trimmed or not."""
+    rng = np.random.default_rng(23)
+    for width in range(1, 41):
+        mat = rng.choice(np.frombuffer(b"AB9 -    ", np.uint8), (2_000, width))
+        mat[::4] = ord(" ")
+        block = _block(mat)
+        for trim in (True, False):
+            array, length = block.text(0, width, trim)
+            rows = [bytes(r).decode() for r in mat]
+            want = [r.rstrip(" ") if trim else r for r in rows]
+            assert array.to_pylist() == want
+            assert length.tolist() == [len(w) for w in want]
+
+
+def test_compiled_loops_refuse_what_would_read_outside_the_buffer():
+    from openbureau.furnishing.metro2 import _kernels
+
+    data = np.full(100, ord("0"), np.uint8)
+    i64 = lambda *v: np.array(v, dtype=np.int64)  # noqa: E731
+    views = np.empty((1, 4, 2), np.uint64)
+    with pytest.raises(ValueError, match="outside the buffer"):  # 3 * 20 + 30 + 8 > 100
+        _kernels.string_views(data, 0, 20, 4, i64(30), i64(10), np.ones(1, np.uint8), views)
+    with pytest.raises(ValueError, match="views holds"):
+        _kernels.string_views(data, 0, 20, 5, i64(0), i64(5), np.ones(1, np.uint8), views)
+    values, oks = np.empty((1, 4), np.int64), np.empty((1, 4), np.uint8)
+    with pytest.raises(ValueError, match="outside the buffer"):
+        _kernels.digit_numbers(data, 0, 25, 4, i64(20), i64(10), values, oks)
+    with pytest.raises(ValueError, match="19 digits"):
+        _kernels.digit_numbers(data, 0, 20, 4, i64(0), i64(19), values, oks)
+    with pytest.raises(ValueError, match="outside the buffer"):
+        _kernels.dates(data, 0, 30, 4, i64(-1), values, oks)
+    with pytest.raises(ValueError, match="negative"):
+        _kernels.dates(data, -1, 30, 4, i64(0), values, oks)
+    _kernels.dates(data, 0, 30, 4, i64(0), values, oks)  # in bounds: '00000000' is empty
+    assert oks.tolist() == [[1, 1, 1, 1]]

@@ -83,30 +83,10 @@ def all_digits(x: np.ndarray) -> np.ndarray:
     return ((x & _HI_MASK) == _THREES) & (((x + _SIXES) & _HI_MASK) == _THREES)
 
 
-def _digit_pairs(x: np.ndarray) -> np.ndarray:
-    """Each 16-bit lane's low byte becomes the value of its two digits (first one × 10)."""
-    return (((x - _THREES) & _M1) * _K1) >> _S8
-
-
-def non_digit_bits(d: np.ndarray) -> int:
-    """For words less eight ASCII zeros (``x - 0x3030…``): nonzero exactly when some byte of
-    some word was not a digit (a byte below '0' borrows into its high nibble, one above '9'
-    has a high nibble or reaches one when 6 is added; a borrow into the next byte follows a
-    byte that is caught already). One pass and one reduction, no per-row result."""
-    if not len(d):
-        return 0
-    return int(np.bitwise_or.reduce(d | (d + _SIXES))) & int(_HI_MASK)
-
-
 def swar8_value(x: np.ndarray) -> np.ndarray:
     """Eight ASCII digits per little-endian uint64 (first digit in the low byte) → int64,
     SWAR arithmetic instead of eight column operations (garbage if not all digits)."""
-    return swar8_offsets(x - _THREES)
-
-
-def swar8_offsets(d: np.ndarray) -> np.ndarray:
-    """:func:`swar8_value` of words already less eight ASCII zeros."""
-    v = (((d & _M1) * _K1) >> _S8)
+    v = (((x - _THREES) & _M1) * _K1) >> _S8
     v = ((v & _M2) * _K2) >> _S16
     v = ((v & _M3) * _K3) >> _S32
     return v.astype(np.int64)
@@ -150,13 +130,6 @@ def decode_digits(mat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if neg is not None:
         val = np.where(neg, -val, val)
     return val, ~bad
-
-
-def digit_pairs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Eight ASCII digits per uint64 → the four two-digit numbers, without divisions."""
-    v = _digit_pairs(x)
-    byte = np.uint64(0xFF)
-    return tuple((((v >> np.uint64(16 * k)) & byte).astype(np.int64)) for k in range(4))
 
 
 def split_date(value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,53 +181,6 @@ def date_from_parts(m: np.ndarray, d: np.ndarray, y: np.ndarray,
     ok = (known & (d >= 1) & (d <= _MONTH_DAYS[month])) | empty
     days = np.where(ok & ~empty, _FIRST_DAY[month] + d - 1, 0)
     return days, ok
-
-
-def _word_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tables for :func:`date_from_word`: per year number (any value two digit pairs can
-    take) the start of its 256 (year, month) keys, 0 for years out of range; per key the
-    days in that month (0: no such month) and the day number before its 1st."""
-    years = np.arange(1 << 15)
-    known = (years >= _YEARS[0]) & (years <= _YEARS[1])
-    start = np.where(known, (years - _YEARS[0] + 1) * 256, 0).astype(np.uint64)
-    size = (_YEARS[1] - _YEARS[0] + 2) * 256
-    mdays = np.zeros(size, np.uint64)
-    before = np.zeros(size, np.int64)
-    y = np.repeat(np.arange(_YEARS[0], _YEARS[1] + 1), 12)
-    m = np.tile(np.arange(1, 13), _YEARS[1] - _YEARS[0] + 1)
-    key = (y - _YEARS[0] + 1) * 256 + m
-    mdays[key] = _MONTH_DAYS
-    before[key] = _FIRST_DAY - 1
-    return start, mdays, before
-
-
-_YEAR_KEY, _KEY_MDAYS, _KEY_BEFORE = _word_tables()
-_BYTE = np.uint64(0xFF)
-
-
-def date_from_word(x: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MMDDYYYY as eight ASCII digits per uint64 → (days since epoch, ok), as
-    :func:`date_from_parts` decides it, by table lookups on the digit pairs: (year, month)
-    gives the month's length and start, so one compare checks month, year and day."""
-    v = _digit_pairs(x)
-    year = ((v >> _S32) & _BYTE) * np.uint64(100) + ((v >> np.uint64(48)) & _BYTE)
-    key = _YEAR_KEY[year] + (v & _BYTE)
-    day = (v >> _S16) & _BYTE
-    ok = (day - np.uint64(1)) < _KEY_MDAYS[key]  # day 0 wraps round to a huge number
-    ok |= empty
-    days = _KEY_BEFORE[key] + day.astype(np.int64)
-    return np.where(ok & ~empty, days, 0), ok
-
-
-def ts_from_words(x: np.ndarray, t: np.ndarray,
-                  empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MMDDYYYY and the word ending in HHMMSS (eight ASCII digits each) → (microseconds
-    since epoch, ok), as :func:`ts_from_parts` decides it."""
-    days, dok = date_from_word(x, np.zeros(len(x), dtype=bool))
-    _, hh, mi, ss = digit_pairs(t)
-    ok = (dok & (hh < 24) & (mi < 60) & (ss < 60)) | empty
-    secs = days * 86400 + hh * 3600 + mi * 60 + ss
-    return np.where(ok & ~empty, secs * 1_000_000, 0), ok
 
 
 def date_from_value(value: np.ndarray, empty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -85,40 +85,15 @@ def _number(d: Decoded, f: FieldSpec, encoding: str) -> None:
     d.arrays[f.name] = col.prim_array(val, pa.int64(), ~ok)
 
 
-_ZERO_DIGITS = np.uint64(0x3030303030303030)  # "00000000"
-
-
 def _moment(d: Decoded, f: FieldSpec) -> None:
     is_date = f.kind in ("D8", "PD5")
     if f.kind in ("D8", "TS14"):
-        # MMDDYYYY, then for timestamps the word ending in HHMMSS (its first pair is year)
-        (day_word,), ok = d.block.digit_words(f.offset, 1)
-        neg = None
-        if f.kind == "TS14" and not d.block.digits_known:
-            # like any 14-digit number a leading '-' is read as a sign: "-0…0" is zero (empty)
-            # and any other negative timestamp is invalid
-            neg = d.block.view("u1", f.offset) == ord("-")
-            if neg.any():
-                day_word = np.where(neg, day_word + np.uint64(3), day_word)
-                ok = col.all_digits(day_word)
-            else:
-                neg = None
-        empty = day_word == _ZERO_DIGITS
-        if is_date:
-            out, vok = col.date_from_word(day_word, empty)
-        else:
-            (time_word,), tok = d.block.digit_words(f.offset + 6, 1)
-            ok &= tok
-            empty &= time_word == _ZERO_DIGITS
-            if neg is not None:
-                ok &= ~neg | empty
-            out, vok = col.ts_from_words(day_word, time_word, empty)
-        empty &= ok
+        out, good, empty = d.block.moment(f.kind, f.offset)
     else:  # PD5 / PTS8
         val, empty, ok = packed.decode_tagged(d.block.matrix(f.offset, f.length),
                                               d.block.code(f.offset, f.length))
         out, vok = (col.date_from_value if is_date else col.ts_from_value)(val, empty)
-    good = ok & vok
+        good = ok & vok
     if not good.all():
         kind = "date" if is_date else "timestamp"
         d.problems.append(Problem(f.name, kind, f"not a valid {kind} (or all zeros)", ~good))
@@ -141,24 +116,10 @@ def decode_fields(block: Block, layout: tuple[FieldSpec, ...], encoding: str,
     ``clean`` says the caller already knows every byte of these records is in the
     alphanumeric set (character layouts), so per-field charset checks are skipped.
     """
-    # Numbers and dates are first decoded as if every byte were a digit, each word checked on
-    # the way in one pass (cheaper than checking the fields' bytes up front); in the rare
-    # chunk where some byte was not, the whole layout is decoded again with per-row checks.
-    block.digits_known, block.verify_digits, block.non_digits = True, True, 0
-    d = _decode_all(block, layout, encoding, clean, skip)
-    block.verify_digits = False
-    if block.non_digits:
-        block.digits_known = False
-        d = _decode_all(block, layout, encoding, clean, skip)
-    return d
-
-
-def _decode_all(block: Block, layout: tuple[FieldSpec, ...], encoding: str, clean: bool,
-                skip: frozenset[str]) -> Decoded:
     d = Decoded(block, {f.name: f for f in layout})
-    for f in layout:
-        if f.kind in ("RDW", "RES") or f.name in skip:
-            continue
+    fields = [f for f in layout if f.kind not in ("RDW", "RES") and f.name not in skip]
+    _prepare(block, fields)
+    for f in fields:
         if f.kind == "AN":
             _text(d, f, clean)
         elif f.kind in ("N", "PN"):
@@ -166,3 +127,16 @@ def _decode_all(block: Block, layout: tuple[FieldSpec, ...], encoding: str, clea
         else:
             _moment(d, f)
     return d
+
+
+def _prepare(block: Block, fields: list[FieldSpec]) -> None:
+    """Character text, numbers, dates and timestamps: one compiled pass over the records per
+    kind, for all of the layout's fields of that kind at once."""
+    texts = [f for f in fields if f.kind == "AN"]
+    # untrimmed required fields are checked for blanks on their trimmed length
+    block.prepare_texts([(f.offset, f.length, f.name not in UNTRIMMED) for f in texts]
+                        + [(f.offset, f.length, True) for f in texts
+                           if f.required and f.name in UNTRIMMED])
+    block.prepare_numbers([(f.offset, f.length) for f in fields if f.kind == "N"])
+    for kind in ("D8", "TS14"):
+        block.prepare_moments(kind, [f.offset for f in fields if f.kind == kind])
