@@ -21,6 +21,9 @@
 #endif
 
 #define INLINE_MAX 12
+/* records ahead whose field bytes are prefetched: the records of a chunk are spread over
+ * more memory than the caches hold, and each kind of field is a pass of its own */
+#define AHEAD 8
 static const uint64_t BLANKS = 0x2020202020202020ULL;
 
 /* LOW[k] keeps the low k bytes of a little-endian word */
@@ -43,6 +46,23 @@ static inline Py_ssize_t trimmed_length(const uint8_t *p, Py_ssize_t w) {
         k = x ? end : k;
     }
     return k;
+}
+
+static const uint64_t ZEROS = 0x3030303030303030ULL;  /* "00000000" */
+
+/* All eight bytes of a word are ASCII digits (no byte's high nibble differs from 3, before
+ * or after adding 6). */
+static inline unsigned eight_digits(uint64_t x) {
+    const uint64_t high = 0xF0F0F0F0F0F0F0F0ULL, sixes = 0x0606060606060606ULL;
+    return ((x & high) == ZEROS) & (((x + sixes) & high) == ZEROS);
+}
+
+/* The value of eight ASCII digits, first digit in the low byte: pairs, then fours, then all
+ * eight combined by three multiplications (no chain of eight multiply-adds). */
+static inline uint64_t eight_digits_value(uint64_t x) {
+    uint64_t v = (((x - ZEROS) & 0x0F0F0F0F0F0F0F0FULL) * 2561) >> 8;
+    v = ((v & 0x00FF00FF00FF00FFULL) * 6553601) >> 16;
+    return ((v & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
 }
 
 static int check_buffer(Py_buffer *b, Py_ssize_t need, const char *name) {
@@ -109,6 +129,7 @@ static PyObject *string_views(PyObject *self, PyObject *args) {
         Py_ssize_t row = start + i * stride;
         for (Py_ssize_t f = 0; f < nf; f++) {
             Py_ssize_t at = row + off[f];
+            __builtin_prefetch(bytes + at + AHEAD * stride);
             const uint8_t *p = bytes + at;
             Py_ssize_t k = trim[f] ? trimmed_length(p, wid[f]) : wid[f];
             uint64_t w0, w1;
@@ -159,24 +180,35 @@ static PyObject *digit_numbers(PyObject *self, PyObject *args) {
         }
     }
     if (check_buffer(&values, nf * n * 8, "values") || check_buffer(&oks, nf * n, "oks") ||
-        check_fields(&data, start, stride, n, off, wid, 0, nf, 0, 0))
+        check_fields(&data, start, stride, n, off, wid, 0, nf, 7, 8))
         goto done;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t row = start + i * stride;
         for (Py_ssize_t f = 0; f < nf; f++) {
             const uint8_t *p = bytes + row + off[f];
+            __builtin_prefetch(p + AHEAD * stride);
             Py_ssize_t w = wid[f];
-            int negative = w > 1 && w % 8 != 0 && p[0] == '-';
-            int64_t v = 0;
-            unsigned bad = 0;
-            for (Py_ssize_t j = negative; j < w; j++) {
-                unsigned digit = (unsigned)p[j] - '0';
-                bad |= digit > 9;
-                v = v * 10 + digit;
+            Py_ssize_t head = w & 7, j = head;
+            int negative = w > 1 && head && p[0] == '-';
+            uint64_t x, v = 0;
+            unsigned good = 1;
+            if (head) {  /* the leading digits, shifted up behind zeros to make eight */
+                unsigned shift = 8 * (unsigned)(8 - head);
+                memcpy(&x, p, 8);
+                x = (x << shift) | (ZEROS & LOW[8 - head]);
+                x += negative ? (uint64_t)3 << shift : 0;  /* '-' reads as '0' */
+                good = eight_digits(x);
+                v = eight_digits_value(x);
             }
+            for (; j < w; j += 8) {
+                memcpy(&x, p + j, 8);
+                good &= eight_digits(x);
+                v = v * 100000000 + eight_digits_value(x);
+            }
+            unsigned bad = !good;
             Py_ssize_t slot = f * n + i;
-            val[slot] = bad ? 0 : (negative ? -v : v);
+            val[slot] = bad ? 0 : (negative ? -(int64_t)v : (int64_t)v);
             ok[slot] = !bad;
         }
     }
@@ -193,7 +225,11 @@ done:
 
 /* states of a decoded date or timestamp; values are 0 unless valid */
 enum { MOMENT_VALID = 0, MOMENT_EMPTY = 1, MOMENT_INVALID = 2 };
-static const int MONTH_DAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+#define FIRST_YEAR 1800
+#define YEARS 400 /* 1800-2199: dates outside these years are rejected as implausible */
+/* per (year, month) from FIRST_YEAR: the day number of its 1st, and its number of days */
+static int32_t MONTH_START[YEARS * 12];
+static uint8_t MONTH_LENGTH[YEARS * 12];
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
@@ -205,15 +241,25 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     return era * 146097 + doe - 719468;
 }
 
+static void fill_month_tables(void) {
+    for (int k = 0; k < YEARS * 12; k++) {
+        int y = FIRST_YEAR + k / 12, m = k % 12 + 1;
+        int64_t first = days_from_civil(y, m, 1);
+        MONTH_START[k] = (int32_t)first;
+        MONTH_LENGTH[k] = (uint8_t)(days_from_civil(m == 12 ? y + 1 : y, m % 12 + 1, 1) - first);
+    }
+}
+
 /* Digits MMDDYYYY (v[0..7]) -> days since 1970-01-01 in *days, when they are a real calendar
- * day between 1800 and 2199 (as columns.date_from_parts decides). */
-static int civil_days(const int *v, int64_t *days) {
-    int m = v[0] * 10 + v[1], d = v[2] * 10 + v[3];
-    int y = v[4] * 1000 + v[5] * 100 + v[6] * 10 + v[7];
-    if (y < 1800 || y > 2199 || m < 1 || m > 12 || d < 1) return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > MONTH_DAYS[m - 1] + (m == 2 && leap)) return 0;
-    *days = days_from_civil(y, m, d);
+ * day between 1800 and 2199 (as columns.date_from_parts decides): table lookups, since the
+ * divisions of the calendar arithmetic cost more than everything else here. */
+static inline int civil_days(const int *v, int64_t *days) {
+    unsigned m = (unsigned)(v[0] * 10 + v[1]) - 1, d = (unsigned)(v[2] * 10 + v[3]) - 1;
+    unsigned y = (unsigned)(v[4] * 1000 + v[5] * 100 + v[6] * 10 + v[7]) - FIRST_YEAR;
+    if (y >= YEARS || m >= 12) return 0;
+    unsigned k = y * 12 + m;
+    if (d >= MONTH_LENGTH[k]) return 0;
+    *days = MONTH_START[k] + (int64_t)d;
     return 1;
 }
 
@@ -242,6 +288,7 @@ static PyObject *decode_moments(PyObject *args, Py_ssize_t width, moment_decoder
         for (Py_ssize_t f = 0; f < nf; f++) {
             Py_ssize_t slot = f * n + i;
             out[slot] = 0;
+            __builtin_prefetch(bytes + row + off[f] + AHEAD * stride);
             state[slot] = decode(bytes + row + off[f], out + slot);
         }
     }
@@ -324,4 +371,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+    fill_month_tables();
+    return PyModule_Create(&module);
+}
