@@ -132,10 +132,24 @@ def _ref_not_in(d, name: str, domain, allow_blank: bool = True) -> np.ndarray:
     return bad & (d.lengths[name] != 0) if allow_blank else bad
 
 
-def _ref_pairs_of(d, name: str, chars: str) -> np.ndarray:
+def _ref_made_of(d, name: str, chars: str) -> np.ndarray:
     f = d.specs[name]
     ok = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
     return ok[d.block.matrix(f.offset, f.length)].all(axis=1)
+
+
+def _ref_trimmed(d, name: str) -> list[bytes]:
+    f = d.specs[name]
+    return [bytes(r).rstrip(b" ") for r in d.block.matrix(f.offset, f.length)]
+
+
+def _ref_digits_only(d, name: str) -> np.ndarray:
+    return np.array([t.isdigit() for t in _ref_trimmed(d, name)], dtype=bool)
+
+
+def _ref_filled_with(d, name: str, char: str) -> np.ndarray:
+    c = char.encode()
+    return np.array([t != b"" and t == c * len(t) for t in _ref_trimmed(d, name)], dtype=bool)
 
 
 @contextlib.contextmanager
@@ -150,7 +164,9 @@ def reference_paths():
             (col, "span_below", _ref_span_below),
             (validate, "is_in", _ref_is_in),
             (validate, "not_in", _ref_not_in),
-            (validate, "pairs_of", _ref_pairs_of),
+            (validate, "made_of", _ref_made_of),
+            (validate, "digits_only", _ref_digits_only),
+            (validate, "filled_with", _ref_filled_with),
             (reader._ChunkParser, "_uniform", lambda self, fc: None),
         ]:
             stack.enter_context(mock.patch.object(target, attr, new))
@@ -271,7 +287,28 @@ def test_code_lookups_decide_as_text_comparison():
             assert (validate.is_in(d, "f", domain) == _ref_is_in(d, "f", domain)).all()
 
 
-def test_payment_history_pairs_and_byte_ranges_decide_as_plain_checks():
+def test_character_rules_decide_as_plain_checks():
+    """Digits only, one character repeated: trailing blanks, blanks inside, empty fields and
+    bytes of every value, at widths around the word size."""
+    rng = np.random.default_rng(29)
+    alphabet = np.frombuffer(b"0000099999123   -A\x00\xff", np.uint8)
+    for width in (1, 3, 5, 8, 9, 16, 20, 25):
+        mat = rng.choice(alphabet, (3000, width))
+        mat[::5] = ord("0")
+        mat[1::5, width // 2:] = ord(" ")
+        mat[2::5, : width - width // 3] = ord("9")
+        mat[2::5, width - width // 3:] = ord(" ")
+        d = type("D", (), {})()
+        d.block, d.n = _block(mat), len(mat)
+        d.specs = {"f": type("F", (), {"offset": 0, "length": width})()}
+        got = validate.digits_only(d, "f")
+        assert (got == _ref_digits_only(d, "f")).all() and got.any() and not got.all()
+        for char in "09":
+            got = validate.filled_with(d, "f", char)
+            assert (got == _ref_filled_with(d, "f", char)).all() and got.any()
+
+
+def test_payment_history_characters_and_byte_ranges_decide_as_plain_checks():
     rng = np.random.default_rng(7)
     allowed = np.frombuffer(validate.C.PAYMENT_HISTORY_CHARS.encode(), np.uint8)
     mat = rng.choice(allowed, (3000, 24)).astype(np.uint8)
@@ -281,7 +318,7 @@ def test_payment_history_pairs_and_byte_ranges_decide_as_plain_checks():
     d.block, d.n = _block(mat), len(mat)
     d.specs = {"p": type("F", (), {"offset": 0, "length": 24})()}
     chars = validate.C.PAYMENT_HISTORY_CHARS
-    assert (validate.pairs_of(d, "p", chars) == _ref_pairs_of(d, "p", chars)).all()
+    assert (validate.made_of(d, "p", chars) == _ref_made_of(d, "p", chars)).all()
     for lo, k in ((0x30, 9), (0x20, 0x5E)):
         for rows in range(0, 3000, 97):
             m = d.block.matrix(0, 24)[rows : rows + 40]

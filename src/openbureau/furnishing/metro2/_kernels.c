@@ -9,7 +9,8 @@
  *                  four bytes, then bytes 4..12 inline or buffer 0 and the byte offset);
  *   digit_numbers  zero-filled ASCII numbers -> int64 and "all digits";
  *   dates          MMDDYYYY -> days since 1970-01-01, empty (all zeros) or invalid;
- *   timestamps     MMDDYYYYHHMMSS -> microseconds since 1970-01-01, empty or invalid.
+ *   timestamps     MMDDYYYYHHMMSS -> microseconds since 1970-01-01, empty or invalid;
+ *   in_set         whether a field's bytes are all of a set (the record rules' checks).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -223,6 +224,47 @@ done:
     return result;
 }
 
+/* in_set(data, start, stride, n, offset, width, trim, table, out): out[i] = 1 when record i's
+ * field (without its trailing blanks when trim) is not empty and each of its bytes b has
+ * table[b] set (table: 256 bytes). The record rules' character checks: digits only, one
+ * character repeated, payment history profile characters. */
+static PyObject *in_set(PyObject *self, PyObject *args) {
+    Py_buffer data, table, outs;
+    Py_ssize_t start, stride, n, off, width;
+    int trim;
+    PyObject *result = NULL;
+    if (!PyArg_ParseTuple(args, "y*nnnnnpy*w*", &data, &start, &stride, &n, &off, &width, &trim,
+                          &table, &outs))
+        return NULL;
+    const int64_t offset = off;
+    const int64_t widths = width;
+    const uint8_t *bytes = data.buf, *allowed = table.buf;
+    uint8_t *out = outs.buf;
+    if (table.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "the table must hold 256 bytes");
+        goto done;
+    }
+    if (check_buffer(&outs, n, "out") ||
+        check_fields(&data, start, stride, n, &offset, &widths, 0, 1, 8, 0))
+        goto done;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const uint8_t *p = bytes + start + i * stride + off;
+        __builtin_prefetch(p + AHEAD * stride);
+        Py_ssize_t k = trim ? trimmed_length(p, width) : width;
+        unsigned good = k > 0;
+        for (Py_ssize_t j = 0; j < k; j++) good &= allowed[p[j]];
+        out[i] = (uint8_t)good;
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&outs);
+    return result;
+}
+
 /* states of a decoded date or timestamp; values are 0 unless valid */
 enum { MOMENT_VALID = 0, MOMENT_EMPTY = 1, MOMENT_INVALID = 2 };
 #define FIRST_YEAR 1800
@@ -366,6 +408,9 @@ static PyMethodDef methods[] = {
     {"timestamps", timestamps, METH_VARARGS,
      "timestamps(data, start, stride, n, offsets, micros, states): MMDDYYYYHHMMSS fields of "
      "equally spaced records as microseconds since 1970-01-01 and states as dates() gives."},
+    {"in_set", in_set, METH_VARARGS,
+     "in_set(data, start, stride, n, offset, width, trim, table, out): whether each record's "
+     "field, trailing blanks dropped when trim, is not empty and all in table (256 bytes)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -50,6 +50,15 @@ def _runs(layout: tuple[FieldSpec, ...], kinds: frozenset[str]) -> tuple[tuple[i
     return tuple((a, b) for a, b in runs)
 
 
+@functools.lru_cache(maxsize=64)
+def _byte_table(chars: str) -> bytes:
+    """256 bytes, 1 at the byte values of `chars`."""
+    table = bytearray(256)
+    for b in chars.encode("latin-1"):
+        table[b] = 1
+    return bytes(table)
+
+
 class Block:
     """``n`` records of ``width`` bytes, ``stride`` apart from ``start`` in ``data``."""
 
@@ -115,6 +124,14 @@ class Block:
         """Every byte of the layout's text fields is in the alphanumeric set: one check per
         run of adjacent text fields (the whole record when it is all character data)."""
         return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _runs(layout, _CHAR_KINDS))
+
+    def in_set(self, off: int, width: int, chars: str, trim: bool = True) -> np.ndarray:
+        """Records whose field (trailing blanks dropped unless `trim` is False) is not empty
+        and holds only bytes of `chars`: one compiled pass."""
+        out = np.empty(self.n, dtype=np.bool_)
+        _kernels.in_set(self.data, self.start, self.stride, self.n, off, width, trim,
+                        _byte_table(chars), out.view(np.uint8))
+        return out
 
     # -- per-record bitmaps --------------------------------------------------------------
     def _bitmap(self, flag: Callable[[np.ndarray, np.ndarray], object]) -> np.ndarray:

@@ -16,8 +16,6 @@ import numpy as np
 import polars as pl
 
 from . import codes as C
-from . import columns as col
-from .bytecols import MASKS
 from .decode import Decoded, Problem
 from .errors import FileRejected
 from .layouts import TRAILER_COUNT_FIELDS
@@ -92,61 +90,21 @@ def both(d: Decoded, a: str, b: str, test) -> np.ndarray:
 
 
 def digits_only(d: Decoded, name: str) -> np.ndarray:
-    """The trimmed text is one or more ASCII digits (fields of 8 to 16 bytes, or shorter
-    ones read as one word): bytes past the trimmed length are read as '0'."""
+    """The trimmed text is one or more ASCII digits."""
     f = d.specs[name]
-    length = d.lengths[name].astype(np.int64)
-    ok = length > 0
-    for s in sorted({0, max(f.length - 8, 0)}):
-        keep = MASKS[np.clip(length - s, 0, min(8, f.length - s))]
-        word = d.block.view("<u8", f.offset + s)
-        ok &= col.all_digits((word & keep) | (_ZERO_DIGITS & ~keep))
-    return ok
+    return d.block.in_set(f.offset, f.length, "0123456789")
 
 
-_PAIRS: dict[str, np.ndarray] = {}
-
-
-def pairs_of(d: Decoded, name: str, chars: str) -> np.ndarray:
-    """Every byte of a field of 4, 8, ... bytes is in `chars`: the field is copied out once,
-    each two bytes are looked up in a pair table (1 = both allowed), and the lookups' bytes
-    are and-ed four at a time."""
-    if chars not in _PAIRS:
-        ok = np.isin(np.arange(256), np.frombuffer(chars.encode(), np.uint8))
-        # index = high byte * 256 + low
-        _PAIRS[chars] = (ok[:, None] & ok[None, :]).reshape(-1).astype(np.uint8)
+def made_of(d: Decoded, name: str, chars: str) -> np.ndarray:
+    """Every byte of the field, blanks included, is in `chars`."""
     f = d.specs[name]
-    if d.n == 0:
-        return np.ones(0, bool)
-    pairs = np.ascontiguousarray(d.block.matrix(f.offset, f.length)).view(">u2")
-    quads = _PAIRS[chars][pairs].view("<u4")
-    ok = quads[:, 0].copy()
-    for j in range(1, quads.shape[1]):
-        ok &= quads[:, j]
-    return ok == 0x01010101
-
-_FILLS: dict[tuple[int, str], tuple[list[int], np.ndarray]] = {}
+    return d.block.in_set(f.offset, f.length, chars, trim=False)
 
 
 def filled_with(d: Decoded, name: str, char: str) -> np.ndarray:
-    """The trimmed text is `char` repeated (one or more times): the raw field is compared
-    word by word with the expected bytes for its trimmed length. Fields of 8+ bytes."""
+    """The trimmed text is `char` repeated (one or more times)."""
     f = d.specs[name]
-    w = f.length
-    if (w, char) not in _FILLS:
-        starts = sorted({*range(0, w - 7, 8), w - 8})
-        table = np.array([[int.from_bytes((char * k).ljust(w).encode()[s:s + 8], "little")
-                           for s in starts] for k in range(w + 1)], dtype=np.uint64)
-        _FILLS[w, char] = (starts, table)
-    starts, table = _FILLS[w, char]
-    length = d.lengths[name]
-    ok = length > 0
-    for j, s in enumerate(starts):
-        ok &= d.block.view("<u8", f.offset + s) == table[length, j]
-    return ok
-
-
-_ZERO_DIGITS = np.uint64(0x3030303030303030)
+    return d.block.in_set(f.offset, f.length, char)
 
 
 def _status(domain) -> Callable[[Decoded], np.ndarray]:
@@ -183,7 +141,7 @@ BASE_RULES: list[Rule] = [
     ("payment_rating", "domain", "payment rating must be blank for this account status",
      lambda d: ~_NEEDS_RATING(d) & ~blank(d, "payment_rating")),
     ("payment_history_profile", "domain", "24 characters from 0-6 B D E G H J K L Z or blank",
-     lambda d: ~pairs_of(d, "payment_history_profile", C.PAYMENT_HISTORY_CHARS)),
+     lambda d: ~made_of(d, "payment_history_profile", C.PAYMENT_HISTORY_CHARS)),
     ("special_comment", "domain", "unknown special comment",
      _domain("special_comment", C.SPECIAL_COMMENTS)),
     ("interest_type_indicator", "domain", "must be F, V or blank",
