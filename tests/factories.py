@@ -68,8 +68,14 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
+def _columns(records: list[dict]) -> dict:
+    """Every native field, then any other key the records use (delete_request, say)."""
+    extra = {k for r in records for k in r if k not in FIELD_NAMES}
+    return {n: pl.Utf8 for n in (*FIELD_NAMES, *sorted(extra))}
+
+
 def write_csv(path: Path, records: list[dict]) -> Path:
-    frame = pl.DataFrame(records, schema={n: pl.Utf8 for n in FIELD_NAMES}, strict=False)
+    frame = pl.DataFrame(records, schema=_columns(records), strict=False)
     buffer = io.BytesIO()
     frame.write_csv(buffer)
     path.write_bytes(buffer.getvalue())
@@ -79,7 +85,7 @@ def write_csv(path: Path, records: list[dict]) -> Path:
 def write_parquet(path: Path, records: list[dict]) -> Path:
     frame = pl.DataFrame(
         [{k: (None if v is None else str(v)) for k, v in r.items()} for r in records],
-        schema={n: pl.Utf8 for n in FIELD_NAMES},
+        schema=_columns(records),
     )
     frame.write_parquet(path)
     return path

@@ -16,8 +16,7 @@ from stdnum.cn import ric
 
 from factories import record
 from openbureau.furnishing.errors import FileRejected
-from openbureau.furnishing.parse import iter_chunks
-from openbureau.furnishing.schema import FIELD_NAMES
+from openbureau.furnishing.parse import READ_NAMES, iter_chunks, iter_chunks_with_segments
 from openbureau.furnishing.validate import _national_id_valid, validate_chunk
 
 FUZZ = settings(
@@ -40,6 +39,8 @@ scalars = st.one_of(
             "X" * 25,
             "cn_ric",
             "us_ssn",
+            "fraud",
+            "reported_in_error",
             "",
         ]
     ),
@@ -47,20 +48,23 @@ scalars = st.one_of(
 mutated_records = st.builds(
     lambda base, changes: {**base, **changes},
     st.just(record()),
-    st.dictionaries(st.sampled_from(FIELD_NAMES), scalars, max_size=6),
+    st.dictionaries(st.sampled_from(READ_NAMES), scalars, max_size=6),
 )
 
 
 def _run(path: Path, fmt: str) -> None:
+    """Every record ends up loaded, rejected or as a delete request, and only one of these."""
     try:
-        for raw, parse_errors in iter_chunks(path, fmt, chunk_records=7):
+        for raw, parse_errors, side in iter_chunks_with_segments(path, fmt, chunk_records=7):
             typed, errors = validate_chunk(raw, "CNY", date(2026, 1, 1))
             accounted = set(typed["record_no"]) | set(errors["record_no"])
             assert accounted == set(raw["record_no"])
             assert not set(typed["record_no"]) & set(errors["record_no"])
-            assert (
-                parse_errors["rule"].is_in(["malformed_json", "wrong_type", "malformed_csv"]).all()
-            )
+            asked = set(side["deletions"]["record_no"]) if "deletions" in side else set()
+            assert not asked & (accounted | set(parse_errors["record_no"]))
+            assert parse_errors["rule"].is_in(
+                ["malformed_json", "wrong_type", "malformed_csv", "unknown_code", "required"]
+            ).all()
     except FileRejected as exc:
         assert exc.rule and exc.message
 

@@ -18,10 +18,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openbureau.furnishing.errors import FileRejected, RecordError, errors_frame
-from openbureau.furnishing.schema import FIELD_NAMES, REQUIRED_FIELDS
+from openbureau.furnishing.schema import (
+    DELETE_REQUEST,
+    DELETE_REQUESTS,
+    FIELD_NAMES,
+    REQUIRED_FIELDS,
+)
 
 FORMATS = ("jsonl", "csv", "parquet", "metro2")
-RAW_SCHEMA = {name: pl.Utf8 for name in FIELD_NAMES}
+# what the native readers read: the fields, and the column that turns a record into a delete
+# request (split off by iter_chunks_with_segments)
+READ_NAMES = (*FIELD_NAMES, DELETE_REQUEST)
+RAW_SCHEMA = {name: pl.Utf8 for name in READ_NAMES}
 READ_BLOCK_BYTES = 8 * 1024 * 1024
 PARQUET_MAGIC = b"PAR1"
 
@@ -63,15 +71,53 @@ def iter_chunks(path: Path, fmt: str, chunk_records: int = 100_000) -> Iterator[
 def iter_chunks_with_segments(
     path: Path, fmt: str, chunk_records: int = 100_000
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, Segments]]:
-    """As iter_chunks, with what a format carries beyond the native fields (Metro 2's
-    appended segments and base ECOA code, as mapping.to_native's side frames); {} otherwise."""
+    """As iter_chunks, with what a file carries beyond the month's account records, as
+    mapping.to_native's side frames: Metro 2's appended segments and base ECOA codes, and
+    either format's delete requests ("deletions")."""
     if fmt == "metro2":
         if path.stat().st_size == 0:
             raise FileRejected("empty_file", "the file is empty")
         yield from _metro2_chunks(path)
         return
     for raw, errors in _native_chunks(path, fmt, chunk_records):
-        yield raw, errors, {}
+        raw, requests, request_errors = _split_delete_requests(raw)
+        side = {"deletions": requests} if requests.height else {}
+        yield raw, pl.concat([errors, request_errors]), side
+
+
+def _split_delete_requests(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(records, delete requests as (record_no, account_ref, status DA/DF), errors of bad
+    requests): a record with delete_request set asks for its account to be withdrawn, as
+    Metro 2's DA/DF records do, and only its account_ref is read."""
+    asked = pl.col(DELETE_REQUEST).is_not_null()
+    records = raw.filter(~asked).drop(DELETE_REQUEST)
+    requests = raw.filter(asked).select(
+        "record_no",
+        "account_ref",
+        pl.col(DELETE_REQUEST).replace_strict(DELETE_REQUESTS, default=None).alias("status"),
+        DELETE_REQUEST,
+    )
+    kinds = ", ".join(DELETE_REQUESTS)
+    errors = pl.concat(
+        [
+            requests.filter(pl.col("status").is_null()).select(
+                "record_no",
+                pl.lit(DELETE_REQUEST).alias("field"),
+                pl.lit("unknown_code").alias("rule"),
+                pl.format(f"delete_request {{}} is not one of: {kinds}", DELETE_REQUEST)
+                .alias("message"),
+            ),
+            requests.filter(pl.col("status").is_not_null(), pl.col("account_ref").is_null())
+            .select(
+                "record_no",
+                pl.lit("account_ref").alias("field"),
+                pl.lit("required").alias("rule"),
+                pl.lit("a delete request names the account_ref it withdraws").alias("message"),
+            ),
+        ]
+    ).cast(errors_frame([]).schema)
+    good = requests.filter(pl.col("status").is_not_null(), pl.col("account_ref").is_not_null())
+    return records, good.select("record_no", "account_ref", "status"), errors
 
 
 def _native_chunks(path: Path, fmt: str, chunk_records: int) -> Iterator[Chunk]:
@@ -166,7 +212,7 @@ def _jsonl_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
             numbers = frame["record_no"].to_list()
             frame = frame.drop("record_no")
         frame = frame.with_columns(pl.Series("record_no", numbers, dtype=pl.Int64))
-        yield frame.select(["record_no", *FIELD_NAMES]), errors_frame(errors)
+        yield frame.select(["record_no", *READ_NAMES]), errors_frame(errors)
 
 
 def _scalar_text(value: object) -> str | None:
@@ -202,7 +248,7 @@ def _jsonl_slow(
             continue
         row: dict = {"record_no": number}
         bad = False
-        for name in FIELD_NAMES:
+        for name in READ_NAMES:
             try:
                 row[name] = _scalar_text(obj.get(name))
             except TypeError:
@@ -247,7 +293,7 @@ def _csv_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
         except Exception:  # polars raises several types for ragged or badly quoted rows
             frame, numbers, errors = _csv_slow(header, numbers, kept)
         frame = _select_fields(frame).with_columns(pl.Series("record_no", numbers, dtype=pl.Int64))
-        yield frame.select(["record_no", *FIELD_NAMES]), errors_frame(errors)
+        yield frame.select(["record_no", *READ_NAMES]), errors_frame(errors)
 
 
 def _csv_slow(
@@ -282,7 +328,7 @@ def _select_fields(frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col(name).str.strip_chars().replace("", None) if name in present else pl.lit(None))
         .cast(pl.Utf8)
         .alias(name)
-        for name in FIELD_NAMES
+        for name in READ_NAMES
     ]
     return frame.select(cols)
 
@@ -296,7 +342,7 @@ def _parquet_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
     missing = [f for f in REQUIRED_FIELDS if f not in names]
     if missing:
         raise FileRejected("missing_columns", f"Parquet schema lacks: {', '.join(missing)}")
-    wanted = [n for n in FIELD_NAMES if n in names]
+    wanted = [n for n in READ_NAMES if n in names]
     next_no = 1
     try:
         for batch in parquet.iter_batches(batch_size=chunk_records, columns=wanted):
@@ -307,7 +353,7 @@ def _parquet_chunks(path: Path, chunk_records: int) -> Iterator[Chunk]:
                 pl.int_range(next_no, next_no + frame.height, dtype=pl.Int64).alias("record_no")
             )
             next_no += frame.height
-            yield frame.select(["record_no", *FIELD_NAMES]), errors_frame([])
+            yield frame.select(["record_no", *READ_NAMES]), errors_frame([])
     except (pa.ArrowException, OSError) as exc:
         raise FileRejected("malformed_parquet", f"the Parquet data is corrupt: {exc}") from None
 

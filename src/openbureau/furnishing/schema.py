@@ -146,6 +146,12 @@ FIELDS: tuple[Field, ...] = IDENTITY_FIELDS + ACCOUNT_FIELDS
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 
+# A record whose delete_request is set withdraws its account (every period the member
+# reported) instead of reporting a month: Metro 2's account statuses DA and DF. Only its
+# account_ref is read.
+DELETE_REQUEST = "delete_request"
+DELETE_REQUESTS: dict[str, str] = {"reported_in_error": "DA", "fraud": "DF"}
+
 # The typed, validated frame handed from furnishing to loading has these columns,
 # plus `record_no` (1-based record number in the submitted file).
 TYPED_SCHEMA: dict[str, pl.DataType] = {"record_no": pl.Int64()} | {
