@@ -95,6 +95,11 @@ def _print_report(report: dict, replay: bool) -> None:
         f"[green]{report['accepted']} accepted[/green], [red]{report['rejected']} rejected[/red], "
         f"{report['held_for_identity_review']} held for identity review"
     )
+    if report.get("delete_requests"):
+        console.print(
+            f"{report['delete_requests']} delete requests: "
+            f"{report['accounts_deleted']} accounts withdrawn"
+        )
     if report["errors"]:
         table = Table("record", "field", "rule", "message")
         for e in report["errors"][:50]:
