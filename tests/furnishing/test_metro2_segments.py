@@ -439,3 +439,94 @@ def test_a_deleted_accounts_open_identity_review_is_withdrawn(bureau, parties, t
         statuses = session.execute(text("SELECT account_ref, status FROM review_items")).all()
     assert statuses == [("ACCT-2", "withdrawn")]
     assert _count(bureau, tradelines) == 1
+
+
+@pytest.fixture(scope="module")
+def scorecard():
+    """A scorecard trained on generated files: any model does, the tests below are about
+    which accounts it is given."""
+    from openbureau.scoring.attributes import compute_attributes_batch
+    from openbureau.scoring.synth import synthetic_bureau
+    from openbureau.scoring.train import TrainingSpec, train_scorecard
+
+    as_of = dt.date(2026, 9, 30)
+    lines, asks, risk = synthetic_bureau(2000, end=as_of, n_periods=3, seed=3)
+    labels = pl.DataFrame(
+        {"subject_id": range(1, risk.size + 1), "label": (risk > 0.8).astype("int8")}
+    )
+    sample = compute_attributes_batch(lines, asks, as_of).join(labels, on="subject_id")
+    return train_scorecard(sample, TrainingSpec(model_version="associated-test"))
+
+
+def _activate(bureau, model) -> None:
+    from openbureau.scoring.registry import promote, register
+
+    with bureau.sessions() as session, session.begin():
+        register(session, model, {"observation": "2026-09"}, None, "test")
+        promote(session, model.version, "test")
+
+
+def _scored_accounts(bureau, table) -> list[tuple[str, str]]:
+    """(account_ref, period) of the rows the score of a file is computed from: the file of
+    the subject `table` (tradelines: the primary consumer; account_consumers: the J1)
+    names."""
+    from openbureau.scoring.frames import subject_frames
+
+    with bureau.sessions() as session:
+        subject_id = session.execute(select(func.max(table.c.subject_id))).scalar_one()
+        lines, _ = subject_frames(session, subject_id)
+    return sorted(zip(lines["account_ref"], lines["period"], strict=True))
+
+
+def test_associated_consumers_scores_count_the_account_until_ecoa_z(
+    bureau, parties, tmp_path, scorecard
+):
+    furnisher, lender = parties
+    _activate(bureau, scorecard)
+    for period, ecoa in (("2026-08", "2"), ("2026-09", "2")):
+        _submit(
+            bureau,
+            furnisher,
+            _write(tmp_path / f"{period}.m2", _base(period), {"J1": _consumer(2, JOINT, ecoa)}),
+        )
+    months = [("ACCT-1", "2026-08"), ("ACCT-1", "2026-09")]
+    assert _scored_accounts(bureau, account_consumers) == months
+    assert _scored_accounts(bureau, tradelines) == months
+    primary, joint = _report(bureau, lender, PRIMARY), _report(bureau, lender, JOINT)
+    assert joint["score"]["model_version"] == "associated-test"
+    assert joint["score"].get("reason") != "the file holds no accounts"
+    # the same account and no inquiry before the file's month end: the same score
+    assert joint["score"] == primary["score"]
+
+    # ECOA Z in the latest period takes the account out of the joint consumer's file and score
+    z = _write(tmp_path / "2026-10.m2", _base("2026-10"), {"J1": _consumer(2, JOINT, "Z")})
+    _submit(bureau, furnisher, z)
+    assert _scored_accounts(bureau, account_consumers) == []
+    after = _report(bureau, lender, JOINT)
+    assert after["accounts"] == []
+    assert after["score"]["reason"] == "the file holds no accounts"
+    assert len(_scored_accounts(bureau, tradelines)) == 3
+
+
+def test_batch_scores_of_associated_consumers_are_served_until_their_account_changes(
+    bureau, parties, tmp_path, scorecard
+):
+    """score-all stores the joint consumer's score under the state of its file, joint account
+    included: a new month of that account makes the stored score stale."""
+    from openbureau.scoring.precompute import score_all
+    from openbureau.scoring.tables import subject_scores
+
+    furnisher, lender = parties
+    _activate(bureau, scorecard)
+    aug = _write(tmp_path / "aug.m2", _base("2026-08"), {"J1": _consumer(2, JOINT, "2")})
+    _submit(bureau, furnisher, aug)
+    with bureau.sessions() as session, session.begin():
+        assert score_all(session) == 2  # both consumers have a file
+        stored = dict(session.execute(select(subject_scores.c.subject_id,
+                                             subject_scores.c.block)).all())
+    batch = {orjson.loads(block)["as_of"] for block in stored.values()}
+    assert batch == {"2026-08-31"}
+    assert _report(bureau, lender, JOINT)["score"]["as_of"] == "2026-08-31"
+    sep = _write(tmp_path / "sep.m2", _base("2026-09"), {"J1": _consumer(2, JOINT, "2")})
+    _submit(bureau, furnisher, sep)
+    assert _report(bureau, lender, JOINT)["score"]["as_of"] == "2026-09-30"

@@ -25,12 +25,26 @@ _FAMILY = (
 # scoring/service.py's inputs: the active model, the file's state (state_key) with the
 # inquiries up to the end of the file's latest month (until_of(month_end(...))), the stored
 # batch score; plus an id reserved for the inquiry being answered, so that the report and its
-# audit event can be built before the inquiry is written.
+# audit event can be built before the inquiry is written. The file's rows are
+# files/file_lines.py's: own accounts, and associated ones whose latest ECOA code is not Z.
 _SCORE_INPUTS = (
     _FAMILY
-    + """, lines AS (
+    + """, named AS (
+    SELECT member_id, account_ref, subject_id, max(period) AS last_period FROM account_consumers
+    WHERE subject_id IN (SELECT id FROM family) GROUP BY member_id, account_ref, subject_id),
+file_lines AS (
+    SELECT loaded_at, reporting_date FROM tradelines WHERE subject_id IN (SELECT id FROM family)
+    UNION ALL
+    SELECT t.loaded_at, t.reporting_date FROM tradelines t
+    JOIN named n ON t.member_id = n.member_id AND t.account_ref = n.account_ref
+    WHERE NOT EXISTS (
+        SELECT 1 FROM account_consumers z
+        WHERE z.member_id = n.member_id AND z.account_ref = n.account_ref
+          AND z.subject_id = n.subject_id AND z.period = n.last_period AND z.ecoa_code = 'Z')
+      AND (t.subject_id IS NULL OR t.subject_id <> n.subject_id)),
+lines AS (
     SELECT count(*) AS n, max(loaded_at) AS last_loaded, max(reporting_date) AS last_reported
-    FROM tradelines WHERE subject_id IN (SELECT id FROM family))
+    FROM file_lines)
 SELECT nextval(pg_get_serial_sequence('inquiries', 'id')), m.version,
        l.n, l.last_loaded, l.last_reported, a.n, a.last_id, s.state_key, s.block
 FROM lines l

@@ -9,17 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbureau.files.credit_file import SUBJECT_FAMILY
-from openbureau.files.tables import tradelines
+from openbureau.files.file_lines import file_lines
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.history import INQUIRY_SCHEMA, TRADELINE_SCHEMA
 
 # The bureau's tables also carry the period; the attribute engine reads the rest.
 TABLE_TRADELINE_SCHEMA = TRADELINE_SCHEMA | {"period": pl.String()}
-_TRADELINE_COLS = [tradelines.c[name] for name in TABLE_TRADELINE_SCHEMA]
 _INQUIRY_COLS = [inquiries.c[name] for name in INQUIRY_SCHEMA]
-_ONE_SUBJECT_TRADELINES = select(*_TRADELINE_COLS).where(
-    tradelines.c.subject_id.in_(SUBJECT_FAMILY)
-)
+# the rows of every file (own and associated accounts, files/file_lines.py)
+_ALL_TRADELINES = file_lines(list(TABLE_TRADELINE_SCHEMA)).subquery("file_lines")
+_ONE_SUBJECT_TRADELINES = file_lines(list(TABLE_TRADELINE_SCHEMA), SUBJECT_FAMILY)
 _ONE_SUBJECT_INQUIRIES = select(*_INQUIRY_COLS).where(inquiries.c.subject_id.in_(SUBJECT_FAMILY))
 
 
@@ -31,10 +30,11 @@ def _frame(rows, schema: dict) -> pl.DataFrame:
 
 
 def all_frames(session: Session, through: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every resolved tradeline (and every inquiry that hit), optionally up to a date."""
-    query = select(*_TRADELINE_COLS).where(tradelines.c.subject_id.is_not(None))
+    """Every file's tradelines (own and associated accounts) and every inquiry that hit,
+    optionally up to a date."""
+    query = select(*(_ALL_TRADELINES.c[name] for name in TABLE_TRADELINE_SCHEMA))
     if through is not None:
-        query = query.where(tradelines.c.reporting_date <= through)
+        query = query.where(_ALL_TRADELINES.c.reporting_date <= through)
     conn = session.connection()
     lines = _frame(conn.execute(query).all(), TABLE_TRADELINE_SCHEMA)
     asks = _frame(
@@ -45,12 +45,20 @@ def all_frames(session: Session, through: date | None = None) -> tuple[pl.DataFr
 
 
 def subject_frames(session: Session, subject_id: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One subject's tradelines and inquiries, merged subjects folded in under its id."""
+    """One subject's tradelines (own and associated accounts) and inquiries, merged subjects
+    folded in under its id."""
     conn = session.connection()
     params = {"subject": subject_id}
     lines = _frame(conn.execute(_ONE_SUBJECT_TRADELINES, params).all(), TABLE_TRADELINE_SCHEMA)
     asks = _frame(conn.execute(_ONE_SUBJECT_INQUIRIES, params).all(), INQUIRY_SCHEMA)
     return (
-        lines.with_columns(pl.lit(subject_id, pl.Int64).alias("subject_id")),
+        fold_lines(lines.with_columns(pl.lit(subject_id, pl.Int64).alias("subject_id"))),
         asks.with_columns(pl.lit(subject_id, pl.Int64).alias("subject_id")),
     )
+
+
+def fold_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose subject ids were folded into their survivor's: an account held by a merged
+    subject and naming its survivor as associated consumer is counted once."""
+    return lines.unique(["subject_id", "member_id", "account_ref", "period"], keep="first",
+                        maintain_order=True)

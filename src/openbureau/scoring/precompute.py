@@ -13,12 +13,12 @@ import polars as pl
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from openbureau.files.tables import tradelines
+from openbureau.files.file_lines import file_lines
 from openbureau.identity.tables import subjects
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.attributes import compute_attributes_batch
 from openbureau.scoring.errors import ScoringError
-from openbureau.scoring.frames import all_frames
+from openbureau.scoring.frames import all_frames, fold_lines
 from openbureau.scoring.model import ScoreModel, ScoreResult
 from openbureau.scoring.reasons import Reason
 from openbureau.scoring.registry import active_model
@@ -86,15 +86,16 @@ def score_all(session: Session) -> int:
     if model is None:
         raise ScoringError("no scoring model is active; promote one first")
     canonical = func.coalesce(subjects.c.merged_into, subjects.c.id)
+    lines_of = file_lines(["subject_id", "loaded_at", "reporting_date"]).subquery("lines")
     states = pl.DataFrame(
         session.execute(
             select(
                 canonical,
                 func.count(),
-                func.max(tradelines.c.loaded_at),
-                func.max(tradelines.c.reporting_date),
+                func.max(lines_of.c.loaded_at),
+                func.max(lines_of.c.reporting_date),
             )
-            .join(subjects, subjects.c.id == tradelines.c.subject_id)
+            .join(subjects, subjects.c.id == lines_of.c.subject_id)
             .group_by(canonical)
         ).all(),
         schema={
@@ -108,6 +109,8 @@ def score_all(session: Session) -> int:
     merged = _canonical_ids(session)
     lines, asks = all_frames(session)
     lines, asks = _fold(lines, merged), _fold(asks, merged)
+    if merged:
+        lines = fold_lines(lines)
     ask_ids = _fold(
         pl.DataFrame(
             session.execute(

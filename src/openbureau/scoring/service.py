@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from openbureau.context import Bureau
 from openbureau.files.credit_file import SUBJECT_FAMILY
-from openbureau.files.tables import tradelines
+from openbureau.files.file_lines import file_lines
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.attributes import compute_attributes_batch, compute_attributes_online
 from openbureau.scoring.errors import ModelFileError, ScoringError
@@ -115,9 +115,10 @@ def band(probability_of_bad: float) -> str:
     return next(name for ceiling, name in BANDS if probability_of_bad < ceiling)
 
 
+_FILE_LINES = file_lines(["loaded_at", "reporting_date"], SUBJECT_FAMILY).subquery("lines")
 _TRADELINE_STATE = select(
-    func.count(), func.max(tradelines.c.loaded_at), func.max(tradelines.c.reporting_date)
-).where(tradelines.c.subject_id.in_(SUBJECT_FAMILY))
+    func.count(), func.max(_FILE_LINES.c.loaded_at), func.max(_FILE_LINES.c.reporting_date)
+)
 _INQUIRY_STATE = select(func.count(), func.max(inquiries.c.id)).where(
     inquiries.c.subject_id.in_(SUBJECT_FAMILY), inquiries.c.created_at <= bindparam("until")
 )
