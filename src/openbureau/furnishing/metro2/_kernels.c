@@ -66,6 +66,22 @@ static inline uint64_t eight_digits_value(uint64_t x) {
     return ((v & 0x0000FFFF0000FFFFULL) * 42949672960001ULL) >> 32;
 }
 
+/* Releases the buffers a function parsed and returns its result. */
+static PyObject *release(PyObject *result, Py_buffer **buffers, int count) {
+    for (int i = 0; i < count; i++) PyBuffer_Release(buffers[i]);
+    return result;
+}
+
+/* The number of fields given by int64 `offsets` and `widths`, or -1 with an exception set. */
+static Py_ssize_t field_count(Py_buffer *offsets, Py_buffer *widths) {
+    Py_ssize_t nf = widths->len / 8;
+    if (widths->len % 8 || offsets->len != widths->len) {
+        PyErr_SetString(PyExc_ValueError, "offsets and widths must be int64 arrays of one length");
+        return -1;
+    }
+    return nf;
+}
+
 static int check_buffer(Py_buffer *b, Py_ssize_t need, const char *name) {
     if (b->len < need) {
         PyErr_Format(PyExc_ValueError, "%s holds %zd bytes, %zd needed", name, b->len, need);
@@ -112,13 +128,13 @@ static PyObject *string_views(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*nnny*y*y*w*", &data, &start, &stride, &n, &offsets,
                           &widths, &trims, &views))
         return NULL;
-    Py_ssize_t nf = widths.len / 8;
     const int64_t *off = offsets.buf, *wid = widths.buf;
-    const uint8_t *trim = trims.buf;
-    const uint8_t *bytes = data.buf;
+    const uint8_t *trim = trims.buf, *bytes = data.buf;
     uint64_t *out = views.buf;
-    if (offsets.len != nf * 8 || trims.len != nf) {
-        PyErr_SetString(PyExc_ValueError, "offsets, widths and trims differ in length");
+    Py_ssize_t nf = field_count(&offsets, &widths);
+    if (nf < 0) goto done;
+    if (trims.len != nf) {
+        PyErr_SetString(PyExc_ValueError, "trims must hold one byte a field");
         goto done;
     }
     /* words are read up to 7 bytes past the field, and at byte 4 of every field */
@@ -146,12 +162,7 @@ static PyObject *string_views(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&widths);
-    PyBuffer_Release(&trims);
-    PyBuffer_Release(&views);
-    return result;
+    return release(result, (Py_buffer *[]){&data, &offsets, &widths, &trims, &views}, 5);
 }
 
 
@@ -165,15 +176,12 @@ static PyObject *digit_numbers(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*nnny*y*w*w*", &data, &start, &stride, &n, &offsets,
                           &widths, &values, &oks))
         return NULL;
-    Py_ssize_t nf = widths.len / 8;
     const int64_t *off = offsets.buf, *wid = widths.buf;
     const uint8_t *bytes = data.buf;
     int64_t *val = values.buf;
     uint8_t *ok = oks.buf;
-    if (offsets.len != nf * 8) {
-        PyErr_SetString(PyExc_ValueError, "offsets and widths differ in length");
-        goto done;
-    }
+    Py_ssize_t nf = field_count(&offsets, &widths);
+    if (nf < 0) goto done;
     for (Py_ssize_t f = 0; f < nf; f++) {
         if (wid[f] < 1 || wid[f] > 18) {
             PyErr_Format(PyExc_ValueError, "a number of %lld digits", (long long)wid[f]);
@@ -216,12 +224,7 @@ static PyObject *digit_numbers(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&widths);
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&oks);
-    return result;
+    return release(result, (Py_buffer *[]){&data, &offsets, &widths, &values, &oks}, 5);
 }
 
 /* in_set(data, start, stride, n, offset, width, trim, table, out): out[i] = 1 when record i's
@@ -259,10 +262,7 @@ static PyObject *in_set(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&table);
-    PyBuffer_Release(&outs);
-    return result;
+    return release(result, (Py_buffer *[]){&data, &table, &outs}, 3);
 }
 
 /* states of a decoded date or timestamp; values are 0 unless valid */
@@ -337,11 +337,7 @@ static PyObject *decode_moments(PyObject *args, Py_ssize_t width, moment_decoder
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&values);
-    PyBuffer_Release(&states);
-    return result;
+    return release(result, (Py_buffer *[]){&data, &offsets, &values, &states}, 4);
 }
 
 /* Reads `count` ASCII digits into v; nonzero when some byte was not a digit. */
