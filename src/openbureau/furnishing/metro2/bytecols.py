@@ -157,7 +157,7 @@ class Block:
         return np.bitwise_and(out, _U((1 << width) - 1), out=out)
 
     def text_length(self, off: int, width: int) -> np.ndarray:
-        """Length of each field with trailing blanks removed (int64)."""
+        """Length of each field with trailing blanks removed (uint32, read from the views)."""
         return self.text(off, width)[1]
 
     def charset_bad(self, off: int, width: int) -> np.ndarray:
