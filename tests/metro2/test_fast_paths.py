@@ -147,9 +147,11 @@ def _ref_digits_only(d, name: str) -> np.ndarray:
     return np.array([t.isdigit() for t in _ref_trimmed(d, name)], dtype=bool)
 
 
-def _ref_filled_with(d, name: str, char: str) -> np.ndarray:
-    c = char.encode()
-    return np.array([t != b"" and t == c * len(t) for t in _ref_trimmed(d, name)], dtype=bool)
+def _ref_filled_with(d, name: str, chars: str) -> np.ndarray:
+    return np.array(
+        [any(t != b"" and t == c.encode() * len(t) for c in chars) for t in _ref_trimmed(d, name)],
+        dtype=bool,
+    )
 
 
 @contextlib.contextmanager
@@ -303,9 +305,9 @@ def test_character_rules_decide_as_plain_checks():
         d.specs = {"f": type("F", (), {"offset": 0, "length": width})()}
         got = validate.digits_only(d, "f")
         assert (got == _ref_digits_only(d, "f")).all() and got.any() and not got.all()
-        for char in "09":
-            got = validate.filled_with(d, "f", char)
-            assert (got == _ref_filled_with(d, "f", char)).all() and got.any()
+        for chars in ("0", "9", "09"):
+            got = validate.filled_with(d, "f", chars)
+            assert (got == _ref_filled_with(d, "f", chars)).all() and got.any()
 
 
 def test_payment_history_characters_and_byte_ranges_decide_as_plain_checks():

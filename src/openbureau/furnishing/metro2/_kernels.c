@@ -227,17 +227,18 @@ done:
     return release(result, (Py_buffer *[]){&data, &offsets, &widths, &values, &oks}, 5);
 }
 
-/* in_set(data, start, stride, n, offset, width, trim, table, out): out[i] = 1 when record i's
- * field (without its trailing blanks when trim) is not empty and each of its bytes b has
- * table[b] set (table: 256 bytes). The record rules' character checks: digits only, one
- * character repeated, payment history profile characters. */
+/* in_set(data, start, stride, n, offset, width, trim, repeated, table, out): out[i] = 1 when
+ * record i's field (without its trailing blanks when trim) is not empty and each of its bytes
+ * b has table[b] set (table: 256 bytes), and when repeated, every byte is the first one. The
+ * record rules' character checks: digits only, one character repeated, payment history
+ * profile characters. */
 static PyObject *in_set(PyObject *self, PyObject *args) {
     Py_buffer data, table, outs;
     Py_ssize_t start, stride, n, off, width;
-    int trim;
+    int trim, repeated;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "y*nnnnnpy*w*", &data, &start, &stride, &n, &off, &width, &trim,
-                          &table, &outs))
+    if (!PyArg_ParseTuple(args, "y*nnnnnppy*w*", &data, &start, &stride, &n, &off, &width, &trim,
+                          &repeated, &table, &outs))
         return NULL;
     const int64_t offset = off;
     const int64_t widths = width;
@@ -256,7 +257,7 @@ static PyObject *in_set(PyObject *self, PyObject *args) {
         __builtin_prefetch(p + AHEAD * stride);
         Py_ssize_t k = trim ? trimmed_length(p, width) : width;
         unsigned good = k > 0;
-        for (Py_ssize_t j = 0; j < k; j++) good &= allowed[p[j]];
+        for (Py_ssize_t j = 0; j < k; j++) good &= allowed[p[j]] & (!repeated | (p[j] == p[0]));
         out[i] = (uint8_t)good;
     }
     Py_END_ALLOW_THREADS
@@ -405,8 +406,9 @@ static PyMethodDef methods[] = {
      "timestamps(data, start, stride, n, offsets, micros, states): MMDDYYYYHHMMSS fields of "
      "equally spaced records as microseconds since 1970-01-01 and states as dates() gives."},
     {"in_set", in_set, METH_VARARGS,
-     "in_set(data, start, stride, n, offset, width, trim, table, out): whether each record's "
-     "field, trailing blanks dropped when trim, is not empty and all in table (256 bytes)."},
+     "in_set(data, start, stride, n, offset, width, trim, repeated, table, out): whether each "
+     "record's field, trailing blanks dropped when trim, is not empty and all in table (256 "
+     "bytes), and one byte repeated when repeated."},
     {NULL, NULL, 0, NULL},
 };
 

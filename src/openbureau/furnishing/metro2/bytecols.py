@@ -125,11 +125,13 @@ class Block:
         run of adjacent text fields (the whole record when it is all character data)."""
         return all(col.all_allowed(self.matrix(a, b - a)) for a, b in _runs(layout, _CHAR_KINDS))
 
-    def in_set(self, off: int, width: int, chars: str, trim: bool = True) -> np.ndarray:
+    def in_set(self, off: int, width: int, chars: str, trim: bool = True,
+               repeated: bool = False) -> np.ndarray:
         """Records whose field (trailing blanks dropped unless `trim` is False) is not empty
-        and holds only bytes of `chars`: one compiled pass."""
+        and holds only bytes of `chars` (one of them, repeated, when `repeated`): one compiled
+        pass."""
         out = np.empty(self.n, dtype=np.bool_)
-        _kernels.in_set(self.data, self.start, self.stride, self.n, off, width, trim,
+        _kernels.in_set(self.data, self.start, self.stride, self.n, off, width, trim, repeated,
                         _byte_table(chars), out.view(np.uint8))
         return out
 

@@ -101,10 +101,10 @@ def made_of(d: Decoded, name: str, chars: str) -> np.ndarray:
     return d.block.in_set(f.offset, f.length, chars, trim=False)
 
 
-def filled_with(d: Decoded, name: str, char: str) -> np.ndarray:
-    """The trimmed text is `char` repeated (one or more times)."""
+def filled_with(d: Decoded, name: str, chars: str) -> np.ndarray:
+    """The trimmed text is one character of `chars` repeated (one or more times)."""
     f = d.specs[name]
-    return d.block.in_set(f.offset, f.length, char)
+    return d.block.in_set(f.offset, f.length, chars, repeated=True)
 
 
 def _status(domain) -> Callable[[Decoded], np.ndarray]:
@@ -124,8 +124,7 @@ BASE_RULES: list[Rule] = [
     ("correction_indicator", "domain", "must be 0 or 1",
      lambda d: num(d, "correction_indicator", lambda v: (v != 0) & (v != 1))),
     ("identification_number", "domain", "must not be all zeros or all nines",
-     lambda d: filled_with(d, "identification_number", "0")
-     | filled_with(d, "identification_number", "9")),
+     lambda d: filled_with(d, "identification_number", "09")),
     ("portfolio_type", "domain", "unknown portfolio type",
      _domain("portfolio_type", C.PORTFOLIO_TYPES, False)),
     ("account_type", "domain", "unknown account type",
