@@ -221,6 +221,24 @@ def test_oversize_and_malformed_uploads_get_4xx(client, members, bureau):
     assert response.status_code == 422
 
 
+def test_a_furnisher_withdraws_an_account_over_http(client, members):
+    """A delete request (docs/furnishing.md) sent to /v1/submissions takes the account off
+    the consumer's report; the other furnisher's account stays."""
+    platform, _, lender = _setup(client, members)
+
+    def account_types() -> list[str]:
+        response = client.post("/v1/inquiries", headers=_auth(lender), json=_inquiry())
+        assert response.status_code == 200, response.text
+        return sorted(a["account_type"] for a in response.json()["accounts"])
+
+    assert account_types() == ["installment", "revolving"]  # the bank's B1, the platform's P1
+    report = _furnish(
+        client, platform, [{"account_ref": "P1", "delete_request": "reported_in_error"}], "d.jsonl"
+    )
+    assert (report["delete_requests"], report["accounts_deleted"]) == (1, 1)
+    assert account_types() == ["installment"]
+
+
 def test_resubmission_over_http_is_a_replay(client, members):
     _, platform = members.add("zhifu", Role.FURNISHER)
     files = {"file": ("f.jsonl", jsonl_bytes([record()]))}
