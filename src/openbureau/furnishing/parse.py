@@ -24,6 +24,7 @@ from openbureau.furnishing.schema import (
     FIELD_NAMES,
     REQUIRED_FIELDS,
 )
+from openbureau.furnishing.validate import Rule, rule_errors
 
 FORMATS = ("jsonl", "csv", "parquet", "metro2")
 # what the native readers read: the fields, and the column that turns a record into a delete
@@ -97,26 +98,18 @@ def _split_delete_requests(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
         pl.col(DELETE_REQUEST).replace_strict(DELETE_REQUESTS, default=None).alias("status"),
         DELETE_REQUEST,
     )
-    kinds = ", ".join(DELETE_REQUESTS)
-    errors = pl.concat(
+    known, named = pl.col("status").is_not_null(), pl.col("account_ref").is_not_null()
+    errors = rule_errors(
+        requests,
         [
-            requests.filter(pl.col("status").is_null()).select(
-                "record_no",
-                pl.lit(DELETE_REQUEST).alias("field"),
-                pl.lit("unknown_code").alias("rule"),
-                pl.format(f"delete_request {{}} is not one of: {kinds}", DELETE_REQUEST)
-                .alias("message"),
-            ),
-            requests.filter(pl.col("status").is_not_null(), pl.col("account_ref").is_null())
-            .select(
-                "record_no",
-                pl.lit("account_ref").alias("field"),
-                pl.lit("required").alias("rule"),
-                pl.lit("a delete request names the account_ref it withdraws").alias("message"),
-            ),
-        ]
-    ).cast(errors_frame([]).schema)
-    good = requests.filter(pl.col("status").is_not_null(), pl.col("account_ref").is_not_null())
+            Rule(DELETE_REQUEST, "unknown_code", ~known,
+                 pl.format(f"delete_request {{}} is not one of: {', '.join(DELETE_REQUESTS)}",
+                           DELETE_REQUEST)),
+            Rule("account_ref", "required", known & ~named,
+                 pl.lit("a delete request names the account_ref it withdraws")),
+        ],
+    )
+    good = requests.filter(known, named)
     return records, good.select("record_no", "account_ref", "status"), errors
 
 

@@ -58,6 +58,34 @@ class Rule:
     message: pl.Expr
 
 
+def rule_errors(rows: pl.DataFrame, rules: list[Rule]) -> pl.DataFrame:
+    """One error row (record_no, field, rule, message) per rule each of `rows` breaks."""
+    flags = rows.select(
+        pl.col("record_no"),
+        *[r.violated.fill_null(False).alias(f"v{i}") for i, r in enumerate(rules)],
+        *[r.message.alias(f"m{i}") for i, r in enumerate(rules)],
+    )
+    # One lazy plan for all rules: a query per rule costs more in overhead than in work.
+    return (
+        pl.concat(
+            [
+                flags.lazy()
+                .filter(pl.col(f"v{i}"))
+                .select(
+                    pl.col("record_no"),
+                    pl.lit(rule.field).alias("field"),
+                    pl.lit(rule.rule).alias("rule"),
+                    pl.col(f"m{i}").fill_null(rule.rule).alias("message"),
+                )
+                for i, rule in enumerate(rules)
+            ],
+            how="vertical",
+        )
+        .cast(ERROR_SCHEMA)
+        .collect()
+    )
+
+
 def _msg(*parts: str | pl.Expr) -> pl.Expr:
     return pl.concat_str([p if isinstance(p, pl.Expr) else pl.lit(p) for p in parts])
 
@@ -391,30 +419,7 @@ def validate_chunk(
     violated = [r.violated.fill_null(False) for r in rules]
     frame = frame.with_columns(pl.any_horizontal(violated).alias("_bad"))
     # Messages are built only for the few rows that break a rule, not for every row.
-    flags = frame.filter(pl.col("_bad")).select(
-        pl.col("record_no"),
-        *[v.alias(f"v{i}") for i, v in enumerate(violated)],
-        *[r.message.alias(f"m{i}") for i, r in enumerate(rules)],
-    )
-    # One lazy plan for all rules: a query per rule costs more in overhead than in work.
-    errors = (
-        pl.concat(
-            [
-                flags.lazy()
-                .filter(pl.col(f"v{i}"))
-                .select(
-                    pl.col("record_no"),
-                    pl.lit(rule.field).alias("field"),
-                    pl.lit(rule.rule).alias("rule"),
-                    pl.col(f"m{i}").fill_null(rule.rule).alias("message"),
-                )
-                for i, rule in enumerate(rules)
-            ],
-            how="vertical",
-        )
-        .cast(ERROR_SCHEMA)
-        .collect()
-    )
+    errors = rule_errors(frame.filter(pl.col("_bad")), rules)
     good = frame.filter(~pl.col("_bad"))
     typed = good.select(
         pl.col("record_no"),

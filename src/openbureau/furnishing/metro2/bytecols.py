@@ -160,7 +160,7 @@ class Block:
 
     def text_length(self, off: int, width: int) -> np.ndarray:
         """Length of each field with trailing blanks removed (uint32, read from the views)."""
-        return self.text(off, width)[1]
+        return self._views(off, width, True).view(np.uint32)[:, 0]
 
     def charset_bad(self, off: int, width: int) -> np.ndarray:
         """Records whose field holds a byte outside the Metro 2 alphanumeric set."""
@@ -229,12 +229,17 @@ class Block:
         for j, f in enumerate(fields):
             self._texts[f] = views[j]
 
+    def _views(self, off: int, width: int, trim: bool) -> np.ndarray:
+        """The field's (n, 2) uint64 string views; the low half of each first word is the
+        length."""
+        self.prepare_texts([(off, width, trim)])
+        return self._texts[off, width, trim]
+
     def text(self, off: int, width: int, trim: bool = True) -> tuple[pa.Array, np.ndarray]:
         """Arrow string_view array of each record's field (trailing blanks trimmed unless
         `trim` is False) and the lengths it holds (a uint32 view of the string views). No
         character data is copied."""
-        self.prepare_texts([(off, width, trim)])
-        views = self._texts[off, width, trim]
+        views = self._views(off, width, trim)
         if self._buffer is None:
             self._buffer = pa.py_buffer(self.data)
         array = pa.Array.from_buffers(pa.string_view(), self.n,
