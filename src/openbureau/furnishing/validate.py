@@ -60,6 +60,8 @@ class Rule:
 
 def rule_errors(rows: pl.DataFrame, rules: list[Rule]) -> pl.DataFrame:
     """One error row (record_no, field, rule, message) per rule each of `rows` breaks."""
+    if rows.is_empty():  # the usual chunk: planning forty empty branches took 15 ms
+        return pl.DataFrame(schema=ERROR_SCHEMA)
     flags = rows.select(
         pl.col("record_no"),
         *[r.violated.fill_null(False).alias(f"v{i}") for i, r in enumerate(rules)],

@@ -10,15 +10,16 @@ True
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from openbureau.governance import _blake2
 from openbureau.settings import Settings
 
 NONCE_BYTES = 12
@@ -82,22 +83,13 @@ class BureauKeys:
         index is a third of the size of the 64-character one and took a third of the time
         to fill (700,000 keys in psql: 4.3 s against 14.6 s).
         """
-        keyed = hashlib.blake2b(b"blocking\x00", key=self.blind_index_key, digest_size=32)
-        out = []
-        for value in values:
-            h = keyed.copy()
-            h.update(value.encode())
-            out.append(int.from_bytes(h.digest()[:8], "big", signed=True))
-        return out
+        packed = _blake2.leading_int64s(self.blind_index_key, b"blocking\x00", values)
+        return np.frombuffer(packed, dtype=np.int64).tolist()
 
     def blind_index_many(self, kind: str, values: list[str]) -> list[str]:
-        keyed = hashlib.blake2b(kind.encode() + b"\x00", key=self.blind_index_key, digest_size=32)
-        out = []
-        for value in values:
-            h = keyed.copy()
-            h.update(value.encode())
-            out.append(h.hexdigest())
-        return out
+        # Compiled (_blake2.c): hashlib costs four Python calls per value, and every
+        # furnished record is hashed several times. The digests are hashlib's.
+        return _blake2.hex_digests(self.blind_index_key, kind.encode() + b"\x00", values)
 
 
 def _decode_key(name: str, value: str) -> bytes:
