@@ -527,6 +527,31 @@ def test_bulk_names():
     assert_same(df)
 
 
+def test_bulk_han_full_names():
+    """Han full names take their own expressions: compound surnames at the length edge,
+    one-character names, placeholders, the range edges, and parts that clean to nothing."""
+    rng = random.Random(5)
+    surnames = ["张", "王", "李", "吕", "欧阳", "司马", "诸葛", "㐀", "鿿", "豈"]
+    givens = ["", "伟", "娜娜", "小明", "阳", "光", "无", "乐", "行"]
+    full, given, surname, suffix = [], [], [], []
+    for _ in range(6_000):
+        text = rng.choice(surnames) + rng.choice(givens)
+        full.append(rng.choice([text, text, text, f" {text} ", f"{text}\t", "无", "欧阳", "张 伟"]))
+        given.append(rng.choice([None, None, None, "", "N/A", "伟", "Wei"]))
+        surname.append(rng.choice([None, None, None, " ", "unknown", "张"]))
+        suffix.append(rng.choice([None, None, None, "Jr", "N/A", "Ⅲ"]))
+    df = pl.DataFrame(
+        {
+            "record_id": range(len(full)),
+            "full_name": full,
+            "given_name": given,
+            "surname": surname,
+            "name_suffix": suffix,
+        }
+    )
+    assert_same(df)
+
+
 def test_bulk_addresses_and_postcodes():
     rng = random.Random(5)
     addresses = [

@@ -36,6 +36,7 @@ from openbureau.identity.normalize import (
     _ADDR_ABBREV,
     _ADDR_DROP,
     _CN_ADDR_SPLIT,
+    _CN_COMPOUND_SURNAMES,
     _NAME_TOKEN_PLACEHOLDERS,
     _PARTICLES,
     _PINYIN_VARIANTS,
@@ -50,6 +51,7 @@ from openbureau.identity.normalize import (
     NID_OUTPUTS,
     _normalize_postcode,
     _normalize_sex,
+    _romanize_han,
     assemble,
     map_rows,
     name_row,
@@ -188,6 +190,81 @@ def _clean_name_part(x: pl.Expr) -> pl.Expr:
     return pl.when(s.is_in(["Na", "na"])).then(s).when(_placeholder(s)).then(None).otherwise(s)
 
 
+# A full name of Han characters only, as normalize_name's han_parts reads it: _HAN_RE's class.
+_ALL_HAN = r"^[\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}\x{f900}-\x{faff}]+$"
+
+
+def _romanized_parts(texts: list[str]) -> list[tuple[str | None, str | None]]:
+    """(first token, all tokens joined) of each text's romanisation, placeholders dropped."""
+    out = []
+    for text in texts:
+        tokens = [t for t in _romanize_han(text) if t and t not in _NAME_TOKEN_PLACEHOLDERS]
+        out.append((tokens[0], "".join(tokens)) if tokens else (None, None))
+    return out
+
+
+def _han_full_names(base: pl.DataFrame) -> pl.DataFrame:
+    """given_h, given_full_h, surname_h and han (whether they apply) for each row of `base`:
+    names written only as a full name in Han characters (张伟, 欧阳娜娜), the commonest
+    shape of a Chinese furnisher's file. The surname is a known compound or the first
+    character; each part is romanised once per distinct text (pypinyin reads a given name
+    as a phrase, so it is not split into characters)."""
+    full, given, middle, surname, suffix = NAME_INPUTS
+    text = pl.col(full).str.strip_chars(" ")
+    # Parts written in printable ASCII that clean to nothing ("", "N/A"), as the per-value
+    # function's clean() does; any other part takes the per-value path.
+    no_part = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).str.contains(_PRINTABLE) & pl.col(k).is_null())
+        for c, k in ((given, "g"), (middle, "m"), (surname, "s"))
+    )
+    han = (
+        text.str.contains(_ALL_HAN).fill_null(False)
+        & ~text.str.to_lowercase().is_in(sorted(_PLACEHOLDER_TEXT))
+        & no_part
+        & (pl.col(suffix).is_null() | pl.col(suffix).str.contains(_PRINTABLE))
+    )
+    compound = (text.str.len_chars() >= 3) & text.str.slice(0, 2).is_in(
+        sorted(_CN_COMPOUND_SURNAMES)
+    )
+    split = base.select(
+        han=han,
+        sur=pl.when(han).then(
+            pl.when(compound).then(text.str.slice(0, 2)).otherwise(text.str.slice(0, 1))
+        ),
+        giv=pl.when(han).then(
+            pl.when(compound).then(text.str.slice(2)).otherwise(text.str.slice(1))
+        ),
+    )
+    parts = pl.concat([split["sur"], split["giv"]]).drop_nulls().unique()
+    first, joined = zip(*_romanized_parts(parts.to_list()), strict=True) if len(parts) else ((), ())
+    lookup = pl.DataFrame(
+        {"part": parts, "first": list(first), "joined": list(joined)},
+        schema={"part": pl.Utf8, "first": pl.Utf8, "joined": pl.Utf8},
+    )
+    return (
+        split.join(
+            lookup.select("part", sur_joined="joined"),
+            left_on="sur",
+            right_on="part",
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            lookup.rename({"first": "giv_first", "joined": "giv_joined"}),
+            left_on="giv",
+            right_on="part",
+            how="left",
+            maintain_order="left",
+        )
+        .select(
+            "han",
+            given_h=pl.col("giv_first"),
+            given_full_h=pl.col("giv_joined"),
+            surname_h=pl.col("sur_joined"),
+        )
+    )
+
+
 def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     full, given, middle, surname, suffix = NAME_INPUTS
     base = (
@@ -311,20 +388,35 @@ def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
     sfx_words = (
         toks.filter(pl.col("skip_sfx")).group_by("uid", maintain_order=True).agg(suffix_w=c.first())
     )
-    out = (
-        base.join(words, on="uid", how="left", maintain_order="left")
-        .join(sfx_words, on="uid", how="left", maintain_order="left")
-        .join(parser.with_columns(parser=pl.lit(True)), on="uid", how="left", maintain_order="left")
+    out = pl.concat(
+        [
+            base.join(words, on="uid", how="left", maintain_order="left")
+            .join(sfx_words, on="uid", how="left", maintain_order="left")
+            .join(
+                parser.with_columns(parser=pl.lit(True)),
+                on="uid",
+                how="left",
+                maintain_order="left",
+            ),
+            _han_full_names(base),
+        ],
+        how="horizontal",
     )
-    gfull = pl.col("given_l").list.join("").replace("", None)
-    sur = pl.col("sur_l").list.join("").replace("", None)
+    han = pl.col("han")
+    gfull = (
+        pl.when(han)
+        .then("given_full_h")
+        .otherwise(pl.col("given_l").list.join("").replace("", None))
+    )
+    sur = pl.when(han).then("surname_h").otherwise(pl.col("sur_l").list.join("").replace("", None))
     return out.with_columns(gfull=gfull, sur=sur).select(
-        given=pl.col("given_l").list.first(),
+        given=pl.when(han).then("given_h").otherwise(pl.col("given_l").list.first()),
         given_full=pl.col("gfull"),
         surname=pl.col("sur"),
-        suffix=pl.when(pl.col("parts")).then(
-            pl.coalesce("suffix_x", pl.col("suffix_w").replace_strict(_SUFFIXES, default=None))
-        ),
+        suffix=pl.when(han)
+        .then("suffix_x")
+        .when(pl.col("parts"))
+        .then(pl.coalesce("suffix_x", pl.col("suffix_w").replace_strict(_SUFFIXES, default=None))),
         name_key=pl.when(pl.col("gfull").is_null())
         .then(pl.col("sur"))
         .when(pl.col("sur").is_null())
@@ -332,8 +424,8 @@ def _names_fast(uniq: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("gfull") <= pl.col("sur"))
         .then(pl.concat_str("gfull", pl.lit(" "), "sur"))
         .otherwise(pl.concat_str("sur", pl.lit(" "), "gfull")),
-        script=pl.col("script"),
-        **{_SETTLED: pl.col("eligible") & pl.col("parser").is_null()},
+        script=pl.when(han).then(pl.lit("han")).otherwise("script"),
+        **{_SETTLED: han | (pl.col("eligible") & pl.col("parser").is_null())},
     )
 
 
