@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from openbureau.context import Bureau
 from openbureau.files.deletions import delete_accounts
 from openbureau.files.load import known_account_subjects, load_tradelines
-from openbureau.furnishing.errors import ERROR_SCHEMA, FileRejected
+from openbureau.furnishing.errors import FileRejected
+from openbureau.furnishing.file_keys import FileKeys
 from openbureau.furnishing.parse import detect_format, iter_chunks_with_segments
 from openbureau.furnishing.prefetch import prefetched
 from openbureau.furnishing.segments import SegmentState, continue_renumbered, store_segments
@@ -195,7 +196,7 @@ def _load_chunks(
     limit = bureau.settings.max_rejections_reported
     kept_errors: list[dict] = []
     errors_total = 0
-    seen = pl.DataFrame(schema={"account_ref": pl.Utf8, "period": pl.Utf8, "first_no": pl.Int64})
+    file_keys = FileKeys(session, bureau.settings.duplicate_keys_in_memory)
     state = SegmentState(member.id)
     deletions: list[pl.DataFrame] = []
 
@@ -214,7 +215,7 @@ def _load_chunks(
         typed, number_errors = continue_renumbered(
             session, state, typed, side, submission_id, now
         )
-        typed, dup_errors, seen = _reject_duplicates(typed, seen)
+        typed, dup_errors = file_keys.reject_repeats(typed)
         chunk_errors = pl.concat([parse_errors, errors, number_errors, dup_errors]).sort(
             "record_no"
         )
@@ -274,32 +275,6 @@ def _apply_deletions(
                 "accounts": deleted.to_dicts(),
             },
         )
-
-
-def _reject_duplicates(
-    typed: pl.DataFrame, seen: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The first record for an account and period stands; later ones in the file are rejected."""
-    keyed = typed.join(seen, on=["account_ref", "period"], how="left")
-    first_in_chunk = pl.col("record_no").min().over(["account_ref", "period"])
-    keyed = keyed.with_columns(pl.coalesce("first_no", first_in_chunk).alias("first_no"))
-    dup = keyed.filter(pl.col("record_no") != pl.col("first_no"))
-    errors = dup.select(
-        "record_no",
-        pl.lit("account_ref").alias("field"),
-        pl.lit("duplicate_account").alias("rule"),
-        pl.format(
-            "account {} for period {} already appears at record {}",
-            "account_ref",
-            "period",
-            "first_no",
-        ).alias("message"),
-    ).cast(ERROR_SCHEMA)
-    kept = keyed.filter(pl.col("record_no") == pl.col("first_no")).drop("first_no")
-    seen = pl.concat(
-        [seen, kept.select("account_ref", "period", pl.col("record_no").alias("first_no"))]
-    )
-    return kept, errors, seen
 
 
 def _load_valid(
