@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from openbureau.db import bulk_insert, is_postgres, list_param
-from openbureau.furnishing.errors import ERROR_SCHEMA
+from openbureau.furnishing.validate import Rule, rule_errors
 
 KEY = ["account_ref", "period"]
 _TABLE = "submission_file_keys"
@@ -42,18 +42,23 @@ class FileKeys:
         keyed = typed.join(earlier, on=KEY, how="left").with_columns(
             pl.coalesce("first_no", first_in_chunk).alias("first_no")
         )
-        repeats = keyed.filter(pl.col("record_no") != pl.col("first_no"))
-        errors = repeats.select(
-            "record_no",
-            pl.lit("account_ref").alias("field"),
-            pl.lit("duplicate_account").alias("rule"),
-            pl.format(
-                "account {} for period {} already appears at record {}",
-                "account_ref",
-                "period",
-                "first_no",
-            ).alias("message"),
-        ).cast(ERROR_SCHEMA)
+        repeat = pl.col("record_no") != pl.col("first_no")
+        errors = rule_errors(
+            keyed.filter(repeat),
+            [
+                Rule(
+                    "account_ref",
+                    "duplicate_account",
+                    repeat,
+                    pl.format(
+                        "account {} for period {} already appears at record {}",
+                        "account_ref",
+                        "period",
+                        "first_no",
+                    ),
+                )
+            ],
+        )
         kept = keyed.filter(pl.col("record_no") == pl.col("first_no")).drop("first_no")
         self._remember(kept.select(*KEY, pl.col("record_no").alias("first_no")))
         return kept, errors

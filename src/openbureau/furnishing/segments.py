@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from openbureau.files import segments as store
 from openbureau.files.tables import account_consumers, account_employment, account_segments
 from openbureau.furnishing.errors import ERROR_SCHEMA
+from openbureau.furnishing.validate import Rule, rule_errors
 from openbureau.governance.crypto import BureauKeys
 from openbureau.identity.blind import identity_keys
 from openbureau.identity.decide import FurnishingMatcher
@@ -116,16 +117,21 @@ def _store_changes(
         _c("taken_by").is_not_null() & (_c("taken_by") != _c("account_ref"))
     )
     bad = rows.filter(clash)
-    errors = bad.select(
-        "record_no",
-        pl.lit("account_ref").alias("field"),
-        pl.lit("account_number_in_use").alias("rule"),
-        pl.format(
-            "L1 changes account {} to {}, which already names another of your accounts",
-            "old_consumer_account_number",
-            "new_ref",
-        ).alias("message"),
-    ).cast(ERROR_SCHEMA)
+    errors = rule_errors(
+        bad,
+        [
+            Rule(
+                "account_ref",
+                "account_number_in_use",
+                clash,
+                pl.format(
+                    "L1 changes account {} to {}, which already names another of your accounts",
+                    "old_consumer_account_number",
+                    "new_ref",
+                ),
+            )
+        ],
+    )
     good = rows.filter(~clash).unique("alias_ref", keep="last", maintain_order=True)
     store.store_number_changes(
         session,

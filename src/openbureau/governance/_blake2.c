@@ -25,7 +25,8 @@ static const uint64_t IV[8] = {
     0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
 
-static const uint8_t SIGMA[12][16] = {
+/* The message schedule of rounds 0-9; rounds 10 and 11 repeat rounds 0 and 1. */
+static const uint8_t SIGMA[10][16] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
     {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
     {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
@@ -36,8 +37,6 @@ static const uint8_t SIGMA[12][16] = {
     {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
     {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
     {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
 };
 
 static inline uint64_t rotr(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
@@ -71,7 +70,7 @@ static void compress(uint64_t h[8], const uint8_t block[BLOCK], uint64_t bytes, 
     v[12] ^= bytes;  /* messages here are far below 2^64 bytes: the high word stays 0 */
     if (last) v[14] = ~v[14];
     for (int r = 0; r < 12; r++) {
-        const uint8_t *s = SIGMA[r];
+        const uint8_t *s = SIGMA[r % 10];
         G(0, 4, 8, 12, m[s[0]], m[s[1]]);
         G(1, 5, 9, 13, m[s[2]], m[s[3]]);
         G(2, 6, 10, 14, m[s[4]], m[s[5]]);
@@ -149,77 +148,75 @@ static int item_digest(PyObject *values, Py_ssize_t i, const uint64_t keyed[8],
     return 0;
 }
 
-PyDoc_STRVAR(hex_digests_doc,
-             "hex_digests(key, prefix, values) -> list of str\n\n"
-             "hashlib.blake2b(prefix + value.encode(), key=key, digest_size=32).hexdigest() "
-             "of each str in the list.");
+/* How a function hands its digests back: a container for n of them, and a store of one. */
+typedef struct {
+    PyObject *(*start)(Py_ssize_t n);
+    int (*store)(PyObject *result, Py_ssize_t i, const uint8_t digest[DIGEST]);
+} Output;
 
-static PyObject *hex_digests(PyObject *self, PyObject *args) {
-    static const char HEX[] = "0123456789abcdef";
+/* The digest of every value of (key, prefix, values), stored as `output` says. */
+static PyObject *digests_of(PyObject *args, const Output *output) {
     Py_buffer key, prefix;
-    PyObject *values, *result = NULL;
+    PyObject *values;
     if (!parse_args(args, &key, &prefix, &values)) return NULL;
     uint64_t keyed[8];
     keyed_state(keyed, key.buf);
     Py_ssize_t n = PyList_GET_SIZE(values);
-    result = PyList_New(n);
+    PyObject *result = output->start(n);
     for (Py_ssize_t i = 0; result != NULL && i < n; i++) {
-        uint8_t out[DIGEST];
-        if (item_digest(values, i, keyed, &prefix, out) < 0) {
+        uint8_t digest[DIGEST];
+        if (item_digest(values, i, keyed, &prefix, digest) < 0 ||
+            output->store(result, i, digest) < 0)
             Py_CLEAR(result);
-            break;
-        }
-        PyObject *text = PyUnicode_New(2 * DIGEST, 127);
-        if (text == NULL) {
-            Py_CLEAR(result);
-            break;
-        }
-        Py_UCS1 *chars = PyUnicode_1BYTE_DATA(text);
-        for (int j = 0; j < DIGEST; j++) {
-            chars[2 * j] = HEX[out[j] >> 4];
-            chars[2 * j + 1] = HEX[out[j] & 15];
-        }
-        PyList_SET_ITEM(result, i, text);
     }
     PyBuffer_Release(&key);
     PyBuffer_Release(&prefix);
     return result;
 }
 
-PyDoc_STRVAR(leading_int64s_doc,
-             "leading_int64s(key, prefix, values) -> bytes\n\n"
-             "The first 8 bytes of each value's digest (as hex_digests) read as a big-endian "
-             "signed integer, packed as native int64s (numpy.frombuffer(..., 'int64')).");
+static PyObject *new_list(Py_ssize_t n) { return PyList_New(n); }
+
+static int store_hex(PyObject *list, Py_ssize_t i, const uint8_t digest[DIGEST]) {
+    static const char HEX[] = "0123456789abcdef";
+    PyObject *text = PyUnicode_New(2 * DIGEST, 127);
+    if (text == NULL) return -1;
+    Py_UCS1 *chars = PyUnicode_1BYTE_DATA(text);
+    for (int j = 0; j < DIGEST; j++) {
+        chars[2 * j] = HEX[digest[j] >> 4];
+        chars[2 * j + 1] = HEX[digest[j] & 15];
+    }
+    PyList_SET_ITEM(list, i, text);
+    return 0;
+}
+
+static PyObject *new_int64s(Py_ssize_t n) { return PyBytes_FromStringAndSize(NULL, n * 8); }
+
+static int store_leading_int64(PyObject *bytes, Py_ssize_t i, const uint8_t digest[DIGEST]) {
+    uint64_t big = 0;
+    for (int j = 0; j < 8; j++) big = (big << 8) | digest[j];
+    ((int64_t *)PyBytes_AS_STRING(bytes))[i] = (int64_t)big;
+    return 0;
+}
+
+static PyObject *hex_digests(PyObject *self, PyObject *args) {
+    static const Output HEX_LIST = {new_list, store_hex};
+    return digests_of(args, &HEX_LIST);
+}
 
 static PyObject *leading_int64s(PyObject *self, PyObject *args) {
-    Py_buffer key, prefix;
-    PyObject *values, *result = NULL;
-    if (!parse_args(args, &key, &prefix, &values)) return NULL;
-    uint64_t keyed[8];
-    keyed_state(keyed, key.buf);
-    Py_ssize_t n = PyList_GET_SIZE(values);
-    result = PyBytes_FromStringAndSize(NULL, n * 8);
-    if (result != NULL) {
-        int64_t *ints = (int64_t *)PyBytes_AS_STRING(result);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            uint8_t out[DIGEST];
-            if (item_digest(values, i, keyed, &prefix, out) < 0) {
-                Py_CLEAR(result);
-                break;
-            }
-            uint64_t big = 0;
-            for (int j = 0; j < 8; j++) big = (big << 8) | out[j];
-            ints[i] = (int64_t)big;
-        }
-    }
-    PyBuffer_Release(&key);
-    PyBuffer_Release(&prefix);
-    return result;
+    static const Output INT64_BYTES = {new_int64s, store_leading_int64};
+    return digests_of(args, &INT64_BYTES);
 }
 
 static PyMethodDef METHODS[] = {
-    {"hex_digests", hex_digests, METH_VARARGS, hex_digests_doc},
-    {"leading_int64s", leading_int64s, METH_VARARGS, leading_int64s_doc},
+    {"hex_digests", hex_digests, METH_VARARGS,
+     "hex_digests(key, prefix, values) -> list of str\n\n"
+     "hashlib.blake2b(prefix + value.encode(), key=key, digest_size=32).hexdigest() "
+     "of each str in the list."},
+    {"leading_int64s", leading_int64s, METH_VARARGS,
+     "leading_int64s(key, prefix, values) -> bytes\n\n"
+     "The first 8 bytes of each value's digest (as hex_digests) read as a big-endian "
+     "signed integer, packed as native int64s (numpy.frombuffer(..., 'int64'))."},
     {NULL, NULL, 0, NULL},
 };
 
