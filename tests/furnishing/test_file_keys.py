@@ -65,16 +65,33 @@ def test_the_first_record_of_each_key_stands(bureau, in_memory):
         )
 
 
-def test_spilled_keys_leave_nothing_behind_for_the_next_file(bureau):
+def _temp_table_exists(session) -> bool:
+    if session.get_bind().dialect.name == "postgresql":
+        sql = "SELECT to_regclass('pg_temp.submission_file_keys') IS NOT NULL"
+    else:
+        sql = "SELECT count(*) > 0 FROM sqlite_temp_master WHERE name = 'submission_file_keys'"
+    return bool(session.execute(text(sql)).scalar())
+
+
+def test_spilled_keys_leave_nothing_behind(bureau):
     chunks = _chunks(seed=7)
-    for _ in range(2):  # the same connection may serve both files on SQLite
+    for _ in range(2):  # one after the other on the same database
         with bureau.sessions() as session, session.begin():
-            kept, _, spilled = _run(session, 0, chunks)
-        assert spilled and kept == sorted(_first_records(chunks).values())
+            keys = FileKeys(session, 0)
+            kept = [keys.reject_repeats(chunk)[0]["record_no"] for chunk in chunks]
+            assert keys.spilled and _temp_table_exists(session)
+            keys.close()
+            assert not _temp_table_exists(session)
+        assert pl.concat(kept).sort().to_list() == sorted(_first_records(chunks).values())
+
+
+def test_a_rolled_back_load_leaves_no_table(bureau):
     with bureau.sessions() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            exists = "SELECT to_regclass('pg_temp.submission_file_keys') IS NOT NULL"
-            assert session.execute(text(exists)).scalar() is False
+        with session.begin():
+            FileKeys(session, 0).reject_repeats(_chunks(seed=8)[0])
+            assert _temp_table_exists(session)
+            session.rollback()
+        assert not _temp_table_exists(session)
 
 
 def test_a_file_whose_keys_spill_rejects_its_repeats(settings, tmp_path):

@@ -96,16 +96,14 @@ class FileKeys:
             self._seen = None
         bulk_insert(self._session.connection(), _TABLE, keys)
 
+    def close(self) -> None:
+        """Drops the temporary table once the file is in; otherwise it would stay, rows
+        and all, for the pooled connection's life. (A rolled-back load never made it.)"""
+        if self.spilled:
+            self._session.execute(text(f"DROP TABLE IF EXISTS {_TABLE}"))
+
     def _create_table(self) -> None:
         connection = self._session.connection()
         columns = "account_ref TEXT NOT NULL, period TEXT NOT NULL, first_no BIGINT NOT NULL"
         key = "PRIMARY KEY (account_ref, period)"
-        if is_postgres(connection.engine):
-            # Dropped with the load's transaction, whether it commits or rolls back.
-            connection.execute(
-                text(f"CREATE TEMP TABLE {_TABLE} ({columns}, {key}) ON COMMIT DROP")
-            )
-            return
-        # SQLite keeps a temporary table for the connection's life: empty it for this file.
-        connection.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {_TABLE} ({columns}, {key})"))
-        connection.execute(text(f"DELETE FROM {_TABLE}"))
+        connection.execute(text(f"CREATE TEMP TABLE {_TABLE} ({columns}, {key})"))

@@ -244,6 +244,7 @@ def _load_chunks(
             )
         if progress:
             progress(tally.total)
+    file_keys.close()
     if tally.total == 0:
         raise FileRejected("no_records", "the file holds no records")
     if deletions:
