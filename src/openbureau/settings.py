@@ -57,11 +57,12 @@ class Settings(BaseSettings):
     inquiry_history_days: int = Field(
         default=730, description="How far back hard inquiries are shown on reports, in days."
     )
-    duplicate_keys_in_memory: int = Field(
+    file_keys_in_memory: int = Field(
         default=1_000_000,
         ge=0,
-        description="Account/period keys of a file held in memory to find repeated records; "
-        "a bigger file's keys move to a temporary table (about 30 MB a million in memory).",
+        description="Account keys of one file held in memory, to find repeated records and to "
+        "keep delete requests until the file is in; beyond this many they move to temporary "
+        "tables (about 30 MB a million in memory).",
     )
     max_rejections_reported: int = Field(
         default=10_000,

@@ -10,10 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from factories import person, record, write_jsonl
-from openbureau.context import Bureau
 from openbureau.furnishing.file_keys import FileKeys
 from openbureau.furnishing.submit import submit_file
-from openbureau.governance.members import Role, add_member, get_member
 
 
 def _chunks(seed: int, n_chunks: int = 6, size: int = 40) -> list[pl.DataFrame]:
@@ -94,25 +92,18 @@ def test_a_rolled_back_load_leaves_no_table(bureau):
         assert not _temp_table_exists(session)
 
 
-def test_a_file_whose_keys_spill_rejects_its_repeats(settings, tmp_path):
+def test_a_file_whose_keys_spill_rejects_its_repeats(spilling, tmp_path):
     """In a real load's transaction: the table is made, filled and read there."""
-    bureau = Bureau.from_settings(settings.model_copy(update={"duplicate_keys_in_memory": 1}))
-    try:
-        with bureau.sessions() as session, session.begin():
-            add_member(session, "zhifu", "Zhifu", [Role.FURNISHER], "operator:test")
-        with bureau.sessions() as session:
-            furnisher = get_member(session, "zhifu")
-        records = [
-            record(account_ref="A1"),
-            record(**person(2), account_ref="A2"),
-            record(**person(3), account_ref="A3"),
-            record(account_ref="A1", current_balance=5),
-        ]
-        report, _ = submit_file(
-            bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records), actor="test"
-        )
-    finally:
-        bureau.dispose()
+    bureau, furnisher = spilling
+    records = [
+        record(account_ref="A1"),
+        record(**person(2), account_ref="A2"),
+        record(**person(3), account_ref="A3"),
+        record(account_ref="A1", current_balance=5),
+    ]
+    report, _ = submit_file(
+        bureau, furnisher, write_jsonl(tmp_path / "f.jsonl", records), actor="test"
+    )
     assert (report["accepted"], report["rejected"]) == (3, 1)
     [error] = report["errors"]
     assert (error["record_no"], error["rule"]) == (4, "duplicate_account")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from openbureau.context import Bureau
 from openbureau.files.deletions import delete_accounts
 from openbureau.files.load import known_account_subjects, load_tradelines
+from openbureau.furnishing.delete_requests import DeleteRequests
 from openbureau.furnishing.errors import FileRejected
 from openbureau.furnishing.file_keys import FileKeys
 from openbureau.furnishing.parse import detect_format, iter_chunks_with_segments
@@ -44,6 +45,10 @@ Progress = Callable[[int], None]
 
 class NotAFurnisher(PermissionError):
     """Only members with the furnisher role may submit data."""
+
+
+# Delete requests applied, and audited, this many accounts at a time.
+DELETE_BATCH = 50_000
 
 
 @dataclass
@@ -196,9 +201,9 @@ def _load_chunks(
     limit = bureau.settings.max_rejections_reported
     kept_errors: list[dict] = []
     errors_total = 0
-    file_keys = FileKeys(session, bureau.settings.duplicate_keys_in_memory)
+    file_keys = FileKeys(session, bureau.settings.file_keys_in_memory)
+    deletions = DeleteRequests(session, bureau.settings.file_keys_in_memory)
     state = SegmentState(member.id)
-    deletions: list[pl.DataFrame] = []
 
     def validated_chunks():
         for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
@@ -222,7 +227,7 @@ def _load_chunks(
         requests = side.get("deletions")
         if requests is not None:
             # Applied once the whole file is in: a delete request wins over its records.
-            deletions.append(requests)
+            deletions.add(requests)
             tally.delete_requests += requests.height
             tally.total += requests.height
         tally.total += raw_height + parse_errors["record_no"].n_unique()
@@ -244,11 +249,12 @@ def _load_chunks(
             )
         if progress:
             progress(tally.total)
-    file_keys.close()
     if tally.total == 0:
         raise FileRejected("no_records", "the file holds no records")
-    if deletions:
-        _apply_deletions(session, member, actor, pl.concat(deletions), submission_id, now, tally)
+    if deletions.count:
+        _apply_deletions(session, member, actor, deletions, submission_id, now, tally)
+    file_keys.close()
+    deletions.close()
     tally.associated = state.associated_linked
     return tally, kept_errors, errors_total
 
@@ -257,25 +263,26 @@ def _apply_deletions(
     session: Session,
     member: Member,
     actor: str,
-    requests: pl.DataFrame,
+    requests: DeleteRequests,
     submission_id: int,
     now: datetime,
     tally: _Tally,
 ) -> None:
-    tally.accepted += requests.height
-    deleted = delete_accounts(session, member.id, requests, now)
-    tally.accounts_deleted = deleted.height
-    if deleted.height:
-        append_event(
-            session,
-            actor,
-            "submission.delete_accounts",
-            {
-                "submission_id": submission_id,
-                "member": member.code,
-                "accounts": deleted.to_dicts(),
-            },
-        )
+    tally.accepted += requests.count
+    for batch in requests.batches(DELETE_BATCH):
+        deleted = delete_accounts(session, member.id, batch, now)
+        tally.accounts_deleted += deleted.height
+        if deleted.height:  # one event per batch: a file may withdraw millions of accounts
+            append_event(
+                session,
+                actor,
+                "submission.delete_accounts",
+                {
+                    "submission_id": submission_id,
+                    "member": member.code,
+                    "accounts": deleted.to_dicts(),
+                },
+            )
 
 
 def _load_valid(

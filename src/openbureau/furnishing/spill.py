@@ -1,0 +1,63 @@
+"""Rows a load gathers across a file's chunks: in memory up to a bound, then in a temporary
+table, so that what a load keeps stays bounded whatever the size of the file.
+
+The table lives in the load's transaction and connection: a rolled-back load never made it,
+and `close` drops it once the file is in (a pooled connection would keep it otherwise).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from openbureau.db import bulk_insert
+
+
+class SpilledRows:
+    """Rows with a fixed schema; `frame` while in memory, `table` once moved."""
+
+    def __init__(
+        self,
+        session: Session,
+        table: str,
+        columns: dict[str, tuple[pl.DataType, str]],
+        key: str,
+        in_memory: int,
+    ) -> None:
+        """`columns`: name -> (polars type, SQL type); `key`: the table's primary key columns."""
+        self.session = session
+        self.table = table
+        self._columns = columns
+        self._key = key
+        self._in_memory = in_memory
+        self.frame: pl.DataFrame | None = pl.DataFrame(
+            schema={name: dtype for name, (dtype, _) in columns.items()}
+        )
+        self.count = 0
+
+    @property
+    def spilled(self) -> bool:
+        return self.frame is None
+
+    def add(self, rows: pl.DataFrame) -> None:
+        rows = rows.select(*self._columns)
+        self.count += rows.height
+        if self.frame is not None and self.frame.height + rows.height <= self._in_memory:
+            self.frame = pl.concat([self.frame, rows])
+            return
+        if self.frame is not None:
+            columns = ", ".join(
+                f"{name} {sql} NOT NULL" for name, (_, sql) in self._columns.items()
+            )
+            self.session.execute(
+                text(f"CREATE TEMP TABLE {self.table} ({columns}, PRIMARY KEY ({self._key}))")
+            )
+            rows = pl.concat([self.frame, rows])
+            self.frame = None
+        if rows.height:
+            bulk_insert(self.session.connection(), self.table, rows)
+
+    def close(self) -> None:
+        if self.spilled:
+            self.session.execute(text(f"DROP TABLE IF EXISTS {self.table}"))
