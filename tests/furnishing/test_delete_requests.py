@@ -5,10 +5,11 @@ a load whose requests moved still withdraws the accounts."""
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from factories import person, record, write_jsonl
 from openbureau.files.tables import tradelines
@@ -23,7 +24,8 @@ def _chunks(seed: int) -> list[pl.DataFrame]:
         rows = []
         for _ in range(rng.randint(0, 12)):
             record_no += rng.randint(1, 3)
-            rows.append((record_no, f"A{rng.randint(1, 15)}", rng.choice(["DA", "DF"])))
+            ref = rng.choice([f"A{rng.randint(1, 15)}", *ALIASES])
+            rows.append((record_no, ref, rng.choice(["DA", "DF"])))
         chunks.append(
             pl.DataFrame(
                 rows,
@@ -34,12 +36,31 @@ def _chunks(seed: int) -> list[pl.DataFrame]:
     return chunks
 
 
+# Old numbers (L1) of member 1's accounts: A1 was O1, A2 was O2 and before that P2.
+ALIASES = {"O1": "A1", "O2": "A2", "P2": "A2"}
+
+
 def _last_per_account(chunks: list[pl.DataFrame]) -> list[tuple]:
     last: dict[str, tuple] = {}
-    for row in pl.concat(chunks).rows():
-        last.pop(row[1], None)
-        last[row[1]] = row
+    for record_no, ref, status in pl.concat(chunks).rows():
+        kept = ALIASES.get(ref, ref)
+        last.pop(kept, None)
+        last[kept] = (record_no, kept, status)
     return list(last.values())
+
+
+def _store_aliases(session) -> None:
+    # The last row: another member's old number A3 is not member 1's.
+    rows = [(1, alias, kept) for alias, kept in ALIASES.items()] + [(2, "A3", "ELSEWHERE")]
+    for member_id, alias, kept in rows:
+        session.execute(
+            text(
+                "INSERT INTO account_number_changes (member_id, alias_ref, account_ref, "
+                "change_indicator, period, submission_id, loaded_at) "
+                "VALUES (:member, :alias, :kept, 1, '2026-08', 1, :now)"
+            ),
+            {"member": member_id, "alias": alias, "kept": kept, "now": datetime.now(UTC)},
+        )
 
 
 @pytest.mark.parametrize("in_memory", [0, 4, 10_000])
@@ -47,10 +68,11 @@ def _last_per_account(chunks: list[pl.DataFrame]) -> list[tuple]:
 def test_batches_hold_each_accounts_last_request_in_file_order(bureau, in_memory, size):
     chunks = _chunks(seed=in_memory + size)
     with bureau.sessions() as session, session.begin():
+        _store_aliases(session)
         requests = DeleteRequests(session, in_memory)
         for chunk in chunks:
             requests.add(chunk)
-        batches = list(requests.batches(size))
+        batches = list(requests.batches(1, size))
         requests.close()
     total = sum(chunk.height for chunk in chunks)
     assert requests.count == total

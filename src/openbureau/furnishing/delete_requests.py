@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from openbureau.files.segments import account_aliases
 from openbureau.furnishing.spill import SpilledRows
 
 _COLUMNS = {
@@ -42,15 +43,33 @@ class DeleteRequests:
         """Adds one chunk's requests: record_no, account_ref, status (DA or DF)."""
         self._rows.add(requests)
 
-    def batches(self, size: int) -> Iterator[pl.DataFrame]:
+    def batches(self, member_id: int, size: int) -> Iterator[pl.DataFrame]:
         """(record_no, account_ref, status) of each account's last request, in file order,
-        at most `size` at a time."""
+        at most `size` at a time. Accounts are named by the number the bureau keeps them
+        under, so that requests naming one account by an old and a new number (L1, maybe
+        stored by this very file) are one account's requests, in one batch."""
         rows = self._rows
         if rows.frame is not None:
-            last = rows.frame.unique("account_ref", keep="last", maintain_order=True)
+            frame = rows.frame
+            aliases = account_aliases(
+                rows.session, member_id, frame["account_ref"].unique().to_list()
+            )
+            kept = dict(zip(aliases["alias_ref"], aliases["account_ref"], strict=True))
+            last = frame.with_columns(pl.col("account_ref").replace(kept)).unique(
+                "account_ref", keep="last", maintain_order=True
+            )
             yield from (last.slice(at, size) for at in range(0, last.height, size))
             return
         session = rows.session
+        session.execute(
+            text(
+                f"UPDATE {rows.table} SET account_ref = (SELECT a.account_ref "
+                "FROM account_number_changes a WHERE a.member_id = :member "
+                f"AND a.alias_ref = {rows.table}.account_ref) WHERE account_ref IN "
+                "(SELECT alias_ref FROM account_number_changes WHERE member_id = :member)"
+            ),
+            {"member": member_id},
+        )
         session.execute(
             text(
                 f"DELETE FROM {rows.table} WHERE record_no NOT IN "

@@ -269,7 +269,7 @@ def _apply_deletions(
     tally: _Tally,
 ) -> None:
     tally.accepted += requests.count
-    for batch in requests.batches(DELETE_BATCH):
+    for batch in requests.batches(member.id, DELETE_BATCH):
         deleted = delete_accounts(session, member.id, batch, now)
         tally.accounts_deleted += deleted.height
         if deleted.height:  # one event per batch: a file may withdraw millions of accounts
