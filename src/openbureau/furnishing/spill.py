@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from openbureau.db import bulk_insert
 
+_INSERT_ROWS = 100_000
+
 
 class SpilledRows:
     """Rows with a fixed schema; `frame` while in memory, `table` once moved."""
@@ -55,8 +57,9 @@ class SpilledRows:
             )
             rows = pl.concat([self.frame, rows])
             self.frame = None
-        if rows.height:
-            bulk_insert(self.session.connection(), self.table, rows)
+        # In slices: on SQLite each insert builds its rows as Python tuples first.
+        for at in range(0, rows.height, _INSERT_ROWS):
+            bulk_insert(self.session.connection(), self.table, rows.slice(at, _INSERT_ROWS))
 
     def close(self) -> None:
         if self.spilled:
