@@ -4,7 +4,8 @@ DA deletes an account reported in error, DF one opened through confirmed fraud. 
 the bureau keeps nothing of it from that member: every period in tradelines and in the
 segment tables goes, with the numbers it was renumbered from, and an identity review still
 open for one of its records is withdrawn. A request may name the account by a later number
-(an L1 alias); the account kept under its first number is the one deleted.
+(an L1 alias); the account kept under its first number is the one deleted
+(furnishing.delete_requests puts each request under that number, last request winning).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from openbureau.db import in_values, list_param
-from openbureau.files.segments import PERIOD_TABLES, account_aliases
+from openbureau.files.segments import PERIOD_TABLES
 
 DELETED_SCHEMA = {
     "account_ref": pl.Utf8,
@@ -29,19 +30,15 @@ DELETED_SCHEMA = {
 def delete_accounts(
     session: Session, member_id: int, requests: pl.DataFrame, now: datetime
 ) -> pl.DataFrame:
-    """Applies delete requests (account_ref, status), the last request per account winning.
+    """Applies delete requests (account_ref as kept, status), one per account.
 
-    Returns one row per account the member held (account_ref as kept, status, tradeline rows
-    removed, the subjects whose files showed it); a request for an unknown account deletes
-    nothing and is left out.
+    Returns one row per account the member held (account_ref, status, tradeline rows removed,
+    the subjects whose files showed it); a request for an unknown account deletes nothing and
+    is left out.
     """
     if requests.is_empty():
         return pl.DataFrame(schema=DELETED_SCHEMA)
-    aliases = account_aliases(session, member_id, requests["account_ref"].unique().to_list())
-    kept = dict(zip(aliases["alias_ref"].to_list(), aliases["account_ref"].to_list(), strict=True))
-    requested = requests.select(pl.col("account_ref").replace(kept), "status").unique(
-        "account_ref", keep="last", maintain_order=True
-    )
+    requested = requests.select("account_ref", "status")
     params = {"member": member_id, "refs": list_param(session, requested["account_ref"])}
     where = f"member_id = :member AND {in_values(session, 'account_ref', 'refs')}"
     held = session.execute(

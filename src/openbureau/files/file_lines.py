@@ -8,7 +8,7 @@ account on which the subject is the primary consumer too is not brought twice.
 
 The same rows feed the score's attributes (scoring/frames.py) and the state that decides
 whether a stored score is current (scoring/service.py, scoring/precompute.py; the
-PostgreSQL report reads in reports/pg_reads.py spell the same query out), so a joint
+PostgreSQL report reads in reports/pg_reads.py compile this same query in), so a joint
 account's new month makes its associated consumers' stored scores stale as well.
 """
 

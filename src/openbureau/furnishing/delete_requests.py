@@ -76,7 +76,6 @@ class DeleteRequests:
                 f"(SELECT max(record_no) FROM {rows.table} GROUP BY account_ref)"
             )
         )
-        schema = {name: dtype for name, (dtype, _) in _COLUMNS.items()}
         after = -1
         while True:
             batch = session.execute(
@@ -88,7 +87,7 @@ class DeleteRequests:
             ).all()
             if not batch:
                 return
-            yield pl.DataFrame(batch, schema=schema, orient="row")
+            yield pl.DataFrame(batch, schema=rows.schema, orient="row")
             after = batch[-1][0]
 
     def close(self) -> None:

@@ -92,5 +92,4 @@ class FileKeys:
                 f"JOIN {table} f ON f.account_ref = r.value AND f.period = p.value"
             )
         rows = session.execute(text(sql), params).all()
-        schema = {name: dtype for name, (dtype, _) in _COLUMNS.items()}
-        return pl.DataFrame(rows, schema=schema, orient="row")
+        return pl.DataFrame(rows, schema=self._keys.schema, orient="row")

@@ -33,9 +33,8 @@ class SpilledRows:
         self._columns = columns
         self._key = key
         self._in_memory = in_memory
-        self.frame: pl.DataFrame | None = pl.DataFrame(
-            schema={name: dtype for name, (dtype, _) in columns.items()}
-        )
+        self.schema = {name: dtype for name, (dtype, _) in columns.items()}
+        self.frame: pl.DataFrame | None = pl.DataFrame(schema=self.schema)
         self.count = 0
 
     @property

@@ -78,10 +78,8 @@ def name_keys(names: pl.Series) -> pl.Series:
         maintain_order="left",
     )
     han = romanized.group_by("row", maintain_order=True).agg(pl.col("letters").str.join(""))
-    rest = frame.filter(~ascii_ & ~cjk).select(
-        "row",
-        key=pl.Series(_name_keys(frame.filter(~ascii_ & ~cjk)["name"].to_list()), dtype=pl.Utf8),
-    )
+    others = frame.filter(~ascii_ & ~cjk)
+    rest = others.select("row", key=pl.Series(_name_keys(others["name"].to_list()), dtype=pl.Utf8))
     sorted_letters = pl.col("letters").str.split("").list.sort().list.join("")
     keyed = pl.concat(
         [plain.select("row", key=sorted_letters), han.select("row", key=sorted_letters), rest]

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from psycopg.rows import dict_row
+from sqlalchemy import column, select, table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from openbureau.files.file_lines import file_lines
 from openbureau.scoring.service import ScoreInputs
 
 # SUBJECT_FAMILY of files/credit_file.py: the subject and those merged into it.
@@ -22,26 +25,18 @@ _FAMILY = (
     "WITH family AS (SELECT %(subject)s::integer AS id "
     "UNION ALL SELECT id FROM subjects WHERE merged_into = %(subject)s) "
 )
+# The file's rows, files/file_lines.py's query itself (own accounts, and associated ones whose
+# latest ECOA code is not Z) for the subjects of `family`, compiled once to PostgreSQL's SQL.
+_FILE_LINES = file_lines(
+    ["loaded_at", "reporting_date"], select(column("id")).select_from(table("family"))
+).compile(dialect=postgresql.psycopg.dialect(), compile_kwargs={"literal_binds": True})
 # scoring/service.py's inputs: the active model, the file's state (state_key) with the
 # inquiries up to the end of the file's latest month (until_of(month_end(...))), the stored
 # batch score; plus an id reserved for the inquiry being answered, so that the report and its
-# audit event can be built before the inquiry is written. The file's rows are
-# files/file_lines.py's: own accounts, and associated ones whose latest ECOA code is not Z.
+# audit event can be built before the inquiry is written.
 _SCORE_INPUTS = (
     _FAMILY
-    + """, named AS (
-    SELECT member_id, account_ref, subject_id, max(period) AS last_period FROM account_consumers
-    WHERE subject_id IN (SELECT id FROM family) GROUP BY member_id, account_ref, subject_id),
-file_lines AS (
-    SELECT loaded_at, reporting_date FROM tradelines WHERE subject_id IN (SELECT id FROM family)
-    UNION ALL
-    SELECT t.loaded_at, t.reporting_date FROM tradelines t
-    JOIN named n ON t.member_id = n.member_id AND t.account_ref = n.account_ref
-    WHERE NOT EXISTS (
-        SELECT 1 FROM account_consumers z
-        WHERE z.member_id = n.member_id AND z.account_ref = n.account_ref
-          AND z.subject_id = n.subject_id AND z.period = n.last_period AND z.ecoa_code = 'Z')
-      AND (t.subject_id IS NULL OR t.subject_id <> n.subject_id)),
+    + f""", file_lines AS ({_FILE_LINES}),
 lines AS (
     SELECT count(*) AS n, max(loaded_at) AS last_loaded, max(reporting_date) AS last_reported
     FROM file_lines)

@@ -8,7 +8,8 @@ indexing.
 
 Character text, numbers, dates and timestamps are decoded by the compiled loops of
 :mod:`._kernels`, one pass over the records for all of a layout's fields of a kind (see
-``decode._prepare``); packed fields, code lookups and charset checks stay whole-column numpy.
+``decode._prepare``), and per-field character checks by ``in_set``; packed fields and code
+lookups stay whole-column numpy.
 Text columns become Arrow ``string_view`` arrays that point into the block's buffer: no
 character data is copied, only the 16-byte views are built, each holding the field's length
 without trailing blanks. polars imports string views without copying the character data.
@@ -17,7 +18,6 @@ without trailing blanks. polars imports string views without copying the charact
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +31,7 @@ MOMENT_VALID, MOMENT_EMPTY, MOMENT_INVALID = 0, 1, 2  # states from _kernels.dat
 _PAD = 16  # an 8-byte read at any field, or 7 bytes past it, stays inside the buffer
 # MASKS[k] keeps the low k bytes of a little-endian word
 MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
-_MAX_BITS = 48  # bitmap pieces stay below 2**53, where float64 is exact
+_ALLOWED_CHARS = bytes(np.flatnonzero(col.ALLOWED).tolist()).decode("latin-1")
 
 # text fields, with neighbours that are character data anyway (digits, reserved filler)
 # bridged so runs stay few
@@ -72,7 +72,6 @@ class Block:
         self._texts: dict[tuple[int, int, bool], np.ndarray] = {}  # string views
         self._numbers: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._moments: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-        self._bad: np.ndarray | None = None
         self._keys: dict[tuple[int, int], np.ndarray] = {}
 
     @classmethod
@@ -135,41 +134,13 @@ class Block:
                         _byte_table(chars), out.view(np.uint8))
         return out
 
-    # -- per-record bitmaps --------------------------------------------------------------
-    def _bitmap(self, flag: Callable[[np.ndarray, np.ndarray], object]) -> np.ndarray:
-        """One bit per byte of every record (`flag` writes the bytes' flags into its second
-        argument), rows of whole bytes, plus eight bytes of padding so that a word can be read
-        at any row. The flags go to rows padded to a multiple of eight, so that one flat
-        packbits packs them (numpy packs row by row far more slowly)."""
-        wide = (self.width + 7) // 8 * 8
-        flags = np.empty((self.n, wide), bool)
-        flag(self.matrix(0, self.width), flags[:, : self.width])
-        flags[:, self.width:] = False
-        out = np.zeros(self.n * wide // 8 + 8, np.uint8)
-        out[:-8] = np.packbits(flags.reshape(-1), bitorder="little")
-        return out
-
-    def _bits(self, bitmap: np.ndarray, off: int, width: int) -> np.ndarray:
-        """`width` (<= 48) bits of every record's bitmap row, from byte `off` of the record."""
-        if self.n == 0:
-            return np.zeros(0, np.uint64)
-        words = np.ndarray((self.n,), dtype="<u8", buffer=bitmap, offset=off >> 3,
-                           strides=((self.width + 7) // 8,))
-        out = np.right_shift(words, _U(off & 7))
-        return np.bitwise_and(out, _U((1 << width) - 1), out=out)
-
     def text_length(self, off: int, width: int) -> np.ndarray:
         """Length of each field with trailing blanks removed (uint32, read from the views)."""
         return self._views(off, width, True).view(np.uint32)[:, 0]
 
     def charset_bad(self, off: int, width: int) -> np.ndarray:
         """Records whose field holds a byte outside the Metro 2 alphanumeric set."""
-        if self._bad is None:
-            self._bad = self._bitmap(lambda m, out: np.copyto(out, ~col.ALLOWED[m]))
-        bad = np.zeros(self.n, dtype=bool)
-        for start in range(0, width, _MAX_BITS):
-            bad |= self._bits(self._bad, off + start, min(_MAX_BITS, width - start)) != 0
-        return bad
+        return ~self.in_set(off, width, _ALLOWED_CHARS, trim=False)
 
     # -- typed reads -------------------------------------------------------------------
     def prepare_numbers(self, fields: list[tuple[int, int]]) -> None:
