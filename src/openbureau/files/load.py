@@ -190,13 +190,13 @@ def reported_subjects(
     }
     connection = session.connection()
     if is_postgres(connection.engine):
-        # Straight to the driver: one row per account of the chunk, and SQLAlchemy's Row
-        # objects cost about 7 us each (0.7 s of a 100,000-account month).
         sql = _PG_REPORTED_SUBJECTS.format(table=table)
-        rows = connection.connection.driver_connection.execute(sql, params).fetchall()
     else:
         sql = _REPORTED_SUBJECTS.format(table=table, refs=in_values(session, "account_ref", "refs"))
-        rows = session.execute(text(sql), params).all()
+    # Straight to the driver (both take named parameters as a dict): one row per account of
+    # the chunk, and SQLAlchemy's Row objects cost about 7 us each (0.7 s of a 100,000-account
+    # month on PostgreSQL, a third of the lookup on SQLite).
+    rows = connection.connection.driver_connection.execute(sql, params).fetchall()
     frame = pl.DataFrame(
         rows,
         schema={"account_ref": pl.Utf8, "identity_hash": pl.Utf8, "subject_id": pl.Int64},
