@@ -66,3 +66,30 @@ def test_the_consumer_error_stops_the_producer():
             if item == 2:
                 raise RuntimeError("database went away")
     assert len(produced) <= 5
+
+
+def test_the_producer_starts_before_the_first_item_is_asked_for():
+    started = threading.Event()
+
+    def produce():
+        started.set()
+        yield from range(3)
+
+    chunks = prefetched(produce)
+    # The submission hashes the file and looks it up meanwhile.
+    assert started.wait(timeout=5)
+    assert list(chunks) == [0, 1, 2]
+
+
+def test_closing_unread_stops_the_producer():
+    produced = []
+
+    def produce():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    with prefetched(produce, depth=1):
+        pass  # a replayed file: nothing is read
+    assert len(produced) <= 3
+    assert not [t for t in threading.enumerate() if t.name == "chunk-prefetch"]

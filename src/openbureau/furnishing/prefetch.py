@@ -11,49 +11,68 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _END = object()
 
 
-def prefetched(produce: Callable[[], Iterator[T]], depth: int = 1) -> Iterator[T]:
-    """The items of `produce()`, computed one step ahead in a background thread.
+class Prefetched(Generic[T]):
+    """The items of `produce()`, computed one step ahead in a background thread that starts
+    at once, so that the first item is on its way while the caller does something else.
 
-    An exception raised while producing is raised here, where the item would have been.
-    Leaving the loop early stops the producer after at most one more item.
+    An exception raised while producing is raised where the item would have been. Leaving
+    the loop early, or `close()` (also on leaving a `with` block), stops the producer after
+    at most one more item.
     """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stopped = threading.Event()
 
-    def offer(entry: tuple) -> bool:
-        while not stopped.is_set():
+    def __init__(self, produce: Callable[[], Iterator[T]], depth: int = 1) -> None:
+        self._ready: queue.Queue = queue.Queue(maxsize=depth)
+        self._stopped = threading.Event()
+        self._produce = produce
+        self._worker = threading.Thread(target=self._run, name="chunk-prefetch", daemon=True)
+        self._worker.start()
+
+    def _offer(self, entry: tuple) -> bool:
+        while not self._stopped.is_set():
             try:
-                ready.put(entry, timeout=0.05)
+                self._ready.put(entry, timeout=0.05)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def run() -> None:
+    def _run(self) -> None:
         try:
-            for item in produce():
-                if not offer((item, None)):
+            for item in self._produce():
+                if not self._offer((item, None)):
                     return
-            offer((_END, None))
+            self._offer((_END, None))
         except BaseException as exc:  # handed to the consumer, who raises it
-            offer((_END, exc))
+            self._offer((_END, exc))
 
-    worker = threading.Thread(target=run, name="chunk-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = ready.get()
-            if item is _END:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stopped.set()
-        worker.join()
+    def __iter__(self) -> Iterator[T]:
+        try:
+            while True:
+                item, error = self._ready.get()
+                if item is _END:
+                    if error is not None:
+                        raise error
+                    return
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._worker.join()
+
+    def __enter__(self) -> Prefetched[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def prefetched(produce: Callable[[], Iterator[T]], depth: int = 1) -> Prefetched[T]:
+    return Prefetched(produce, depth)

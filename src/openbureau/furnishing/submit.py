@@ -9,7 +9,7 @@ Sending the same file twice returns the first report and writes nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -94,105 +94,121 @@ def submit_file(
     """
     if not member.has(Role.FURNISHER):
         raise NotAFurnisher(f"member {member.code!r} does not have the furnisher role")
-    sha = file_sha256(path)
-    if expected_sha256 and expected_sha256.lower() != sha:
-        raise FileRejected(
-            "checksum_mismatch",
-            "the file's SHA-256 differs from the one declared: the upload is truncated or corrupt",
-        )
     fmt = detect_format(path, declared_format)
-    with bureau.sessions() as session, session.begin():
-        earlier = session.execute(
-            select(submissions.c.report).where(
-                submissions.c.member_id == member.id, submissions.c.file_sha256 == sha
+    today = today or date.today()
+    # Parsing starts at once: the first chunk is read while the file is hashed and looked
+    # up, and is dropped unread if the file turns out to be a replay or corrupt.
+    with prefetched(lambda: _validated_chunks(bureau, path, fmt, today)) as chunks:
+        sha = file_sha256(path)
+        if expected_sha256 and expected_sha256.lower() != sha:
+            raise FileRejected(
+                "checksum_mismatch",
+                "the file's SHA-256 differs from the one declared: "
+                "the upload is truncated or corrupt",
             )
-        ).scalar_one_or_none()
-        if earlier is not None:
-            return orjson.loads(earlier), True
-        now = datetime.now(UTC)
-        submission_id = session.execute(
-            submissions.insert()
-            .values(
-                member_id=member.id,
-                file_sha256=sha,
-                file_name=(file_name or path.name)[:300],
-                file_format=fmt,
-                received_at=now,
-                records_total=0,
-                accepted=0,
-                rejected=0,
-                report="{}",
+        with bureau.sessions() as session, session.begin():
+            earlier = session.execute(
+                select(submissions.c.report).where(
+                    submissions.c.member_id == member.id, submissions.c.file_sha256 == sha
+                )
+            ).scalar_one_or_none()
+            if earlier is not None:
+                return orjson.loads(earlier), True
+            now = datetime.now(UTC)
+            submission_id = session.execute(
+                submissions.insert()
+                .values(
+                    member_id=member.id,
+                    file_sha256=sha,
+                    file_name=(file_name or path.name)[:300],
+                    file_format=fmt,
+                    received_at=now,
+                    records_total=0,
+                    accepted=0,
+                    rejected=0,
+                    report="{}",
+                )
+                .returning(submissions.c.id)
+            ).scalar_one()
+            tally, errors, errors_total = _load_chunks(
+                session,
+                bureau,
+                member,
+                chunks,
+                submission_id,
+                now,
+                progress,
+                batch_identity,
+                actor,
             )
-            .returning(submissions.c.id)
-        ).scalar_one()
-        tally, errors, errors_total = _load_chunks(
-            session,
-            bureau,
-            member,
-            path,
-            fmt,
-            submission_id,
-            now,
-            today or date.today(),
-            progress,
-            batch_identity,
-            actor,
-        )
-        report = {
-            "submission_id": submission_id,
-            "member": member.code,
-            "file_name": file_name or path.name,
-            "format": fmt,
-            "sha256": sha,
-            "received_at": now.isoformat(),
-            "records": tally.total,
-            "accepted": tally.accepted,
-            "rejected": tally.total - tally.accepted,
-            "matched_existing_subjects": tally.matched,
-            "new_subjects": tally.new_subjects,
-            "held_for_identity_review": tally.in_review,
-            "rows_written": tally.written,
-            "associated_consumers_linked": tally.associated,
-            "delete_requests": tally.delete_requests,
-            "accounts_deleted": tally.accounts_deleted,
-            "errors_total": errors_total,
-            "errors_truncated": errors_total > len(errors),
-            "errors": errors,
-        }
-        session.execute(
-            update(submissions)
-            .where(submissions.c.id == submission_id)
-            .values(
-                records_total=tally.total,
-                accepted=tally.accepted,
-                rejected=tally.total - tally.accepted,
-                report=orjson.dumps(report).decode(),
-            )
-        )
-        append_event(
-            session,
-            actor,
-            "submission.load",
-            {
+            report = {
                 "submission_id": submission_id,
                 "member": member.code,
+                "file_name": file_name or path.name,
+                "format": fmt,
                 "sha256": sha,
+                "received_at": now.isoformat(),
+                "records": tally.total,
                 "accepted": tally.accepted,
                 "rejected": tally.total - tally.accepted,
-            },
-        )
-        return report, False
+                "matched_existing_subjects": tally.matched,
+                "new_subjects": tally.new_subjects,
+                "held_for_identity_review": tally.in_review,
+                "rows_written": tally.written,
+                "associated_consumers_linked": tally.associated,
+                "delete_requests": tally.delete_requests,
+                "accounts_deleted": tally.accounts_deleted,
+                "errors_total": errors_total,
+                "errors_truncated": errors_total > len(errors),
+                "errors": errors,
+            }
+            session.execute(
+                update(submissions)
+                .where(submissions.c.id == submission_id)
+                .values(
+                    records_total=tally.total,
+                    accepted=tally.accepted,
+                    rejected=tally.total - tally.accepted,
+                    report=orjson.dumps(report).decode(),
+                )
+            )
+            append_event(
+                session,
+                actor,
+                "submission.load",
+                {
+                    "submission_id": submission_id,
+                    "member": member.code,
+                    "sha256": sha,
+                    "accepted": tally.accepted,
+                    "rejected": tally.total - tally.accepted,
+                },
+            )
+            return report, False
+
+
+# (records read, parse errors, side frames, validated records, validation errors)
+ValidatedChunk = tuple[int, pl.DataFrame, dict[str, pl.DataFrame], pl.DataFrame, pl.DataFrame]
+
+
+def _validated_chunks(
+    bureau: Bureau, path: Path, fmt: str, today: date
+) -> Iterator[ValidatedChunk]:
+    for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
+        typed, errors = validate_chunk(raw, bureau.settings.default_currency, today)
+        typed = typed.with_columns(pl.col("reporting_date").dt.strftime("%Y-%m").alias("period"))
+        if "base_ecoa" in side:
+            typed = typed.join(side["base_ecoa"], on="record_no", how="left")
+        yield raw.height, parse_errors, side, typed, errors
 
 
 def _load_chunks(
     session: Session,
     bureau: Bureau,
     member: Member,
-    path: Path,
-    fmt: str,
+    chunks: Iterable[ValidatedChunk],
     submission_id: int,
     now: datetime,
-    today: date,
     progress: Progress | None,
     batch_identity: bool,
     actor: str,
@@ -205,17 +221,7 @@ def _load_chunks(
     deletions = DeleteRequests(session, bureau.settings.file_keys_in_memory)
     state = SegmentState(member.id)
 
-    def validated_chunks():
-        for raw, parse_errors, side in iter_chunks_with_segments(path, fmt):
-            typed, errors = validate_chunk(raw, bureau.settings.default_currency, today)
-            typed = typed.with_columns(
-                pl.col("reporting_date").dt.strftime("%Y-%m").alias("period")
-            )
-            if "base_ecoa" in side:
-                typed = typed.join(side["base_ecoa"], on="record_no", how="left")
-            yield raw.height, parse_errors, side, typed, errors
-
-    for raw_height, parse_errors, side, typed, errors in prefetched(validated_chunks):
+    for raw_height, parse_errors, side, typed, errors in chunks:
         # Before duplicates are looked for: an old and a new number of one account are one.
         typed, number_errors = continue_renumbered(
             session, state, typed, side, submission_id, now
