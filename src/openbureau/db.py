@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import orjson
 import polars as pl
@@ -153,12 +154,21 @@ def copy_into(connection, table_name: str, frame: pl.DataFrame) -> None:
         copy.write(buffer.getvalue())
 
 
+# The text form SQLAlchemy stores a DateTime in on SQLite.
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%6f"
+
+
 def sqlite_rows(frame: pl.DataFrame) -> list[tuple]:
     """A polars frame as parameter tuples, dates and times in the text form SQLAlchemy stores."""
     return frame.with_columns(
         pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
-        pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S.%6f"),
+        pl.col(pl.Datetime).dt.strftime(_SQLITE_DATETIME),
     ).rows()
+
+
+def sqlite_datetime(value: datetime) -> str:
+    """One datetime as sqlite_rows writes it, for a statement sent to the driver directly."""
+    return value.strftime(_SQLITE_DATETIME.replace("%6f", "%f"))
 
 
 def bulk_insert(connection, table_name: str, frame: pl.DataFrame) -> None:

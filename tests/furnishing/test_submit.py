@@ -11,6 +11,7 @@ from factories import person, record, write_csv, write_jsonl, write_parquet
 from openbureau.files.tables import tradelines
 from openbureau.furnishing.errors import FileRejected
 from openbureau.furnishing.submit import NotAFurnisher, submit_file
+from openbureau.furnishing.tables import submissions
 from openbureau.governance.members import Role
 from openbureau.identity.tables import review_items, subjects
 
@@ -49,6 +50,11 @@ def test_good_records_load_and_bad_ones_are_reported(bureau, members, tmp_path):
     assert all(e["message"] for e in report["errors"])
     assert _count(bureau, tradelines) == 2
     assert _count(bureau, subjects) == 2
+    # New subjects are dated by the submission, in the form the schema reads back.
+    with bureau.sessions() as session:
+        created = set(session.execute(select(subjects.c.created_at)).scalars())
+        received = session.execute(select(submissions.c.received_at)).scalar_one()
+    assert created == {received}
 
 
 @pytest.mark.parametrize("writer,suffix", [(write_csv, "csv"), (write_parquet, "parquet")])

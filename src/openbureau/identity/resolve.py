@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from openbureau.db import in_values, is_postgres, list_param
+from openbureau.db import in_values, is_postgres, list_param, sqlite_datetime
 from openbureau.identity.tables import subject_identities, subjects
 
 MATCHED, NEW, REVIEW = "matched", "new", "review"
@@ -92,17 +92,21 @@ def _create_subjects(session: Session, count: int, now: datetime) -> list[int]:
     if count == 0:
         return []
     connection = session.connection()
+    # Straight to the driver: SQLAlchemy's result rows cost about 4 us each, 0.4 s of a
+    # first load's 100,000 new people. Each driver takes its own parameter style.
     if is_postgres(connection.engine):
-        numbers = "SELECT i FROM generate_series(1, :count) AS g(i)"
-    else:
-        numbers = (
-            "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :count) "
-            "SELECT i FROM g"
+        sql = (
+            "INSERT INTO subjects (created_at) SELECT %(now)s "
+            "FROM generate_series(1, %(count)s) RETURNING id"
         )
-    statement = text(
-        f"INSERT INTO subjects (created_at) SELECT :now FROM ({numbers}) AS n RETURNING id"
-    ).bindparams(bindparam("now", type_=subjects.c.created_at.type))
-    ids = list(connection.execute(statement, {"count": count, "now": now}).scalars())
+        params = {"count": count, "now": now}
+    else:
+        sql = (
+            "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < :count) "
+            "INSERT INTO subjects (created_at) SELECT :now FROM g RETURNING id"
+        )
+        params = {"count": count, "now": sqlite_datetime(now)}
+    ids = [row[0] for row in connection.connection.driver_connection.execute(sql, params)]
     if len(ids) != count:
         raise RuntimeError(f"asked for {count} new subjects, got {len(ids)}")
     return ids
