@@ -11,6 +11,17 @@ from openbureau.furnishing.errors import FileRejected
 from openbureau.furnishing.prefetch import prefetched
 
 
+def _counting(produced: list[int]):
+    """A long producer that notes each item it makes."""
+
+    def produce():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    return produce
+
+
 def test_items_arrive_in_order_from_another_thread():
     threads = []
 
@@ -38,12 +49,8 @@ def test_a_producer_error_is_raised_after_the_items_before_it():
 
 
 def test_stopping_early_stops_the_producer():
-    produced = []
-
-    def produce():
-        for i in range(10_000):
-            produced.append(i)
-            yield i
+    produced: list[int] = []
+    produce = _counting(produced)
 
     for item in prefetched(produce, depth=1):
         if item == 3:
@@ -54,12 +61,8 @@ def test_stopping_early_stops_the_producer():
 
 
 def test_the_consumer_error_stops_the_producer():
-    produced = []
-
-    def produce():
-        for i in range(10_000):
-            produced.append(i)
-            yield i
+    produced: list[int] = []
+    produce = _counting(produced)
 
     with pytest.raises(RuntimeError):
         for item in prefetched(produce):
@@ -82,12 +85,8 @@ def test_the_producer_starts_before_the_first_item_is_asked_for():
 
 
 def test_closing_unread_stops_the_producer():
-    produced = []
-
-    def produce():
-        for i in range(10_000):
-            produced.append(i)
-            yield i
+    produced: list[int] = []
+    produce = _counting(produced)
 
     with prefetched(produce, depth=1):
         pass  # a replayed file: nothing is read
