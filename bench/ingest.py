@@ -7,7 +7,7 @@ PostgreSQL). A second baseline inserts them the same way into a table with the k
 tradelines must maintain (primary key, unique account/period key, one secondary index).
 All run in this process, one after the other, and both ratios are printed.
 
-    python bench/ingest.py [--limit N] [--pg-url postgresql+psycopg://...]
+    python bench/ingest.py [--limit N] [--rounds N] [--pg-url postgresql+psycopg://...]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -111,10 +112,30 @@ def baseline(url: str, rows: pl.DataFrame, *, indexed: bool = False) -> float:
     return elapsed
 
 
+def _row(
+    name: str,
+    n: int,
+    e2e: float,
+    base: float,
+    keyed: float,
+    ratio_plain: float | None = None,
+    ratio_keyed: float | None = None,
+) -> str:
+    ratio_plain = e2e / base if ratio_plain is None else ratio_plain
+    ratio_keyed = e2e / keyed if ratio_keyed is None else ratio_keyed
+    return (
+        f"{name:<11} {n / e2e:>17,.0f} {n / base:>18,.0f} {ratio_plain:>6.1f}x"
+        f" {n / keyed:>21,.0f} {ratio_keyed:>6.1f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="dataset rows (default all)")
     parser.add_argument("--pg-url", default=None, help="admin URL of a PostgreSQL server")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="end to end and baselines this many times, in turn"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ob-bench-"))
     data = build_demo_submissions(limit=args.limit)
@@ -135,28 +156,49 @@ def main() -> None:
     )
     n = rows.height
     keys = generate_key_pair_b64()
-    targets = [("sqlite", f"sqlite:///{work}/e2e.db", f"sqlite:///{work}/plain.db")]
-    if args.pg_url:
-        targets.append(
+
+    def fresh_targets(round_no: int) -> list[tuple[str, str, str]]:
+        """(database, end-to-end URL, baseline URL), each database new for this round."""
+        targets = [
             (
-                "postgresql",
-                _fresh_pg(args.pg_url, "bench_e2e"),
-                _fresh_pg(args.pg_url, "bench_plain"),
+                "sqlite",
+                f"sqlite:///{work}/e2e-{round_no}.db",
+                f"sqlite:///{work}/plain-{round_no}.db",
             )
-        )
-    print(f"{n:,} account records in {len(files)} files")
-    print(
+        ]
+        if args.pg_url:
+            targets.append(
+                (
+                    "postgresql",
+                    _fresh_pg(args.pg_url, "bench_e2e"),
+                    _fresh_pg(args.pg_url, "bench_plain"),
+                )
+            )
+        return targets
+
+    print(f"{n:,} account records in {len(files)} files, {args.rounds} round(s)")
+    header = (
         f"{'database':<11} {'end-to-end rec/s':>17} {'bulk insert rec/s':>18} {'ratio':>7}"
         f" {'indexed insert rec/s':>21} {'ratio':>7}"
     )
-    for name, e2e_url, plain_url in targets:
-        e2e = end_to_end(keyed_settings(work, e2e_url, keys), files)
-        base = baseline(plain_url, rows)
-        keyed = baseline(plain_url, keyed_rows, indexed=True)
-        print(
-            f"{name:<11} {n / e2e:>17,.0f} {n / base:>18,.0f} {e2e / base:>6.1f}x"
-            f" {n / keyed:>21,.0f} {e2e / keyed:>6.1f}x"
-        )
+    print(header)
+    seconds: dict[str, list[tuple[float, float, float]]] = {}
+    for round_no in range(args.rounds):
+        for name, e2e_url, plain_url in fresh_targets(round_no):
+            e2e = end_to_end(keyed_settings(work, e2e_url, keys), files)
+            base = baseline(plain_url, rows)
+            keyed = baseline(plain_url, keyed_rows, indexed=True)
+            seconds.setdefault(name, []).append((e2e, base, keyed))
+            print(_row(name, n, e2e, base, keyed))
+    if args.rounds > 1:
+        # Each ratio's median over the rounds: the machine's speed drifts between rounds,
+        # and a ratio is only meaningful between runs made side by side.
+        print("median of the rounds' figures and ratios")
+        for name, runs in seconds.items():
+            e2e, base, keyed = (statistics.median(r[i] for r in runs) for i in range(3))
+            ratio_plain = statistics.median(r[0] / r[1] for r in runs)
+            ratio_keyed = statistics.median(r[0] / r[2] for r in runs)
+            print(_row(name, n, e2e, base, keyed, ratio_plain, ratio_keyed))
     shutil.rmtree(work, ignore_errors=True)
 
 
