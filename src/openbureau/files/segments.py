@@ -83,6 +83,21 @@ def account_aliases(session: Session, member_id: int, refs: list[str]) -> pl.Dat
     return pl.DataFrame(rows, schema=ALIAS_SCHEMA, orient="row")
 
 
+def under_kept_numbers(session: Session, member_id: int, frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with each account_ref that is an alias replaced by the number the bureau keeps
+    that account under."""
+    aliases = account_aliases(session, member_id, frame["account_ref"].unique().to_list())
+    if aliases.is_empty():
+        return frame
+    return (
+        frame.join(
+            aliases, left_on="account_ref", right_on="alias_ref", how="left", maintain_order="left"
+        )
+        .with_columns(pl.coalesce("account_ref_right", "account_ref").alias("account_ref"))
+        .drop("account_ref_right")
+    )
+
+
 def member_has_aliases(session: Session, member_id: int) -> bool:
     return (
         session.execute(

@@ -14,20 +14,16 @@ import polars as pl
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from openbureau.files.segments import account_aliases
+from openbureau.files.segments import under_kept_numbers
 from openbureau.furnishing.spill import SpilledRows
 
-_COLUMNS = {
-    "record_no": (pl.Int64(), "BIGINT"),
-    "account_ref": (pl.Utf8(), "TEXT"),
-    "status": (pl.Utf8(), "TEXT"),
-}
+_SCHEMA = {"record_no": pl.Int64, "account_ref": pl.Utf8, "status": pl.Utf8}
 
 
 class DeleteRequests:
     def __init__(self, session: Session, in_memory: int) -> None:
         self._rows = SpilledRows(
-            session, "submission_delete_requests", _COLUMNS, "record_no", in_memory
+            session, "submission_delete_requests", _SCHEMA, "record_no", in_memory
         )
 
     @property
@@ -50,12 +46,7 @@ class DeleteRequests:
         stored by this very file) are one account's requests, in one batch."""
         rows = self._rows
         if rows.frame is not None:
-            frame = rows.frame
-            aliases = account_aliases(
-                rows.session, member_id, frame["account_ref"].unique().to_list()
-            )
-            kept = dict(zip(aliases["alias_ref"], aliases["account_ref"], strict=True))
-            last = frame.with_columns(pl.col("account_ref").replace(kept)).unique(
+            last = under_kept_numbers(rows.session, member_id, rows.frame).unique(
                 "account_ref", keep="last", maintain_order=True
             )
             yield from (last.slice(at, size) for at in range(0, last.height, size))

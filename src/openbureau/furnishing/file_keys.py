@@ -19,11 +19,7 @@ from openbureau.furnishing.spill import SpilledRows
 from openbureau.furnishing.validate import Rule, rule_errors
 
 KEY = ["account_ref", "period"]
-_COLUMNS = {
-    "account_ref": (pl.Utf8(), "TEXT"),
-    "period": (pl.Utf8(), "TEXT"),
-    "first_no": (pl.Int64(), "BIGINT"),
-}
+_SCHEMA = {"account_ref": pl.Utf8, "period": pl.Utf8, "first_no": pl.Int64}
 
 
 class FileKeys:
@@ -31,7 +27,7 @@ class FileKeys:
 
     def __init__(self, session: Session, in_memory: int) -> None:
         self._keys = SpilledRows(
-            session, "submission_file_keys", _COLUMNS, "account_ref, period", in_memory
+            session, "submission_file_keys", _SCHEMA, "account_ref, period", in_memory
         )
 
     @property

@@ -73,16 +73,7 @@ def continue_renumbered(
         state.has_aliases = store.member_has_aliases(session, state.member_id)
     if not state.has_aliases:
         return typed, errors
-    aliases = store.account_aliases(
-        session, state.member_id, typed["account_ref"].unique().to_list()
-    )
-    if aliases.height:
-        typed = (
-            typed.join(aliases, left_on="account_ref", right_on="alias_ref", how="left")
-            .with_columns(pl.coalesce("account_ref_right", "account_ref").alias("account_ref"))
-            .drop("account_ref_right")
-        )
-    return typed, errors
+    return store.under_kept_numbers(session, state.member_id, typed), errors
 
 
 def _store_changes(

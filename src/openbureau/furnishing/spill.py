@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from openbureau.db import bulk_insert
 
 _INSERT_ROWS = 100_000
+# The spilled columns' types, as both databases name them.
+_SQL_TYPES = {pl.Int64: "BIGINT", pl.Utf8: "TEXT"}
 
 
 class SpilledRows:
@@ -23,17 +25,16 @@ class SpilledRows:
         self,
         session: Session,
         table: str,
-        columns: dict[str, tuple[pl.DataType, str]],
+        schema: dict[str, pl.DataType],
         key: str,
         in_memory: int,
     ) -> None:
-        """`columns`: name -> (polars type, SQL type); `key`: the table's primary key columns."""
+        """`schema`: name -> polars type (Int64 or Utf8); `key`: the table's primary key."""
         self.session = session
         self.table = table
-        self._columns = columns
+        self.schema = schema
         self._key = key
         self._in_memory = in_memory
-        self.schema = {name: dtype for name, (dtype, _) in columns.items()}
         self.frame: pl.DataFrame | None = pl.DataFrame(schema=self.schema)
         self.count = 0
 
@@ -42,14 +43,14 @@ class SpilledRows:
         return self.frame is None
 
     def add(self, rows: pl.DataFrame) -> None:
-        rows = rows.select(*self._columns)
+        rows = rows.select(*self.schema)
         self.count += rows.height
         if self.frame is not None and self.frame.height + rows.height <= self._in_memory:
             self.frame = pl.concat([self.frame, rows])
             return
         if self.frame is not None:
             columns = ", ".join(
-                f"{name} {sql} NOT NULL" for name, (_, sql) in self._columns.items()
+                f"{name} {_SQL_TYPES[dtype]} NOT NULL" for name, dtype in self.schema.items()
             )
             self.session.execute(
                 text(f"CREATE TEMP TABLE {self.table} ({columns}, PRIMARY KEY ({self._key}))")

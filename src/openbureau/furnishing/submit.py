@@ -95,6 +95,7 @@ def submit_file(
     if not member.has(Role.FURNISHER):
         raise NotAFurnisher(f"member {member.code!r} does not have the furnisher role")
     fmt = detect_format(path, declared_format)
+    name = file_name or path.name
     today = today or date.today()
     # Parsing starts at once: the first chunk is read while the file is hashed and looked
     # up, and is dropped unread if the file turns out to be a replay or corrupt.
@@ -120,7 +121,7 @@ def submit_file(
                 .values(
                     member_id=member.id,
                     file_sha256=sha,
-                    file_name=(file_name or path.name)[:300],
+                    file_name=name[:300],
                     file_format=fmt,
                     received_at=now,
                     records_total=0,
@@ -141,50 +142,73 @@ def submit_file(
                 batch_identity,
                 actor,
             )
-            report = {
-                "submission_id": submission_id,
-                "member": member.code,
-                "file_name": file_name or path.name,
-                "format": fmt,
-                "sha256": sha,
-                "received_at": now.isoformat(),
-                "records": tally.total,
-                "accepted": tally.accepted,
-                "rejected": tally.total - tally.accepted,
-                "matched_existing_subjects": tally.matched,
-                "new_subjects": tally.new_subjects,
-                "held_for_identity_review": tally.in_review,
-                "rows_written": tally.written,
-                "associated_consumers_linked": tally.associated,
-                "delete_requests": tally.delete_requests,
-                "accounts_deleted": tally.accounts_deleted,
-                "errors_total": errors_total,
-                "errors_truncated": errors_total > len(errors),
-                "errors": errors,
-            }
-            session.execute(
-                update(submissions)
-                .where(submissions.c.id == submission_id)
-                .values(
-                    records_total=tally.total,
-                    accepted=tally.accepted,
-                    rejected=tally.total - tally.accepted,
-                    report=orjson.dumps(report).decode(),
-                )
+            report = _submission_report(
+                member, name, fmt, sha, submission_id, now, tally, errors, errors_total
             )
-            append_event(
-                session,
-                actor,
-                "submission.load",
-                {
-                    "submission_id": submission_id,
-                    "member": member.code,
-                    "sha256": sha,
-                    "accepted": tally.accepted,
-                    "rejected": tally.total - tally.accepted,
-                },
-            )
+            _record_submission(session, member, actor, submission_id, report)
             return report, False
+
+
+def _submission_report(
+    member: Member,
+    file_name: str,
+    fmt: str,
+    sha: str,
+    submission_id: int,
+    now: datetime,
+    tally: _Tally,
+    errors: list[dict],
+    errors_total: int,
+) -> dict[str, Any]:
+    return {
+        "submission_id": submission_id,
+        "member": member.code,
+        "file_name": file_name,
+        "format": fmt,
+        "sha256": sha,
+        "received_at": now.isoformat(),
+        "records": tally.total,
+        "accepted": tally.accepted,
+        "rejected": tally.total - tally.accepted,
+        "matched_existing_subjects": tally.matched,
+        "new_subjects": tally.new_subjects,
+        "held_for_identity_review": tally.in_review,
+        "rows_written": tally.written,
+        "associated_consumers_linked": tally.associated,
+        "delete_requests": tally.delete_requests,
+        "accounts_deleted": tally.accounts_deleted,
+        "errors_total": errors_total,
+        "errors_truncated": errors_total > len(errors),
+        "errors": errors,
+    }
+
+
+def _record_submission(
+    session: Session, member: Member, actor: str, submission_id: int, report: dict[str, Any]
+) -> None:
+    """The report stored on the submission row, and the load's audit event."""
+    session.execute(
+        update(submissions)
+        .where(submissions.c.id == submission_id)
+        .values(
+            records_total=report["records"],
+            accepted=report["accepted"],
+            rejected=report["rejected"],
+            report=orjson.dumps(report).decode(),
+        )
+    )
+    append_event(
+        session,
+        actor,
+        "submission.load",
+        {
+            "submission_id": submission_id,
+            "member": member.code,
+            "sha256": report["sha256"],
+            "accepted": report["accepted"],
+            "rejected": report["rejected"],
+        },
+    )
 
 
 # (records read, parse errors, side frames, validated records, validation errors)
