@@ -15,7 +15,7 @@ from openbureau.governance.api import router as governance_router
 from openbureau.identity.api import router as identity_router
 from openbureau.identity.api import subjects_router
 from openbureau.identity.blind import name_key
-from openbureau.reports.api import report_slots
+from openbureau.reports.api import report_batches, report_slots
 from openbureau.reports.api import router as reports_router
 from openbureau.settings import Settings
 
@@ -71,6 +71,7 @@ def create_app(bureau: Bureau) -> FastAPI:
     )
     app.state.bureau = bureau
     app.state.report_slots = report_slots(bureau)
+    app.state.report_batches = report_batches(bureau)
     install_problem_handlers(app)
     app.include_router(furnishing_router)
     app.include_router(reports_router)

@@ -10,9 +10,11 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -182,18 +184,57 @@ _PG_KEY_LOOKUP = (
 
 def authenticate(session: Session, presented: str) -> Member | None:
     """The member owning an active key, or None for a malformed, unknown or revoked key."""
-    parts = presented.split("_", 2)
-    if len(parts) != 3 or parts[0] != "ob" or not parts[1] or not parts[2]:
+    parts = _key_parts(presented)
+    if parts is None:
         return None
+    prefix, secret = parts
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         raw = connection.connection.driver_connection
-        row = raw.execute(_PG_KEY_LOOKUP, (parts[1],)).fetchone()
+        row = raw.execute(_PG_KEY_LOOKUP, (prefix,)).fetchone()
     else:
-        row = connection.execute(_KEY_LOOKUP, {"prefix": parts[1]}).first()
+        row = connection.execute(_KEY_LOOKUP, {"prefix": prefix}).first()
+    return _member_holding(row, secret)
+
+
+_PG_KEYS_LOOKUP = (
+    "SELECT k.prefix, k.key_hash, k.revoked_at, m.id, m.code, m.name, m.roles "
+    "FROM api_keys k JOIN members m ON m.id = k.member_id WHERE k.prefix = ANY(%s)"
+)
+
+
+def queue_authenticate_pg(raw: Any, presented: list[str]) -> Callable[[], dict]:
+    """`authenticate` for many presented keys at once, sent on a psycopg connection (in the
+    caller's pipeline, if any); the returned function, called once the results are in, maps
+    each presented key to its member or None."""
+    parts = {key: _key_parts(key) for key in presented}
+    prefixes = sorted({p[0] for p in parts.values() if p is not None})
+    cursor = raw.execute(_PG_KEYS_LOOKUP, (prefixes,))
+
+    def members_by_key() -> dict[str, Member | None]:
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+        return {
+            key: None if p is None else _member_holding(rows.get(p[0]), p[1])
+            for key, p in parts.items()
+        }
+
+    return members_by_key
+
+
+def _key_parts(presented: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a key shaped `ob_<prefix>_<secret>`, else None."""
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != "ob" or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def _member_holding(row: Sequence | None, secret: str) -> Member | None:
+    """The member of a key row (key_hash, revoked_at, member columns) if `secret` is its
+    secret and it is not revoked."""
     if row is None:
         return None
     key_hash, revoked_at, member_id, code, name, roles = row[:6]
-    if revoked_at is not None or not hmac.compare_digest(key_hash, _hash_secret(parts[2])):
+    if revoked_at is not None or not hmac.compare_digest(key_hash, _hash_secret(secret)):
         return None
     return Member(member_id, code, name, _parse_roles(roles))

@@ -242,6 +242,55 @@ def _more_data(identity: InquiryIdentity) -> InquiryMatch:
     return InquiryMatch(None, MORE_DATA, missing) if missing else InquiryMatch(None, NO_HIT)
 
 
+@dataclass(frozen=True)
+class InquiryIndexes:
+    """An inquiry's identity as the blind indexes the exact stage compares."""
+
+    name: str
+    dob: str | None
+    national_id: str | None
+
+    @classmethod
+    def of(cls, keys: BureauKeys, identity: InquiryIdentity) -> InquiryIndexes:
+        return cls(
+            name=keys.blind_index("name", name_key(identity.full_name)),
+            dob=(
+                keys.blind_index("dob", identity.date_of_birth.isoformat())
+                if identity.date_of_birth
+                else None
+            ),
+            national_id=(
+                keys.blind_index(
+                    "national_id",
+                    f"{identity.national_id_type}:"
+                    f"{normalize_national_id_text(identity.national_id)}",
+                )
+                if identity.national_id and identity.national_id_type
+                else None
+            ),
+        )
+
+
+def decide_on_national_id(
+    on_file: list[tuple[int, str, str]], name_bidx: str, dob_bidx: str | None
+) -> InquiryMatch | None:
+    """The answer the national ID settles, from the identities reported with it
+    (`exact_candidates`); None when it is new to the bureau and the other fields must
+    decide."""
+    if not on_file:
+        return None
+    agreeing = {
+        subject
+        for subject, name, dob in on_file
+        if name == name_bidx or (dob_bidx is not None and dob == dob_bidx)
+    }
+    if len(agreeing) == 1:
+        return InquiryMatch(agreeing.pop(), HIT)
+    if dob_bidx is None:
+        return InquiryMatch(None, MORE_DATA, ("date_of_birth",))
+    return InquiryMatch(None, NO_HIT)
+
+
 def match_inquiry(
     session: Session,
     keys: BureauKeys,
@@ -254,29 +303,13 @@ def match_inquiry(
     `load_model` gives the model with the inquiry's thresholds (`model_store.inquiry_model`);
     it is called only when the national ID alone cannot settle the inquiry.
     """
-    name_bidx = keys.blind_index("name", name_key(identity.full_name))
-    dob_bidx = (
-        keys.blind_index("dob", identity.date_of_birth.isoformat())
-        if identity.date_of_birth
-        else None
-    )
-    if identity.national_id and identity.national_id_type:
-        id_bidx = keys.blind_index(
-            "national_id",
-            f"{identity.national_id_type}:{normalize_national_id_text(identity.national_id)}",
+    blind = InquiryIndexes.of(keys, identity)
+    if blind.national_id is not None:
+        settled = decide_on_national_id(
+            exact_candidates(session, blind.national_id), blind.name, blind.dob
         )
-        on_file = exact_candidates(session, id_bidx)
-        if on_file:
-            agreeing = {
-                subject
-                for subject, name, dob in on_file
-                if name == name_bidx or (dob_bidx is not None and dob == dob_bidx)
-            }
-            if len(agreeing) == 1:
-                return InquiryMatch(agreeing.pop(), HIT)
-            if dob_bidx is None:
-                return InquiryMatch(None, MORE_DATA, ("date_of_birth",))
-            return InquiryMatch(None, NO_HIT)
+        if settled is not None:
+            return settled
     return _probabilistic_inquiry(
         session, keys, load_model(), settings, identity
     )

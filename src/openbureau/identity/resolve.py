@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 from sqlalchemy import bindparam, func, select, text
@@ -238,3 +239,25 @@ def exact_candidates(session: Session, id_bidx: str) -> list[tuple[int, str, str
         raw = connection.connection.driver_connection
         return [tuple(row) for row in raw.execute(_PG_CANDIDATES, (id_bidx,)).fetchall()]
     return [tuple(row) for row in connection.execute(_CANDIDATES, {"id_bidx": id_bidx})]
+
+
+_PG_CANDIDATES_MANY = (
+    "SELECT i.national_id_bidx, COALESCE(s.merged_into, s.id), i.name_bidx, i.dob_bidx "
+    "FROM subject_identities i JOIN subjects s ON s.id = i.subject_id "
+    "WHERE i.national_id_bidx = ANY(%s)"
+)
+
+
+def queue_exact_candidates_pg(raw: Any, id_bidxs: list[str]) -> Callable[[], dict]:
+    """`exact_candidates` of many national IDs at once, sent on a psycopg connection (in the
+    caller's pipeline, if any); the returned function, called once the results are in,
+    gives each ID's candidates (absent: none)."""
+    cursor = raw.execute(_PG_CANDIDATES_MANY, (id_bidxs,))
+
+    def candidates() -> dict[str, list[tuple[int, str, str]]]:
+        found: dict[str, list[tuple[int, str, str]]] = {}
+        for id_bidx, subject, name, dob in cursor.fetchall():
+            found.setdefault(id_bidx, []).append((subject, name, dob))
+        return found
+
+    return candidates

@@ -32,7 +32,7 @@ from openbureau.identity.decide import HIT, MORE_DATA, InquiryIdentity, match_in
 from openbureau.identity.matching import ENCRYPTED_IDENTITY, MatchSettings
 from openbureau.identity.model_store import inquiry_model
 from openbureau.identity.tables import subject_identities
-from openbureau.reports.pg_reads import read_for_report
+from openbureau.reports.pg_reads import ReportReads, read_for_report
 from openbureau.reports.tables import inquiries
 from openbureau.scoring.service import score_for_report, score_from_inputs
 
@@ -86,6 +86,19 @@ def resolve_purpose(bureau: Bureau, code: str) -> Purpose:
     return purpose
 
 
+def check_inquiry(
+    bureau: Bureau, member: Member, purpose_code: str, consent_reference: str
+) -> Purpose:
+    """The inquiry's purpose, if this member may ask for it with this consent reference;
+    InquiryRefused otherwise. Nothing is looked up."""
+    if not member.has(Role.SUBSCRIBER):
+        raise InquiryRefused(403, "Not a subscriber", "only subscribers may request reports")
+    purpose = resolve_purpose(bureau, purpose_code)
+    if not consent_reference.strip():
+        raise InquiryRefused(422, "Consent required", "consent_reference must not be blank")
+    return purpose
+
+
 def make_inquiry(
     bureau: Bureau,
     session: Session,
@@ -99,11 +112,7 @@ def make_inquiry(
     """The answer to one inquiry, the inquiry recorded and audited in the session's
     transaction. With `commit` that transaction is committed before the answer is returned;
     on PostgreSQL the COMMIT goes out with the last writes (_write)."""
-    if not member.has(Role.SUBSCRIBER):
-        raise InquiryRefused(403, "Not a subscriber", "only subscribers may request reports")
-    purpose = resolve_purpose(bureau, purpose_code)
-    if not consent_reference.strip():
-        raise InquiryRefused(422, "Consent required", "consent_reference must not be blank")
+    purpose = check_inquiry(bureau, member, purpose_code, consent_reference)
     settings = bureau.settings
     match = match_inquiry(
         session,
@@ -147,25 +156,32 @@ def make_inquiry(
         inquiry_id = _record_inquiry(session, answer.row(subject_id, score))
         body = build_report_body(bureau, session, member, subject_id, inquiry_id, now)
         report = answer.header(inquiry_id) | {"result": "hit"} | body | {"score": score}
-    audit = {
-        "inquiry_id": inquiry_id,
-        "report_id": report["report_id"],
-        "purpose": purpose.code,
-        "consent": consent_reference,
-        "accounts": len(report["accounts"]),
-        "score": score.get("score"),
-        "model_version": score.get("model_version"),
-    }
     _write(
         session,
         answer.row(subject_id, score) | {"id": inquiry_id} if postgres else None,
         member.actor,
-        "report.serve",
-        audit,
+        SERVED,
+        served_detail(answer, report, score),
         subject_id,
         commit,
     )
     return report
+
+
+SERVED = "report.serve"
+
+
+def served_detail(answer: Answer, report: dict, score: dict) -> dict:
+    """What the audit event of a report served records."""
+    return {
+        "inquiry_id": report["inquiry"]["inquiry_id"],
+        "report_id": report["report_id"],
+        "purpose": answer.purpose.code,
+        "consent": answer.consent_reference,
+        "accounts": len(report["accounts"]),
+        "score": score.get("score"),
+        "model_version": score.get("model_version"),
+    }
 
 
 def _write(
@@ -190,7 +206,7 @@ def _write(
         return
     raw = session.connection().connection.driver_connection
     with raw.pipeline():
-        raw.execute(_PG_INSERT_INQUIRY, pg_inquiry)
+        raw.execute(PG_INSERT_INQUIRY, pg_inquiry)
         queue_pg_append(raw, actor, action, detail, subject_id)
         if commit:
             # A statement rather than raw.commit(), which would wait for the results inside
@@ -243,7 +259,7 @@ def _record_inquiry(session: Session, row: dict) -> int:
 _PG_NEXT_INQUIRY_ID = "SELECT nextval(pg_get_serial_sequence('inquiries', 'id'))"
 
 
-_PG_INSERT_INQUIRY = (
+PG_INSERT_INQUIRY = (
     "INSERT INTO inquiries (id, member_id, subject_id, purpose, consent_ref, hard, outcome, "
     "created_at, score, score_model_version) VALUES (%(id)s, %(member_id)s, %(subject_id)s, "
     "%(purpose)s, %(consent_ref)s, %(hard)s, %(outcome)s, %(created_at)s, %(score)s, "
@@ -258,7 +274,15 @@ def _hit_pg(
     The inquiry is not written yet (its id is reserved), so its own row is not among the
     recent inquiries, as on the portable path, which leaves it out by id."""
     since = answer.now - timedelta(days=bureau.settings.inquiry_history_days)
-    reads = read_for_report(session, subject_id, since)
+    return report_from_reads(
+        bureau, session, answer, subject_id, read_for_report(session, subject_id, since)
+    )
+
+
+def report_from_reads(
+    bureau: Bureau, session: Session, answer: Answer, subject_id: int, reads: ReportReads
+) -> tuple[dict, dict]:
+    """The report and its score from pg_reads' reads."""
     score = score_from_inputs(bureau, session, subject_id, reads.score)
     body = _body(
         bureau,
