@@ -60,55 +60,84 @@ _HEAD = select(audit_events.c.seq, audit_events.c.hash).order_by(audit_events.c.
 _APPEND = audit_events.insert()
 # PostgreSQL, on the driver connection: appends are on every report's path.
 _PG_LOCK = "SELECT pg_advisory_xact_lock(%s)"
-# The head is read and the event chained onto it in one statement, the hash computed by the
-# server: sha256 of the text event_hash hashes, which is `prev|head seq tail` because the seq
-# is the one member only the server knows. Nothing has to come back to the client while the
-# lock is held, so a caller can send the lock, this and its COMMIT in one round trip: the lock
-# is then held for the server's work alone, not for a client thread's wake-ups (each one a
-# wait for a core and for the GIL on a busy host), which serialised every report under load.
+# The head is read and the events chained onto it in one statement, the hashes computed by
+# the server: sha256 of the text event_hash hashes, which is `prev|head seq tail` because the
+# seq is the one member only the server knows; each event of the batch chains onto the one
+# before (the recursive `chain`). Nothing has to come back to the client while the lock is
+# held, so a caller can send the lock, this and its COMMIT in one round trip: the lock is
+# then held for the server's work alone, not for a client thread's wake-ups (each one a wait
+# for a core and for the GIL on a busy host), which serialised every report under load.
 # verify_chain recomputes every hash in Python, which holds the two definitions equal.
-_PG_APPEND_CHAINED = """INSERT INTO audit_events
-    (seq, occurred_at, actor, action, subject_id, detail, prev_hash, hash)
-SELECT n.seq, %(at)s::timestamptz, %(actor)s::text, %(action)s::text, %(subject)s::integer,
-       %(detail)s::text, n.prev,
-       encode(sha256(convert_to(
-           n.prev || '|' || %(head)s::text || n.seq::text || %(tail)s::text, 'UTF8')), 'hex')
-FROM (SELECT coalesce(last.seq, 0) + 1 AS seq, coalesce(last.hash, %(genesis)s::text) AS prev
-      FROM (SELECT 1) one
-      LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) last ON true) n
+_PG_APPEND_CHAINED = """WITH RECURSIVE
+events AS (
+    SELECT * FROM unnest(%(at)s::timestamptz[], %(actor)s::text[], %(action)s::text[],
+                         %(subject)s::integer[], %(detail)s::text[], %(head)s::text[],
+                         %(tail)s::text[])
+           WITH ORDINALITY AS e(at, actor, action, subject, detail, head, tail, i)),
+chain AS (
+    SELECT 0::bigint AS i, coalesce(last.seq, 0) AS seq,
+           coalesce(last.hash, %(genesis)s::text) AS hash, NULL::text AS prev
+    FROM (SELECT 1) one
+    LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) last ON true
+    UNION ALL
+    SELECT c.i + 1, c.seq + 1,
+           encode(sha256(convert_to(
+               c.hash || '|' || e.head || (c.seq + 1)::text || e.tail, 'UTF8')), 'hex'),
+           c.hash
+    FROM chain c JOIN events e ON e.i = c.i + 1)
+INSERT INTO audit_events (seq, occurred_at, actor, action, subject_id, detail, prev_hash, hash)
+SELECT c.seq, e.at, e.actor, e.action, e.subject, e.detail, c.prev, c.hash
+FROM chain c JOIN events e ON e.i = c.i
+ORDER BY c.seq
 RETURNING seq"""
+
+
+@dataclass(frozen=True)
+class Event:
+    """An audit event to append: who did what, about which subject."""
+
+    actor: str
+    action: str
+    detail: dict[str, Any]
+    subject_id: int | None = None
 
 
 def queue_pg_append(
     raw: Any, actor: str, action: str, detail: dict[str, Any], subject_id: int | None = None
 ) -> Any:
     """Send the audit lock and one chained event on a psycopg connection, in the caller's
-    transaction; returns the cursor whose row will be the event's seq.
+    transaction; returns the cursor whose row will be the event's seq (queue_pg_append_many)."""
+    return queue_pg_append_many(raw, [Event(actor, action, detail, subject_id)])
+
+
+def queue_pg_append_many(raw: Any, events: list[Event]) -> Any:
+    """Send the audit lock and the events, chained in their order, on a psycopg connection, in
+    the caller's transaction; returns the cursor whose rows will be the events' seqs.
 
     Inside the caller's `raw.pipeline()` both go out in that pipeline's round trip, with what
-    else it holds (the row the event is about, the COMMIT). The server runs the insert once
+    else it holds (the rows the events are about, the COMMIT). The server runs the insert once
     the lock is granted, and in READ COMMITTED that statement's snapshot sees every append
-    committed before, so two workers never chain onto one event. The event's time is taken
+    committed before, so two workers never chain onto one event. The events' time is taken
     here, before the lock: concurrent events may be a few milliseconds out of order in time;
     their order is the seq.
     """
     occurred_at = datetime.now(UTC)
-    detail_text = _canonical(detail)
-    head, tail = _body_around_seq(occurred_at, actor, action, subject_id, detail_text)
+    columns: dict[str, list] = {
+        name: [] for name in ("at", "actor", "action", "subject", "detail", "head", "tail")
+    }
+    for event in events:
+        detail_text = _canonical(event.detail)
+        head, tail = _body_around_seq(
+            occurred_at, event.actor, event.action, event.subject_id, detail_text
+        )
+        for name, value in zip(
+            columns,
+            (occurred_at, event.actor, event.action, event.subject_id, detail_text, head, tail),
+            strict=True,
+        ):
+            columns[name].append(value)
     raw.execute(_PG_LOCK, (_AUDIT_LOCK_ID,))
-    return raw.execute(
-        _PG_APPEND_CHAINED,
-        {
-            "at": occurred_at,
-            "actor": actor,
-            "action": action,
-            "subject": subject_id,
-            "detail": detail_text,
-            "head": head,
-            "tail": tail,
-            "genesis": GENESIS_HASH,
-        },
-    )
+    return raw.execute(_PG_APPEND_CHAINED, columns | {"genesis": GENESIS_HASH})
 
 
 def _body_around_seq(

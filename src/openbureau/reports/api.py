@@ -73,23 +73,34 @@ class ReportBatches:
     nothing. Two batches at once, so that one's database round trips overlap the other's
     Python work."""
 
-    AT_ONCE = 2
+    AT_ONCE = 1
     LARGEST = 32
 
     def __init__(self, bureau: Bureau) -> None:
         self._bureau = bureau
         self._waiting: list[tuple[InquiryRequest, asyncio.Future]] = []
         self._running = 0
+        self._scheduled = 0
         self._tasks: set[asyncio.Task] = set()  # referenced until done, as asyncio asks
 
     async def answer(self, request: InquiryRequest) -> dict | Problem:
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._waiting.append((request, future))
-        if self._running < self.AT_ONCE:
-            self._start()
+        self._schedule(loop)
         return await future
 
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        # The start waits for the requests the event loop has ready now (call_soon runs after
+        # them): they join this batch instead of each starting one of its own.
+        if self._running + self._scheduled < self.AT_ONCE and self._waiting:
+            self._scheduled += 1
+            loop.call_soon(self._start)
+
     def _start(self) -> None:
+        self._scheduled -= 1
+        if not self._waiting:
+            return
         batch, self._waiting = self._waiting[: self.LARGEST], self._waiting[self.LARGEST :]
         self._running += 1
         task = asyncio.ensure_future(self._run(batch))
@@ -111,8 +122,7 @@ class ReportBatches:
                     future.set_result(result)
         finally:
             self._running -= 1
-            if self._waiting:
-                self._start()
+            self._schedule(asyncio.get_running_loop())
 
 
 def report_batches(bureau: Bureau) -> ReportBatches | None:

@@ -20,12 +20,13 @@ one after the batch, each in its own transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from openbureau.api.problems import Problem
 from openbureau.context import Bureau
-from openbureau.governance.audit import queue_pg_append
+from openbureau.governance.audit import Event, queue_pg_append_many
 from openbureau.governance.members import Member, Role, queue_authenticate_pg
 from openbureau.identity.decide import (
     HIT,
@@ -35,7 +36,6 @@ from openbureau.identity.decide import (
 )
 from openbureau.identity.resolve import queue_exact_candidates_pg
 from openbureau.reports.inquiry import (
-    PG_INSERT_INQUIRY,
     SERVED,
     Answer,
     InquiryRefused,
@@ -128,20 +128,48 @@ def _answer_hits(bureau, session, hits: list[_Hit], now: datetime, results: list
         served.append((hit, report, score))
     raw = session.connection().connection.driver_connection
     with raw.pipeline():
-        raw.cursor().executemany(
-            PG_INSERT_INQUIRY,
-            [
+        raw.execute(
+            _PG_INSERT_INQUIRIES,
+            _columns(
                 hit.answer.row(hit.subject_id, score) | {"id": report["inquiry"]["inquiry_id"]}
+                for hit, report, score in served
+            ),
+        )
+        queue_pg_append_many(
+            raw,
+            [
+                Event(
+                    hit.member.actor,
+                    SERVED,
+                    served_detail(hit.answer, report, score),
+                    hit.subject_id,
+                )
                 for hit, report, score in served
             ],
         )
-        for hit, report, score in served:
-            detail = served_detail(hit.answer, report, score)
-            queue_pg_append(raw, hit.member.actor, SERVED, detail, hit.subject_id)
         raw.execute("COMMIT", prepare=False)
     session.commit()  # ends the session's transaction; the connection is idle: no I/O
     for hit, report, _ in served:
         results[hit.position] = report
+
+
+# The inquiry rows in one statement, a column array each (reports/inquiry.py's
+# PG_INSERT_INQUIRY, for many rows).
+_PG_INSERT_INQUIRIES = """INSERT INTO inquiries
+    (id, member_id, subject_id, purpose, consent_ref, hard, outcome, created_at, score,
+     score_model_version)
+SELECT * FROM unnest(%(id)s::integer[], %(member_id)s::integer[], %(subject_id)s::integer[],
+                     %(purpose)s::text[], %(consent_ref)s::text[], %(hard)s::boolean[],
+                     %(outcome)s::text[], %(created_at)s::timestamptz[], %(score)s::integer[],
+                     %(score_model_version)s::text[])"""
+
+
+def _columns(rows: Iterable[dict]) -> dict[str, list]:
+    columns: dict[str, list] = {}
+    for row in rows:
+        for name, value in row.items():
+            columns.setdefault(name, []).append(value)
+    return columns
 
 
 def _answer_alone(bureau: Bureau, member: Member, request: InquiryRequest) -> dict | Problem:

@@ -24,13 +24,15 @@ from openbureau.scoring.service import ScoreInputs
 
 # One row per report asked (`asked`, in the order given, a subject possibly twice), and
 # SUBJECT_FAMILY of files/credit_file.py for each subject asked: the subject (`root`) and
-# those merged into it.
+# those merged into it. Tables are read with `= ANY(ARRAY(SELECT id FROM family))`, an index
+# scan whatever the planner's statistics say, rather than a join the planner may turn into a
+# scan of the whole table when it has none yet (a bureau loaded minutes ago).
 _FAMILY = """WITH asked AS (
     SELECT root, pos FROM unnest(%(subjects)s::integer[]) WITH ORDINALITY AS a(root, pos)),
 roots AS (SELECT DISTINCT root FROM asked),
 family AS (SELECT root, root AS id FROM roots
            UNION ALL SELECT merged_into, id FROM subjects
-           WHERE merged_into IN (SELECT root FROM roots))
+           WHERE merged_into = ANY(ARRAY(SELECT root FROM roots)))
 """
 # The file's rows, files/file_lines.py's query itself (own accounts, and associated ones whose
 # latest ECOA code is not Z) for the subjects of `family`, compiled once to PostgreSQL's SQL.
@@ -69,35 +71,39 @@ _ACCOUNTS = (
        t.credit_limit, t.original_amount, t.current_balance, t.amount_past_due,
        t.account_status, t.payment_history, t.date_first_delinquency, t.date_closed,
        t.currency, t.ecoa_code
-FROM family f JOIN tradelines t ON t.subject_id = f.id ORDER BY f.root, t.period, t.id"""
+FROM tradelines t JOIN family f ON f.id = t.subject_id
+WHERE t.subject_id = ANY(ARRAY(SELECT id FROM family)) ORDER BY f.root, t.period, t.id"""
 )
 # credit_file._ASSOCIATIONS: accounts naming the subject as a J1/J2 consumer, with their ECOA
 # code per period (Metro 2 only; their tradelines are read afterwards, when there are any).
 _ASSOCIATIONS = (
     _FAMILY
     + """SELECT f.root, c.member_id, c.account_ref, c.period, c.ecoa_code
-FROM family f JOIN account_consumers c ON c.subject_id = f.id ORDER BY f.root, c.period, c.seq"""
+FROM account_consumers c JOIN family f ON f.id = c.subject_id
+WHERE c.subject_id = ANY(ARRAY(SELECT id FROM family)) ORDER BY f.root, c.period, c.seq"""
 )
 # credit_file._SEGMENTS for the subject's own accounts: K1-K4 per period (Metro 2 only).
 _SEGMENTS = (
     _FAMILY
     + """SELECT t.root, s.* FROM account_segments s
 JOIN (SELECT DISTINCT f.root, t.member_id, t.account_ref
-      FROM family f JOIN tradelines t ON t.subject_id = f.id) t USING (member_id, account_ref)
+      FROM tradelines t JOIN family f ON f.id = t.subject_id
+      WHERE t.subject_id = ANY(ARRAY(SELECT id FROM family))) t USING (member_id, account_ref)
 ORDER BY t.root, s.period, s.id"""
 )
 _RECENT_HARD_INQUIRIES = (
     _FAMILY
     + """SELECT f.root, i.id, i.member_id, i.purpose, i.created_at
-FROM family f JOIN inquiries i ON i.subject_id = f.id
-WHERE i.hard AND i.created_at >= %(since)s
+FROM inquiries i JOIN family f ON f.id = i.subject_id
+WHERE i.subject_id = ANY(ARRAY(SELECT id FROM family)) AND i.hard AND i.created_at >= %(since)s
 ORDER BY f.root, i.created_at DESC, i.id DESC"""
 )
 _IDENTITIES = (
     _FAMILY
     + """SELECT f.root, i.national_id_type, i.national_id_enc, i.name_enc, i.dob_enc,
        i.address_enc, i.phone_enc
-FROM family f JOIN subject_identities i ON i.subject_id = f.id ORDER BY f.root, i.id"""
+FROM subject_identities i JOIN family f ON f.id = i.subject_id
+WHERE i.subject_id = ANY(ARRAY(SELECT id FROM family)) ORDER BY f.root, i.id"""
 )
 
 
