@@ -127,7 +127,9 @@ def read_for_reports(
 ) -> list[ReportReads]:
     """Each subject's reads, in the order given; a subject asked twice gets two inquiry ids."""
     raw = session.connection().connection.driver_connection
-    params = {"subjects": subject_ids, "since": since}
+    # The subjects as an array literal: psycopg dumps a list element by element in Python,
+    # once per statement.
+    params = {"subjects": "{" + ",".join(map(str, subject_ids)) + "}", "since": since}
     # Results are read after the block, whose closing sync fetches them all: reading inside
     # it would cost a round trip more.
     with raw.pipeline():
