@@ -133,6 +133,11 @@ def read_for_reports(
     # Results are read after the block, whose closing sync fetches them all: reading inside
     # it would cost a round trip more.
     with raw.pipeline():
+        # Once psycopg has prepared these statements, the server would still plan most of them
+        # again on every execution (a custom plan for each array of subjects: 2.3 ms for the
+        # score inputs against 1.0 with the generic plan, whose index scans suit any array).
+        # LOCAL: for the rest of this transaction only, on a pooled connection.
+        raw.execute("SET LOCAL plan_cache_mode = force_generic_plan", prepare=False)
         inputs = raw.execute(_SCORE_INPUTS, params)
         accounts = raw.cursor(row_factory=dict_row).execute(_ACCOUNTS, params)
         associations = raw.execute(_ASSOCIATIONS, params)
