@@ -70,8 +70,8 @@ class ReportBatches:
     """Inquiries that arrive while a worker's batch is busy wait here, and go together into
     the next batch (reports/pg_batch.py, PostgreSQL): under load each batch holds what
     arrived during the one before, at low rates a batch is one inquiry and waits for
-    nothing. One batch at a time: under wrk two at once gave fewer reports/s (440-557
-    against 557-627), each batch smaller; and holding a finished batch's successor back 2 ms
+    nothing. One batch at a time: under wrk two at once gave fewer reports/s (410-473
+    against 557-627 in seven runs), each batch smaller; and holding a finished batch's successor back 2 ms
     to gather more did not make batches larger, the requests were still queued for the CPU
     in front of the event loop."""
 
