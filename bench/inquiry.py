@@ -11,7 +11,8 @@ inquiries (500 or more, 40 KB); and hey's workers fire on the same tick, eight a
 
 Throughput on a shared machine moves with everything else running on it, so it also prints
 CPU time per request, which moves much less: the server's worker processes and the database
-backends during each wrk run (from /proc), and `make_inquiry` called in this process.
+backends during each wrk run (from /proc), and `make_inquiry` and the batch path's
+`answer_many` (batches of 1, 4 and 16) called in this process.
 
     python bench/inquiry.py --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
@@ -195,6 +196,37 @@ def _in_process_ms(bureau: Bureau, member_code: str, bodies: list[dict]) -> floa
     return min(run() for _ in range(3))
 
 
+def _batched_in_process_ms(bureau: Bureau, key: str, bodies: list[dict], size: int) -> float:
+    """CPU milliseconds per inquiry of `answer_many` (PostgreSQL's batch path) in this
+    process, in batches of `size` (after a warm-up pass)."""
+    from openbureau.reports.inquiry import InquiryIdentity
+    from openbureau.reports.pg_batch import InquiryRequest, answer_many
+
+    requests = [
+        InquiryRequest(
+            key,
+            InquiryIdentity(
+                b["identity"]["full_name"],
+                b["identity"]["national_id_type"],
+                b["identity"]["national_id"],
+                date.fromisoformat(b["identity"]["date_of_birth"]),
+            ),
+            b["purpose"],
+            b["consent_reference"],
+        )
+        for b in bodies
+    ]
+
+    def run() -> float:
+        start = time.process_time()
+        for first in range(0, len(requests), size):
+            answer_many(bureau, requests[first : first + size])
+        return (time.process_time() - start) / len(requests) * 1000
+
+    run()
+    return min(run() for _ in range(3))
+
+
 def _hey_p99(url: str, key: str, body_file: Path, rate: float, seconds: int) -> str | None:
     if not shutil.which("hey"):
         return None
@@ -265,8 +297,8 @@ def main() -> None:
     bodies.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n")
     # Before the server starts, so that the measurement has the machine to itself.
     in_process_ms = _in_process_ms(bureau, "zjstatebank", requests)
-    bureau.dispose()
     key = json.loads(outcome.keys_file.read_text())["zjstatebank"]
+    bureau.dispose()
     script = work / "inquiry.lua"
     script.write_text(LUA % (bodies, key))
     paced_script = work / "paced.lua"
@@ -310,6 +342,10 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # After the server's runs: these inquiries, hard ones, would make its reports longer.
+    bureau = Bureau.from_settings(keyed_settings(work, env["OPENBUREAU_DATABASE_URL"], keys))
+    batched_ms = {size: _batched_in_process_ms(bureau, key, requests, size) for size in (1, 4, 16)}
+    bureau.dispose()
     print(
         f"trivial /v1/health : {trivial['rps']:8.0f} req/s  "
         f"p50 {trivial['p50']}  p99 {trivial['p99']}"
@@ -332,6 +368,10 @@ def main() -> None:
             f"database {run['db_ms']:.2f} ms ({run['connections_opened']} connections opened)"
         )
     print(f"make_inquiry in process: {in_process_ms:.2f} ms CPU per report")
+    print(
+        "answer_many (batches) in process: "
+        + ", ".join(f"{ms:.2f} ms CPU per report in batches of {n}" for n, ms in batched_ms.items())
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 
