@@ -21,6 +21,8 @@ from openbureau.furnishing.submit import submit_file
 from openbureau.governance.audit import verify_chain
 from openbureau.governance.members import Role, get_member
 from openbureau.governance.tables import audit_events
+from openbureau.reports import inquiry as inquiry_module
+from openbureau.reports import pg_batch as pg_batch_module
 from openbureau.reports.inquiry import InquiryIdentity, build_report_body
 from openbureau.reports.pg_batch import InquiryRequest, answer_many
 from openbureau.reports.tables import inquiries
@@ -187,3 +189,37 @@ def test_requests_arriving_together_share_one_batch(bureau, members, tmp_path):
     with bureau.sessions() as session:
         assert verify_chain(session).ok
         assert len(session.execute(select(inquiries.c.id)).all()) == 6
+
+
+def test_a_report_that_fails_takes_no_other_request_down(bureau, members, tmp_path, monkeypatch):
+    keys = _bureau(bureau, members, tmp_path)
+    bob_subject = None
+    real = inquiry_module.report_from_reads
+
+    def failing_for_bob(bureau_, session_, answer, subject_id, reads):
+        if subject_id == bob_subject:
+            raise RuntimeError("Bob's report cannot be built")
+        return real(bureau_, session_, answer, subject_id, reads)
+
+    bob_subject = answer_many(
+        bureau, [InquiryRequest(keys["hzbank"], _identity(BOB), "loan_approval", "B-0")]
+    )[0]["subject"]["subject_id"]
+    # The batch path and the one-by-one path both build reports with this function.
+    monkeypatch.setattr(inquiry_module, "report_from_reads", failing_for_bob)
+    monkeypatch.setattr(pg_batch_module, "report_from_reads", failing_for_bob)
+
+    alice, bob = answer_many(
+        bureau,
+        [
+            InquiryRequest(keys["lender"], _identity(ALICE), "loan_approval", "A-1"),
+            InquiryRequest(keys["lender"], _identity(BOB), "loan_approval", "B-1"),
+        ],
+    )
+
+    assert alice["result"] == "hit" and alice["inquiry"]["consent_reference"] == "A-1"
+    assert isinstance(bob, RuntimeError)
+    with bureau.sessions() as session:
+        consents = session.execute(select(inquiries.c.consent_ref)).scalars().all()
+        assert verify_chain(session).ok
+    # The failed batch wrote nothing; Alice's inquiry, answered again alone, once.
+    assert sorted(consents) == ["A-1", "B-0"]

@@ -71,9 +71,9 @@ class ReportBatches:
     the next batch (reports/pg_batch.py, PostgreSQL): under load each batch holds what
     arrived during the one before, at low rates a batch is one inquiry and waits for
     nothing. One batch at a time: under wrk two at once gave fewer reports/s (410-473
-    against 557-627 in seven runs), each batch smaller; and holding a finished batch's successor back 2 ms
-    to gather more did not make batches larger, the requests were still queued for the CPU
-    in front of the event loop."""
+    against 557-627 in seven runs), each batch smaller; and holding a finished batch's
+    successor back 2 ms to gather more did not make batches larger: the requests were still
+    queued for the CPU in front of the event loop."""
 
     AT_ONCE = 1
     LARGEST = 32
@@ -85,7 +85,7 @@ class ReportBatches:
         self._scheduled = 0
         self._tasks: set[asyncio.Task] = set()  # referenced until done, as asyncio asks
 
-    async def answer(self, request: InquiryRequest) -> dict | Problem:
+    async def answer(self, request: InquiryRequest) -> dict | Exception:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._waiting.append((request, future))
@@ -139,7 +139,7 @@ async def create_inquiry(body: InquiryIn, key: BearerKey, request: Request) -> F
         answered = await state.report_batches.answer(
             InquiryRequest(key, _identity(body), body.purpose, body.consent_reference)
         )
-        if isinstance(answered, Problem):
+        if isinstance(answered, Exception):  # a Problem refusing it, or its own error
             raise answered
         return FastJSON(answered)
     # The key lookup, the report and the commit run in one thread-pool hop, on a connection

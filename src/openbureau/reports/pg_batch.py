@@ -66,9 +66,13 @@ class _Hit:
     subject_id: int
 
 
-def answer_many(bureau: Bureau, requests: list[InquiryRequest]) -> list[dict | Problem]:
-    """Each request's report, or the Problem refusing it, in the order given."""
-    results: list[dict | Problem | None] = [None] * len(requests)
+def answer_many(bureau: Bureau, requests: list[InquiryRequest]) -> list[dict | Exception]:
+    """Each request's report, or the Problem refusing it, in the order given.
+
+    A request whose report fails (an error, not a refusal) gets its exception, for the
+    endpoint to raise, and takes no other request down: when building the batch's reports
+    fails, nothing of it was written, and its inquiries are answered one by one instead."""
+    results: list[dict | Exception | None] = [None] * len(requests)
     one_by_one: list[tuple[int, Member]] = []
     hits: list[_Hit] = []
     indexes = [InquiryIndexes.of(bureau.keys, r.identity) for r in requests]
@@ -99,10 +103,21 @@ def answer_many(bureau: Bureau, requests: list[InquiryRequest]) -> list[dict | P
             answer = Answer(member, purpose, request.consent_reference, now)
             hits.append(_Hit(position, member, answer, match.subject_id))
         if hits:
-            _answer_hits(bureau, session, hits, now, results)
-    for position, member in one_by_one:
-        results[position] = _answer_alone(bureau, member, requests[position])
+            try:
+                _answer_hits(bureau, session, hits, now, results)
+            except _NotWritten:
+                session.rollback()
+                one_by_one += [(hit.position, hit.member) for hit in hits]
+    for position, member in sorted(one_by_one):
+        try:
+            results[position] = _answer_alone(bureau, member, requests[position])
+        except Exception as failed:  # this request's error, raised by its endpoint
+            results[position] = failed
     return results  # type: ignore[return-value]  # every position is filled above
+
+
+class _NotWritten(Exception):
+    """The batch failed before any of it was sent to be written."""
 
 
 def _checked(bureau: Bureau, member: Member | None, request: InquiryRequest):
@@ -122,11 +137,14 @@ def _checked(bureau: Bureau, member: Member | None, request: InquiryRequest):
 def _answer_hits(bureau, session, hits: list[_Hit], now: datetime, results: list) -> None:
     """The hits' reports, written and committed together."""
     since = now - timedelta(days=bureau.settings.inquiry_history_days)
-    reads = read_for_reports(session, [hit.subject_id for hit in hits], since)
-    served = []
-    for hit, read in zip(hits, reads, strict=True):
-        report, score = report_from_reads(bureau, session, hit.answer, hit.subject_id, read)
-        served.append((hit, report, score))
+    try:
+        reads = read_for_reports(session, [hit.subject_id for hit in hits], since)
+        served = []
+        for hit, read in zip(hits, reads, strict=True):
+            report, score = report_from_reads(bureau, session, hit.answer, hit.subject_id, read)
+            served.append((hit, report, score))
+    except Exception as failed:
+        raise _NotWritten from failed
     raw = session.connection().connection.driver_connection
     with raw.pipeline():
         rows = [
