@@ -15,7 +15,9 @@ reads, the same report builder; tests/reports/test_pg_batch.py holds them equal.
 answered together are concurrent: like two requests in flight at once, none of them lists
 another among the recent inquiries. Inquiries the national ID does not settle as a hit (no ID,
 an ID new to the bureau, names and birth dates that disagree) go through make_inquiry one by
-one after the batch, each in its own transaction.
+one after the batch, each in its own transaction; so do all of a batch's inquiries when
+building its reports fails, before anything of it was written, so that one request's error
+is its own.
 """
 
 from __future__ import annotations
