@@ -69,22 +69,30 @@ BearerKey = Annotated[str, Depends(bearer_key)]
 def member_for_key(session: Session, key: str, role: Role | None = None) -> Member:
     """The member owning an active key (401 otherwise), holding `role` if given (403)."""
     member = authenticate(session, key)
-    if member is None:
-        raise Problem(401, "Unauthorized", "the API key is unknown, malformed or revoked")
-    if not is_postgres(session.get_bind()):
+    if member is not None and not is_postgres(session.get_bind()):
         # SQLite transactions take the database's write lock up front (BEGIN IMMEDIATE): end
         # the key lookup's so that work in another session (a submission) is not blocked by
         # it. PostgreSQL readers lock nothing; the endpoint's work continues this
         # transaction, saving a ROLLBACK and a BEGIN per request.
         session.rollback()
+    if (refused := refusal(member, role)) is not None:
+        raise refused
+    return member  # type: ignore[return-value]  # refusal() answers a missing member
+
+
+def refusal(member: Member | None, role: Role | None) -> Problem | None:
+    """The Problem answering a request whose key gave `member` (None: no active key), if it
+    may not do what needs `role`."""
+    if member is None:
+        return Problem(401, "Unauthorized", "the API key is unknown, malformed or revoked")
     if role is not None and not member.has(role):
-        raise Problem(
+        return Problem(
             403,
             "Forbidden",
             f"this operation needs the {role.value} role",
             kind="role-required",
         )
-    return member
+    return None
 
 
 def get_member(session: SessionDep, authorization: Authorization = None) -> Member:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
+from openbureau.api.deps import refusal
 from openbureau.api.problems import Problem
 from openbureau.context import Bureau
 from openbureau.governance.audit import Event, queue_pg_append_many
@@ -124,12 +125,8 @@ class _NotWritten(Exception):
 
 def _checked(bureau: Bureau, member: Member | None, request: InquiryRequest):
     """The request's purpose, or the Problem the one-by-one endpoint would answer."""
-    if member is None:
-        raise Problem(401, "Unauthorized", "the API key is unknown, malformed or revoked")
-    if not member.has(Role.SUBSCRIBER):
-        raise Problem(
-            403, "Forbidden", "this operation needs the subscriber role", kind="role-required"
-        )
+    if (refused := refusal(member, Role.SUBSCRIBER)) is not None:
+        raise refused
     try:
         return check_inquiry(bureau, member, request.purpose, request.consent_reference)
     except InquiryRefused as exc:
