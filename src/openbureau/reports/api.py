@@ -11,14 +11,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from openbureau.api.deps import BearerKey, member_for_key
-from openbureau.api.problems import Problem
 from openbureau.api.responses import FastJSON
 from openbureau.context import Bureau
 from openbureau.db import is_postgres
 from openbureau.furnishing.schema import NationalIdType
 from openbureau.governance.members import Role
 from openbureau.identity.decide import InquiryIdentity
-from openbureau.reports.inquiry import InquiryRefused, make_inquiry
+from openbureau.reports.inquiry import make_inquiry
 from openbureau.reports.pg_batch import InquiryRequest, answer_many
 
 router = APIRouter(prefix="/v1/inquiries", tags=["reports"])
@@ -163,16 +162,13 @@ def _identity(body: InquiryIn) -> InquiryIdentity:
 def _answer(bureau: Bureau, key: str, body: InquiryIn) -> FastJSON:
     with bureau.sessions() as session:
         member = member_for_key(session, key, Role.SUBSCRIBER)
-        try:
-            report = make_inquiry(
-                bureau,
-                session,
-                member,
-                _identity(body),
-                body.purpose,
-                body.consent_reference,
-                commit=True,
-            )
-        except InquiryRefused as exc:
-            raise Problem(exc.status, exc.title, exc.detail) from None
+        report = make_inquiry(
+            bureau,
+            session,
+            member,
+            _identity(body),
+            body.purpose,
+            body.consent_reference,
+            commit=True,
+        )
     return FastJSON(report)

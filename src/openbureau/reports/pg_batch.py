@@ -25,12 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import orjson
-
 from openbureau.api.deps import refusal
 from openbureau.api.problems import Problem
 from openbureau.context import Bureau
-from openbureau.governance.audit import Event, queue_pg_append_many
+from openbureau.governance.audit import Event
 from openbureau.governance.members import Member, Role, queue_authenticate_pg
 from openbureau.identity.decide import (
     HIT,
@@ -42,11 +40,11 @@ from openbureau.identity.resolve import queue_exact_candidates_pg
 from openbureau.reports.inquiry import (
     SERVED,
     Answer,
-    InquiryRefused,
     check_inquiry,
     make_inquiry,
     report_from_reads,
     served_detail,
+    write_pg,
 )
 from openbureau.reports.pg_reads import read_for_reports
 
@@ -114,7 +112,7 @@ def answer_many(bureau: Bureau, requests: list[InquiryRequest]) -> list[dict | E
     for position, member in sorted(one_by_one):
         try:
             results[position] = _answer_alone(bureau, member, requests[position])
-        except Exception as failed:  # this request's error, raised by its endpoint
+        except Exception as failed:  # a refusal (a Problem) or an error, for its endpoint
             results[position] = failed
     return results  # type: ignore[return-value]  # every position is filled above
 
@@ -127,10 +125,7 @@ def _checked(bureau: Bureau, member: Member | None, request: InquiryRequest):
     """The request's purpose, or the Problem the one-by-one endpoint would answer."""
     if (refused := refusal(member, Role.SUBSCRIBER)) is not None:
         raise refused
-    try:
-        return check_inquiry(bureau, member, request.purpose, request.consent_reference)
-    except InquiryRefused as exc:
-        raise Problem(exc.status, exc.title, exc.detail) from None
+    return check_inquiry(bureau, member, request.purpose, request.consent_reference)
 
 
 def _answer_hits(bureau, session, hits: list[_Hit], now: datetime, results: list) -> None:
@@ -144,55 +139,27 @@ def _answer_hits(bureau, session, hits: list[_Hit], now: datetime, results: list
             served.append((hit, report, score))
     except Exception as failed:
         raise _NotWritten from failed
-    raw = session.connection().connection.driver_connection
-    with raw.pipeline():
-        rows = [
-            hit.answer.row(hit.subject_id, score) | {"id": report["inquiry"]["inquiry_id"]}
-            for hit, report, score in served
-        ]
-        raw.execute(_PG_INSERT_INQUIRIES, (orjson.dumps(rows).decode(),))
-        queue_pg_append_many(
-            raw,
-            [
-                Event(
-                    hit.member.actor,
-                    SERVED,
-                    served_detail(hit.answer, report, score),
-                    hit.subject_id,
-                )
-                for hit, report, score in served
-            ],
-        )
-        raw.execute("COMMIT", prepare=False)
-    session.commit()  # ends the session's transaction; the connection is idle: no I/O
+    rows = [
+        hit.answer.row(hit.subject_id, score) | {"id": report["inquiry"]["inquiry_id"]}
+        for hit, report, score in served
+    ]
+    events = [
+        Event(hit.member.actor, SERVED, served_detail(hit.answer, report, score), hit.subject_id)
+        for hit, report, score in served
+    ]
+    write_pg(session, rows, events, commit=True)
     for hit, report, _ in served:
         results[hit.position] = report
 
 
-# The inquiry rows in one statement, as one JSON document (reports/inquiry.py's
-# PG_INSERT_INQUIRY, for many rows): psycopg dumps array parameters element by element in
-# Python, which cost more than the insert.
-_PG_INSERT_INQUIRIES = """INSERT INTO inquiries
-    (id, member_id, subject_id, purpose, consent_ref, hard, outcome, created_at, score,
-     score_model_version)
-SELECT id, member_id, subject_id, purpose, consent_ref, hard, outcome, created_at, score,
-       score_model_version
-FROM jsonb_to_recordset(%s::jsonb) AS r(
-    id integer, member_id integer, subject_id integer, purpose text, consent_ref text,
-    hard boolean, outcome text, created_at timestamptz, score integer, score_model_version text)"""
-
-
-def _answer_alone(bureau: Bureau, member: Member, request: InquiryRequest) -> dict | Problem:
+def _answer_alone(bureau: Bureau, member: Member, request: InquiryRequest) -> dict:
     with bureau.sessions() as session:
-        try:
-            return make_inquiry(
-                bureau,
-                session,
-                member,
-                request.identity,
-                request.purpose,
-                request.consent_reference,
-                commit=True,
-            )
-        except InquiryRefused as exc:
-            return Problem(exc.status, exc.title, exc.detail)
+        return make_inquiry(
+            bureau,
+            session,
+            member,
+            request.identity,
+            request.purpose,
+            request.consent_reference,
+            commit=True,
+        )
